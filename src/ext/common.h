@@ -1,0 +1,231 @@
+/* The one shared internal header of wasmtime._ext.
+ *
+ * It holds the module state (every type object and exception class), the
+ * object structs that more than one file touches, and the small helpers and
+ * CHECK_* macros every type file uses.  Everything the extension defines is
+ * static or hidden: only PyInit__ext is exported (-fvisibility=hidden).
+ */
+#ifndef WASMTIME_NATIVE_COMMON_H
+#define WASMTIME_NATIVE_COMMON_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wasi.h>
+#include <wasm.h>
+#include <wasmtime.h>
+
+/* wasm.h has no name for it, but wasm_valtype_kind() reports v128 as 4. */
+#define EXT_WASM_V128 ((wasm_valkind_t)4)
+
+/* ---- module state ------------------------------------------------------ */
+
+typedef struct {
+    PyTypeObject *Managed_Type;
+    PyTypeObject *Config_Type;
+    PyTypeObject *Engine_Type;
+    PyTypeObject *Store_Type;
+    PyTypeObject *Module_Type;
+    PyTypeObject *ValType_Type;
+    PyTypeObject *FuncType_Type;
+    PyTypeObject *GlobalType_Type;
+    PyTypeObject *TableType_Type;
+    PyTypeObject *MemoryType_Type;
+    PyTypeObject *TagType_Type;
+    PyTypeObject *Limits_Type;
+    PyTypeObject *ImportType_Type;
+    PyTypeObject *ExportType_Type;
+    PyTypeObject *Val_Type;
+    PyObject *WasmtimeError; /* strong: exception class */
+    PyObject *ExitTrap;      /* strong: exception class */
+    PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
+    PyObject *str_message;   /* strong: interned "_message" */
+    PyObject *str_code;      /* strong: interned "code" */
+} ext_state;
+
+extern struct PyModuleDef ext_module_def;
+
+/* The state of the module that defined `tp` (or one of its bases). */
+static inline ext_state *
+ext_state_from_type(PyTypeObject *tp)
+{
+    PyObject *mod = PyType_GetModuleByDef(tp, &ext_module_def);
+    if (mod == NULL) {
+        return NULL;
+    }
+    return (ext_state *)PyModule_GetState(mod);
+}
+
+/* ---- objects shared between files -------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    wasm_config_t *config; /* owned; NULL once closed or consumed */
+} ConfigObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasm_engine_t *engine; /* owned; NULL once closed */
+    ext_state *st;         /* borrowed: lives as long as the module */
+} EngineObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_store_t *store;     /* owned; NULL once closed */
+    wasmtime_context_t *context; /* borrowed from store */
+    PyObject *engine;            /* strong: the EngineObject */
+    PyObject *data;              /* strong or NULL: user data */
+    ext_state *st;
+    PyObject *weakreflist;
+} StoreObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_module_t *module; /* owned; NULL once closed */
+    PyObject *engine;          /* strong: the EngineObject */
+    ext_state *st;
+} ModuleObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasm_valkind_t kind;
+    bool closed;
+} ValTypeObject;
+
+/* FuncType, GlobalType, TableType, MemoryType and TagType all hold one owned
+ * wasm_*type_t pointer; they share this layout. */
+typedef struct {
+    PyObject_HEAD
+    void *ty; /* owned wasm_{func,global,table,memory,tag}type_t; NULL once closed */
+    ext_state *st;
+} TypeObject;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *min; /* strong */
+    PyObject *max; /* strong (None for unbounded) */
+} LimitsObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_valkind_t kind; /* WASMTIME_I32 ... WASMTIME_EXNREF */
+    PyObject *value;     /* strong: int, float, payload object, Func or None */
+} ValObject;
+
+/* ---- helpers (errors.c) ------------------------------------------------- */
+
+/* Raise the Python form of `err` (WasmtimeError, or ExitTrap for a WASI exit)
+ * and delete it.  Always returns NULL. */
+PyObject *ext_raise_error(ext_state *st, wasmtime_error_t *err);
+/* Same, returning -1 for int-returning callers. */
+int ext_raise_error_int(ext_state *st, wasmtime_error_t *err);
+/* Raise WasmtimeError(msg) as if it came from the engine. Returns NULL. */
+PyObject *ext_raise_msg(ext_state *st, const char *fmt, ...);
+/* Raise ArgumentTypeError("expected <what>, got <type>"): a TypeError that is
+ * also an AttributeError, because wasmtime-py raised one or the other for a
+ * wrong object type depending on how it happened to touch it. Returns NULL. */
+PyObject *ext_wrong_type(ext_state *st, const char *what, PyObject *got);
+/* Build a str from a wasm_name_t / wasm_byte_vec_t (UTF-8, lossy). */
+PyObject *ext_str_from_name(const wasm_name_t *name);
+
+/* ---- argument parsing (args.c) ------------------------------------------ */
+
+/* Parse FASTCALL arguments into `out` (NULL where not given).  `kwlist` is a
+ * NULL-terminated list of parameter names, the first `nrequired` required.
+ * Error texts follow CPython's. Returns 0, or -1 with TypeError set. */
+int ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                   const char *fname, const char *const *kwlist,
+                   Py_ssize_t nrequired, PyObject **out);
+
+/* TypeError unless a tp_new/tp_init got no arguments at all. */
+static inline int
+ext_no_args(const char *name, PyObject *args, PyObject *kwds)
+{
+    if ((args != NULL && PyTuple_GET_SIZE(args) != 0) ||
+        (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes no arguments", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Convert an int to u64 without raising: 0 ok, 1 negative, 2 too big,
+ * -1 not an int (no exception set). */
+int ext_long_as_u64(PyObject *obj, uint64_t *out);
+
+/* Borrowed buffer of bytes-like input; fills `view`. Returns 0 or -1. */
+int ext_get_bytes(PyObject *obj, Py_buffer *view, const char *what);
+
+/* ---- wasm input (wat.c) ------------------------------------------------ */
+
+/* Module/Component input: WAT text (a non-empty str, or bytes not starting
+ * with NUL) is translated; other bytes-like objects are used as they are. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    wasm_byte_vec_t owned; /* translated WAT, if any */
+    Py_buffer view;        /* valid when has_view */
+    bool has_view;
+} ext_wasm_bytes;
+
+int ext_wasm_input(ext_state *st, PyObject *obj, ext_wasm_bytes *out);
+void ext_wasm_input_release(ext_wasm_bytes *in);
+
+/* ---- types (types/ directory) -------------------------------------------------- */
+
+PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);
+/* A new wasm_valtype_t for `kind` (v128 included); NULL on failure. */
+wasm_valtype_t *valkind_to_valtype(wasm_valkind_t kind);
+/* Python object for an extern type (copied; the caller keeps `ty`). */
+PyObject *externtype_to_py(ext_state *st, const wasm_externtype_t *ty);
+PyObject *functype_from_owned(ext_state *st, wasm_functype_t *ty);
+PyObject *globaltype_from_owned(ext_state *st, wasm_globaltype_t *ty);
+PyObject *tabletype_from_owned(ext_state *st, wasm_tabletype_t *ty);
+PyObject *memorytype_from_owned(ext_state *st, wasm_memorytype_t *ty);
+PyObject *tagtype_from_owned(ext_state *st, wasm_tagtype_t *ty);
+PyObject *importtypes_list(ext_state *st, const wasm_importtype_vec_t *vec);
+PyObject *exporttypes_list(ext_state *st, const wasm_exporttype_vec_t *vec);
+PyObject *limits_new(ext_state *st, uint64_t min, bool has_max, uint64_t max);
+/* The C type held by a *Type object, or NULL with ValueError when closed. */
+void *typeobj_get(PyObject *self);
+
+/* ---- values (val.c) ---------------------------------------------------- */
+
+PyObject *val_new_kind(ext_state *st, wasmtime_valkind_t kind, PyObject *value);
+/* The wasm.h kind for a wasmtime kind; 255 when there is none. */
+wasm_valkind_t ext_wasm_kind_of(wasmtime_valkind_t kind);
+
+/* ---- registration (one per type file) ----------------------------------- */
+
+int managed_register(PyObject *mod, ext_state *st);
+int errors_register(PyObject *mod, ext_state *st);
+int config_register(PyObject *mod, ext_state *st);
+int engine_register(PyObject *mod, ext_state *st);
+int store_register(PyObject *mod, ext_state *st);
+int module_register(PyObject *mod, ext_state *st);
+int wat_register(PyObject *mod, ext_state *st);
+int valtype_register(PyObject *mod, ext_state *st);
+int typeobjs_register(PyObject *mod, ext_state *st);
+int limits_register(PyObject *mod, ext_state *st);
+int importexport_register(PyObject *mod, ext_state *st);
+int val_register(PyObject *mod, ext_state *st);
+
+/* Create a heap type from `spec` with `base` (may be NULL), add it to the
+ * module under its short name and return it (strong) or NULL. */
+PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
+
+/* ---- checks -------------------------------------------------------------- */
+
+#define ALREADY_CLOSED() (PyErr_SetString(PyExc_ValueError, "already closed"))
+
+#define CHECK_OPEN(ptr, ret)                                                 \
+    do {                                                                     \
+        if ((ptr) == NULL) {                                                 \
+            ALREADY_CLOSED();                                                \
+            return ret;                                                      \
+        }                                                                    \
+    } while (0)
+
+#endif /* WASMTIME_NATIVE_COMMON_H */

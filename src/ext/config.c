@@ -1,0 +1,429 @@
+/* Config: the engine settings (wraps wasmtime/config.h).
+ *
+ * Every option is a write-only property, as in wasmtime-py: reading one raises
+ * AttributeError.  The wasm_config_t is owned until Engine(config) consumes
+ * it (or close() frees it); after that every setter raises ValueError.
+ */
+#include "common.h"
+
+typedef void (*config_bool_fn)(wasm_config_t *, bool);
+typedef void (*config_u64_fn)(wasm_config_t *, uint64_t);
+
+typedef struct {
+    config_bool_fn set;
+} bool_prop;
+
+typedef struct {
+    config_u64_fn set;
+    uint64_t max; /* largest accepted value */
+} u64_prop;
+
+static int
+config_check(ConfigObject *self, PyObject *value)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "Config options cannot be deleted");
+        return -1;
+    }
+    if (self->config == NULL) {
+        ALREADY_CLOSED();
+        return -1;
+    }
+    return 0;
+}
+
+static int
+config_set_bool(PyObject *op, PyObject *value, void *closure)
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    if (!PyBool_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "expected a bool");
+        return -1;
+    }
+    ((const bool_prop *)closure)->set(self->config, value == Py_True);
+    return 0;
+}
+
+static int
+config_set_u64(PyObject *op, PyObject *value, void *closure)
+{
+    ConfigObject *self = (ConfigObject *)op;
+    const u64_prop *prop = closure;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    if (!PyLong_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "expected an int");
+        return -1;
+    }
+    unsigned long long v = PyLong_AsUnsignedLongLong(value);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_OverflowError, "value out of range: expected 0..%llu",
+                     (unsigned long long)prop->max);
+        return -1;
+    }
+    if (v > prop->max) {
+        PyErr_Format(PyExc_OverflowError, "value out of range: expected 0..%llu",
+                     (unsigned long long)prop->max);
+        return -1;
+    }
+    prop->set(self->config, (uint64_t)v);
+    return 0;
+}
+
+static void
+set_max_wasm_stack(wasm_config_t *c, uint64_t v)
+{
+    wasmtime_config_max_wasm_stack_set(c, (size_t)v);
+}
+
+/* Maps a str option onto a C enum value; -1 when unknown. */
+typedef struct {
+    const char *name;
+    int value;
+} enum_entry;
+
+static int
+enum_lookup(const enum_entry *table, PyObject *value)
+{
+    if (!PyUnicode_Check(value)) {
+        return -1;
+    }
+    for (; table->name != NULL; table++) {
+        if (PyUnicode_CompareWithASCIIString(value, table->name) == 0) {
+            return table->value;
+        }
+    }
+    return -1;
+}
+
+static int
+unknown_choice(ConfigObject *self, const char *what, PyObject *value)
+{
+    ext_state *st = ext_state_from_type(Py_TYPE(self));
+    if (st != NULL) {
+        ext_raise_msg(st, "unknown %s: %S", what, value);
+    }
+    return -1;
+}
+
+static const enum_entry strategies[] = {
+    {"auto", WASMTIME_STRATEGY_AUTO},
+    {"cranelift", WASMTIME_STRATEGY_CRANELIFT},
+    {NULL, 0},
+};
+
+static int
+config_set_strategy(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    int v = enum_lookup(strategies, value);
+    if (v < 0) {
+        return unknown_choice(self, "strategy", value);
+    }
+    wasmtime_config_strategy_set(self->config, (wasmtime_strategy_t)v);
+    return 0;
+}
+
+static const enum_entry opt_levels[] = {
+    {"none", WASMTIME_OPT_LEVEL_NONE},
+    {"speed", WASMTIME_OPT_LEVEL_SPEED},
+    {"speed_and_size", WASMTIME_OPT_LEVEL_SPEED_AND_SIZE},
+    {NULL, 0},
+};
+
+static int
+config_set_opt_level(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    int v = enum_lookup(opt_levels, value);
+    if (v < 0) {
+        return unknown_choice(self, "opt level", value);
+    }
+    wasmtime_config_cranelift_opt_level_set(self->config, (wasmtime_opt_level_t)v);
+    return 0;
+}
+
+static const enum_entry profilers[] = {
+    {"none", WASMTIME_PROFILING_STRATEGY_NONE},
+    {"jitdump", WASMTIME_PROFILING_STRATEGY_JITDUMP},
+    {"vtune", WASMTIME_PROFILING_STRATEGY_VTUNE},
+    {"perfmap", WASMTIME_PROFILING_STRATEGY_PERFMAP},
+    {NULL, 0},
+};
+
+static int
+config_set_profiler(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    int v = enum_lookup(profilers, value);
+    if (v < 0) {
+        return unknown_choice(self, "profiler", value);
+    }
+    wasmtime_config_profiler_set(self->config, (wasmtime_profiling_strategy_t)v);
+    return 0;
+}
+
+static int
+config_set_cache(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    ext_state *st = ext_state_from_type(Py_TYPE(self));
+    if (st == NULL) {
+        return -1;
+    }
+    const char *path = NULL;
+    if (PyBool_Check(value)) {
+        if (value == Py_False) {
+            ext_raise_msg(st, "caching cannot be explicitly disabled");
+            return -1;
+        }
+    }
+    else if (PyUnicode_Check(value)) {
+        path = PyUnicode_AsUTF8(value);
+        if (path == NULL) {
+            return -1;
+        }
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "expected string or bool");
+        return -1;
+    }
+    wasmtime_error_t *err = wasmtime_config_cache_config_load(self->config, path);
+    if (err != NULL) {
+        return ext_raise_error_int(st, err);
+    }
+    return 0;
+}
+
+static int
+config_set_epoch_interruption(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    int truth = PyObject_IsTrue(value);
+    if (truth < 0) {
+        return -1;
+    }
+    wasmtime_config_epoch_interruption_set(self->config, truth != 0);
+    return 0;
+}
+
+/* A str argument as a NUL-free C string, or NULL with TypeError/ValueError. */
+static const char *
+config_str_arg(PyObject *value, const char *expected)
+{
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, expected);
+        return NULL;
+    }
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(value, &len);
+    if (s != NULL && (Py_ssize_t)strlen(s) != len) {
+        PyErr_SetString(PyExc_ValueError, "embedded null character");
+        return NULL;
+    }
+    return s;
+}
+
+static int
+config_set_target(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (config_check(self, value) < 0) {
+        return -1;
+    }
+    const char *triple = config_str_arg(value, "expected a str");
+    if (triple == NULL) {
+        return -1;
+    }
+    wasmtime_error_t *err = wasmtime_config_target_set(self->config, triple);
+    if (err != NULL) {
+        ext_state *st = ext_state_from_type(Py_TYPE(self));
+        return st == NULL ? -1 : ext_raise_error_int(st, err);
+    }
+    return 0;
+}
+
+/* ---- new / methods -------------------------------------------------------- */
+
+static PyObject *
+config_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if (ext_no_args("Config", args, kwds) < 0) {
+        return NULL;
+    }
+    ConfigObject *self = (ConfigObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->config = wasm_config_new();
+    if (self->config == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static PyObject *
+config_cranelift_flag_enable(PyObject *op, PyObject *flag)
+{
+    ConfigObject *self = (ConfigObject *)op;
+    CHECK_OPEN(self->config, NULL);
+    const char *s = config_str_arg(flag, "expected a str");
+    if (s == NULL) {
+        return NULL;
+    }
+    wasmtime_config_cranelift_flag_enable(self->config, s);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                          PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"key", "value", NULL};
+    ConfigObject *self = (ConfigObject *)op;
+    PyObject *a[2];
+    if (ext_parse_args(args, nargs, kwnames, "cranelift_flag_set", kwlist, 2, a) < 0) {
+        return NULL;
+    }
+    CHECK_OPEN(self->config, NULL);
+    const char *key = config_str_arg(a[0], "expected a str for key");
+    if (key == NULL) {
+        return NULL;
+    }
+    const char *value = config_str_arg(a[1], "expected a str for value");
+    if (value == NULL) {
+        return NULL;
+    }
+    wasmtime_config_cranelift_flag_set(self->config, key, value);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+config_close(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    if (self->config != NULL) {
+        wasm_config_delete(self->config);
+        self->config = NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static void
+config_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    ConfigObject *self = (ConfigObject *)op;
+    if (self->config != NULL) {
+        wasm_config_delete(self->config);
+    }
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+#define BOOL_PROP(NAME) static const bool_prop prop_##NAME = {wasmtime_config_##NAME##_set};
+#define BOOL_PROPS(X)                                                         \
+    X(debug_info) X(wasm_threads) X(wasm_tail_call) X(wasm_reference_types)   \
+    X(wasm_simd) X(wasm_bulk_memory) X(wasm_multi_value)                      \
+    X(wasm_multi_memory) X(wasm_memory64) X(wasm_relaxed_simd)                \
+    X(wasm_relaxed_simd_deterministic) X(wasm_component_model)                \
+    X(wasm_component_model_map) X(wasm_component_model_implements)           \
+    X(wasm_exceptions) X(wasm_function_references) X(wasm_gc)                 \
+    X(wasm_wide_arithmetic) X(wasm_custom_page_sizes)                         \
+    X(wasm_stack_switching) X(cranelift_debug_verifier) X(consume_fuel)       \
+    X(parallel_compilation) X(shared_memory) X(gc_support)                    \
+    X(cranelift_nan_canonicalization) X(memory_may_move)                      \
+    X(native_unwind_info) X(macos_use_mach_ports) X(signals_based_traps)      \
+    X(memory_init_cow)
+BOOL_PROPS(BOOL_PROP)
+#undef BOOL_PROP
+
+static const u64_prop prop_max_wasm_stack = {set_max_wasm_stack, SIZE_MAX};
+static const u64_prop prop_memory_reservation = {wasmtime_config_memory_reservation_set, UINT64_MAX};
+static const u64_prop prop_memory_guard_size = {wasmtime_config_memory_guard_size_set, UINT64_MAX};
+static const u64_prop prop_memory_reservation_for_growth = {
+    wasmtime_config_memory_reservation_for_growth_set, UINT64_MAX};
+
+#define BOOL_GETSET(NAME)                                                     \
+    {#NAME, NULL, config_set_bool, "Write-only bool option `" #NAME "`.",     \
+     (void *)&prop_##NAME},
+#define U64_GETSET(NAME)                                                      \
+    {#NAME, NULL, config_set_u64, "Write-only int option `" #NAME "`.",       \
+     (void *)&prop_##NAME},
+
+static PyGetSetDef config_getset[] = {
+    BOOL_PROPS(BOOL_GETSET)
+    U64_GETSET(max_wasm_stack)
+    U64_GETSET(memory_reservation)
+    U64_GETSET(memory_guard_size)
+    U64_GETSET(memory_reservation_for_growth)
+    {"strategy", NULL, config_set_strategy,
+     "Write-only: compilation strategy, \"auto\" or \"cranelift\".", NULL},
+    {"cranelift_opt_level", NULL, config_set_opt_level,
+     "Write-only: \"none\", \"speed\" or \"speed_and_size\".", NULL},
+    {"profiler", NULL, config_set_profiler,
+     "Write-only: \"none\", \"jitdump\", \"vtune\" or \"perfmap\".", NULL},
+    {"cache", NULL, config_set_cache,
+     "Write-only: True for the default cache configuration, or a TOML file path.", NULL},
+    {"epoch_interruption", NULL, config_set_epoch_interruption,
+     "Write-only: enable epoch-based interruption (any truthy value).", NULL},
+    {"target", NULL, config_set_target,
+     "Write-only: the target triple to compile for.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef config_methods[] = {
+    {"cranelift_flag_enable", config_cranelift_flag_enable, METH_O,
+     "cranelift_flag_enable($self, flag, /)\n--\n\nEnable a boolean Cranelift flag."},
+    {"cranelift_flag_set", (PyCFunction)(void (*)(void))config_cranelift_flag_set,
+     METH_FASTCALL | METH_KEYWORDS,
+     "cranelift_flag_set($self, key, value)\n--\n\nSet a Cranelift setting."},
+    {"close", config_close, METH_NOARGS, "close($self, /)\n--\n\nFree the configuration."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot config_slots[] = {
+    {Py_tp_new, config_new},
+    {Py_tp_dealloc, config_dealloc},
+    {Py_tp_methods, config_methods},
+    {Py_tp_getset, config_getset},
+    {Py_tp_doc, "Config()\n--\n\nGlobal settings for an Engine; consumed by Engine(config)."},
+    {0, NULL},
+};
+
+static PyType_Spec config_spec = {
+    .name = "wasmtime.Config",
+    .basicsize = sizeof(ConfigObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = config_slots,
+};
+
+int
+config_register(PyObject *mod, ext_state *st)
+{
+    st->Config_Type = ext_add_type(mod, &config_spec, (PyObject *)st->Managed_Type);
+    return st->Config_Type == NULL ? -1 : 0;
+}

@@ -1,0 +1,352 @@
+/* Module: a compiled WebAssembly module (wraps wasmtime/module.h).
+ *
+ * Owns its wasmtime_module_t and holds its Engine (strong).  Compilation,
+ * validation and deserialization run with the GIL released, on a clone of
+ * the engine so that closing the Engine from another thread meanwhile is
+ * harmless.
+ */
+#include "common.h"
+
+#include <stdio.h>
+
+static EngineObject *
+module_engine_arg(ext_state *st, PyObject *engine)
+{
+    if (!PyObject_TypeCheck(engine, st->Engine_Type)) {
+        ext_wrong_type(st, "an Engine", engine);
+        return NULL;
+    }
+    EngineObject *eng = (EngineObject *)engine;
+    CHECK_OPEN(eng->engine, NULL);
+    return eng;
+}
+
+static PyObject *
+module_wrap(ext_state *st, PyTypeObject *type, PyObject *engine, wasmtime_module_t *m)
+{
+    ModuleObject *self = (ModuleObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        wasmtime_module_delete(m);
+        return NULL;
+    }
+    self->module = m;
+    self->engine = Py_NewRef(engine);
+    self->st = st;
+    return (PyObject *)self;
+}
+
+static PyObject *
+module_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject *wasm)
+{
+    EngineObject *eng = module_engine_arg(st, engine);
+    if (eng == NULL) {
+        return NULL;
+    }
+    ext_wasm_bytes in;
+    if (ext_wasm_input(st, wasm, &in) < 0) {
+        return NULL;
+    }
+    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasmtime_module_t *m = NULL;
+    wasmtime_error_t *err;
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_new(e, in.data, in.len, &m);
+    wasm_engine_delete(e);
+    Py_END_ALLOW_THREADS
+    ext_wasm_input_release(&in);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    return module_wrap(st, type, engine, m);
+}
+
+static PyObject *
+module_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"engine", "wasm", NULL};
+    PyObject *engine, *wasm;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO:Module", kwlist, &engine, &wasm)) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type(type);
+    return st == NULL ? NULL : module_compile(st, type, engine, wasm);
+}
+
+/* Read a whole file (str, bytes or PathLike path) into a new bytes object. */
+static PyObject *
+read_file_bytes(PyObject *path)
+{
+    PyObject *io = PyImport_ImportModule("io");
+    if (io == NULL) {
+        return NULL;
+    }
+    PyObject *f = PyObject_CallMethod(io, "open", "Os", path, "rb");
+    Py_DECREF(io);
+    if (f == NULL) {
+        return NULL;
+    }
+    PyObject *data = PyObject_CallMethod(f, "read", NULL);
+    PyObject *res = PyObject_CallMethod(f, "close", NULL);
+    Py_DECREF(f);
+    if (res == NULL) {
+        Py_XDECREF(data);
+        return NULL;
+    }
+    Py_DECREF(res);
+    return data;
+}
+
+static PyObject *
+module_from_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"engine", "path", NULL};
+    PyObject *a[2];
+    if (ext_parse_args(args, nargs, kwnames, "from_file", kwlist, 2, a) < 0) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type((PyTypeObject *)cls);
+    if (st == NULL || module_engine_arg(st, a[0]) == NULL) {
+        return NULL;
+    }
+    PyObject *data = read_file_bytes(a[1]);
+    if (data == NULL) {
+        return NULL;
+    }
+    PyObject *res = module_compile(st, (PyTypeObject *)cls, a[0], data);
+    Py_DECREF(data);
+    return res;
+}
+
+static PyObject *
+module_deserialize(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"engine", "encoded", NULL};
+    PyObject *a[2];
+    if (ext_parse_args(args, nargs, kwnames, "deserialize", kwlist, 2, a) < 0) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type((PyTypeObject *)cls);
+    if (st == NULL) {
+        return NULL;
+    }
+    EngineObject *eng = module_engine_arg(st, a[0]);
+    if (eng == NULL) {
+        return NULL;
+    }
+    Py_buffer view;
+    if (ext_get_bytes(a[1], &view, "bytes") < 0) {
+        return NULL;
+    }
+    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasmtime_module_t *m = NULL;
+    wasmtime_error_t *err;
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_deserialize(e, view.buf, (size_t)view.len, &m);
+    wasm_engine_delete(e);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    return module_wrap(st, (PyTypeObject *)cls, a[0], m);
+}
+
+static PyObject *
+module_deserialize_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"engine", "path", NULL};
+    PyObject *a[2];
+    if (ext_parse_args(args, nargs, kwnames, "deserialize_file", kwlist, 2, a) < 0) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type((PyTypeObject *)cls);
+    if (st == NULL) {
+        return NULL;
+    }
+    EngineObject *eng = module_engine_arg(st, a[0]);
+    if (eng == NULL) {
+        return NULL;
+    }
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(a[1], &path)) {
+        return NULL;
+    }
+    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasmtime_module_t *m = NULL;
+    wasmtime_error_t *err;
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_deserialize_file(e, PyBytes_AS_STRING(path), &m);
+    wasm_engine_delete(e);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    return module_wrap(st, (PyTypeObject *)cls, a[0], m);
+}
+
+static PyObject *
+module_validate(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"engine", "wasm", NULL};
+    PyObject *a[2];
+    if (ext_parse_args(args, nargs, kwnames, "validate", kwlist, 2, a) < 0) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type((PyTypeObject *)cls);
+    if (st == NULL) {
+        return NULL;
+    }
+    /* The bytes are checked before the engine, as wasmtime-py does. */
+    Py_buffer view;
+    if (ext_get_bytes(a[1], &view, "wasm bytes") < 0) {
+        return NULL;
+    }
+    EngineObject *eng = module_engine_arg(st, a[0]);
+    if (eng == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasmtime_error_t *err;
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_validate(e, view.buf, (size_t)view.len);
+    wasm_engine_delete(e);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+module_imports(PyObject *op, void *Py_UNUSED(closure))
+{
+    ModuleObject *self = (ModuleObject *)op;
+    CHECK_OPEN(self->module, NULL);
+    wasm_importtype_vec_t vec;
+    wasmtime_module_imports(self->module, &vec);
+    PyObject *res = importtypes_list(self->st, &vec);
+    wasm_importtype_vec_delete(&vec);
+    return res;
+}
+
+static PyObject *
+module_exports(PyObject *op, void *Py_UNUSED(closure))
+{
+    ModuleObject *self = (ModuleObject *)op;
+    CHECK_OPEN(self->module, NULL);
+    wasm_exporttype_vec_t vec;
+    wasmtime_module_exports(self->module, &vec);
+    PyObject *res = exporttypes_list(self->st, &vec);
+    wasm_exporttype_vec_delete(&vec);
+    return res;
+}
+
+static PyObject *
+module_serialize(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    ModuleObject *self = (ModuleObject *)op;
+    CHECK_OPEN(self->module, NULL);
+    wasm_byte_vec_t out;
+    wasmtime_error_t *err = wasmtime_module_serialize(self->module, &out);
+    if (err != NULL) {
+        return ext_raise_error(self->st, err);
+    }
+    PyObject *res = PyByteArray_FromStringAndSize(out.data, (Py_ssize_t)out.size);
+    wasm_byte_vec_delete(&out);
+    return res;
+}
+
+static PyObject *
+module_close(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    ModuleObject *self = (ModuleObject *)op;
+    if (self->module != NULL) {
+        wasmtime_module_delete(self->module);
+        self->module = NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+module_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((ModuleObject *)op)->engine);
+    return 0;
+}
+
+static int
+module_clear(PyObject *op)
+{
+    Py_CLEAR(((ModuleObject *)op)->engine);
+    return 0;
+}
+
+static void
+module_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    ModuleObject *self = (ModuleObject *)op;
+    PyObject_GC_UnTrack(op);
+    if (self->module != NULL) {
+        wasmtime_module_delete(self->module);
+    }
+    Py_CLEAR(self->engine);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+#define FASTCALL_CLASS (METH_FASTCALL | METH_KEYWORDS | METH_CLASS)
+#define AS_CFUNC(f) ((PyCFunction)(void (*)(void))(f))
+
+static PyMethodDef module_methods[] = {
+    {"from_file", AS_CFUNC(module_from_file), FASTCALL_CLASS,
+     "from_file(engine, path)\n--\n\nCompile the wasm or WAT file at `path`."},
+    {"deserialize", AS_CFUNC(module_deserialize), FASTCALL_CLASS,
+     "deserialize(engine, encoded)\n--\n\nLoad bytes made by Module.serialize(). Only pass "
+     "trusted bytes: they contain machine code."},
+    {"deserialize_file", AS_CFUNC(module_deserialize_file), FASTCALL_CLASS,
+     "deserialize_file(engine, path)\n--\n\nLoad a file written from Module.serialize() "
+     "(memory-mapped). Only trusted files."},
+    {"validate", AS_CFUNC(module_validate), FASTCALL_CLASS,
+     "validate(engine, wasm)\n--\n\nRaise WasmtimeError unless `wasm` (binary) is valid."},
+    {"serialize", module_serialize, METH_NOARGS,
+     "serialize($self, /)\n--\n\nThe compiled module as a bytearray, for deserialize()."},
+    {"close", module_close, METH_NOARGS, "close($self, /)\n--\n\nFree the module."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef module_getset[] = {
+    {"imports", module_imports, NULL, "The module's imports, a list of ImportType.", NULL},
+    {"exports", module_exports, NULL, "The module's exports, a list of ExportType.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot module_slots[] = {
+    {Py_tp_new, module_new},
+    {Py_tp_dealloc, module_dealloc},
+    {Py_tp_traverse, module_traverse},
+    {Py_tp_clear, module_clear},
+    {Py_tp_methods, module_methods},
+    {Py_tp_getset, module_getset},
+    {Py_tp_doc, "Module(engine, wasm)\n--\n\nCompile WebAssembly (binary, or WAT text)."},
+    {0, NULL},
+};
+
+static PyType_Spec module_spec = {
+    .name = "wasmtime.Module",
+    .basicsize = sizeof(ModuleObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = module_slots,
+};
+
+int
+module_register(PyObject *mod, ext_state *st)
+{
+    st->Module_Type = ext_add_type(mod, &module_spec, (PyObject *)st->Managed_Type);
+    return st->Module_Type == NULL ? -1 : 0;
+}

@@ -1,0 +1,145 @@
+/* ValType: a WebAssembly value type (wraps wasm_valtype_t of wasm.h).
+ *
+ * A value type is fully described by its kind, so the object stores the
+ * kind and builds a wasm_valtype_t only when C needs one.  close() only marks
+ * it closed, after which it raises ValueError like every Managed object.
+ */
+#include "../common.h"
+
+static PyObject *
+valtype_make(PyTypeObject *type, wasm_valkind_t kind)
+{
+    ValTypeObject *self = (ValTypeObject *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->kind = kind;
+    }
+    return (PyObject *)self;
+}
+
+PyObject *
+valtype_from_kind(ext_state *st, wasm_valkind_t kind)
+{
+    return valtype_make(st->ValType_Type, kind);
+}
+
+static PyObject *
+valtype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    (void)args;
+    (void)kwds;
+    ext_state *st = ext_state_from_type(type);
+    return st == NULL ? NULL : ext_raise_msg(st, "cannot construct directly");
+}
+
+#define VALTYPE_CTOR(NAME, KIND)                                              \
+    static PyObject *valtype_##NAME(PyObject *cls, PyObject *Py_UNUSED(ig))   \
+    {                                                                         \
+        return valtype_make((PyTypeObject *)cls, KIND);                       \
+    }
+VALTYPE_CTOR(i32, WASM_I32)
+VALTYPE_CTOR(i64, WASM_I64)
+VALTYPE_CTOR(f32, WASM_F32)
+VALTYPE_CTOR(f64, WASM_F64)
+VALTYPE_CTOR(externref, WASM_EXTERNREF)
+VALTYPE_CTOR(funcref, WASM_FUNCREF)
+#undef VALTYPE_CTOR
+
+static const char *
+valtype_name(wasm_valkind_t kind)
+{
+    switch (kind) {
+    case WASM_I32: return "i32";
+    case WASM_I64: return "i64";
+    case WASM_F32: return "f32";
+    case WASM_F64: return "f64";
+    case EXT_WASM_V128: return "v128";
+    case WASM_EXTERNREF: return "externref";
+    case WASM_FUNCREF: return "funcref";
+    default: return NULL;
+    }
+}
+
+static PyObject *
+valtype_str(PyObject *op)
+{
+    ValTypeObject *self = (ValTypeObject *)op;
+    if (self->closed) {
+        return ALREADY_CLOSED(), NULL;
+    }
+    const char *name = valtype_name(self->kind);
+    if (name == NULL) {
+        return PyUnicode_FromFormat("ValType(%d)", (int)self->kind);
+    }
+    return PyUnicode_FromString(name);
+}
+
+static PyObject *
+valtype_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if (op != Py_EQ && op != Py_NE) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    bool eq = false;
+    if (Py_TYPE(b) == Py_TYPE(a) || PyObject_TypeCheck(b, Py_TYPE(a))) {
+        ValTypeObject *x = (ValTypeObject *)a, *y = (ValTypeObject *)b;
+        if (x->closed || y->closed) {
+            return ALREADY_CLOSED(), NULL;
+        }
+        eq = x->kind == y->kind;
+    }
+    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+static PyObject *
+valtype_close(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    ((ValTypeObject *)op)->closed = true;
+    Py_RETURN_NONE;
+}
+
+static void
+valtype_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef valtype_methods[] = {
+    {"i32", valtype_i32, METH_NOARGS | METH_CLASS, "i32()\n--\n\nThe i32 type."},
+    {"i64", valtype_i64, METH_NOARGS | METH_CLASS, "i64()\n--\n\nThe i64 type."},
+    {"f32", valtype_f32, METH_NOARGS | METH_CLASS, "f32()\n--\n\nThe f32 type."},
+    {"f64", valtype_f64, METH_NOARGS | METH_CLASS, "f64()\n--\n\nThe f64 type."},
+    {"externref", valtype_externref, METH_NOARGS | METH_CLASS,
+     "externref()\n--\n\nThe externref type (host references)."},
+    {"funcref", valtype_funcref, METH_NOARGS | METH_CLASS,
+     "funcref()\n--\n\nThe funcref type (function references)."},
+    {"close", valtype_close, METH_NOARGS, "close($self, /)\n--\n\nMark as closed."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot valtype_slots[] = {
+    {Py_tp_new, valtype_new},
+    {Py_tp_dealloc, valtype_dealloc},
+    {Py_tp_str, valtype_str},
+    {Py_tp_repr, valtype_str},
+    {Py_tp_richcompare, valtype_richcompare},
+    {Py_tp_hash, PyObject_HashNotImplemented},
+    {Py_tp_methods, valtype_methods},
+    {Py_tp_doc, "The type of a WebAssembly value; made with ValType.i32() and friends."},
+    {0, NULL},
+};
+
+static PyType_Spec valtype_spec = {
+    .name = "wasmtime.ValType",
+    .basicsize = sizeof(ValTypeObject),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = valtype_slots,
+};
+
+int
+valtype_register(PyObject *mod, ext_state *st)
+{
+    st->ValType_Type = ext_add_type(mod, &valtype_spec, (PyObject *)st->Managed_Type);
+    return st->ValType_Type == NULL ? -1 : 0;
+}
