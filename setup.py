@@ -60,4 +60,6 @@ setup(
         extra_link_args=ldflags,
     )],
     cmdclass={"build_ext": BuildExt},
+    # Sanitizer objects live in their own tree so the two builds never mix.
+    options={"build": {"build_base": "build/asan" if SANITIZE else "build/release"}},
 )
