@@ -38,6 +38,20 @@ typedef struct {
     PyTypeObject *ImportType_Type;
     PyTypeObject *ExportType_Type;
     PyTypeObject *Val_Type;
+    PyTypeObject *Func_Type;
+    PyTypeObject *Caller_Type;
+    PyTypeObject *Global_Type;
+    PyTypeObject *Table_Type;
+    PyTypeObject *Memory_Type;
+    PyTypeObject *MemoryView_Type;
+    PyTypeObject *SharedMemory_Type;
+    PyTypeObject *Tag_Type;
+    PyTypeObject *Instance_Type;
+    PyTypeObject *InstanceExports_Type;
+    PyTypeObject *Frame_Type;
+    PyObject *Trap;          /* strong: exception class */
+    PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
+    PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
     PyObject *WasmtimeError; /* strong: exception class */
     PyObject *ExitTrap;      /* strong: exception class */
     PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
@@ -63,12 +77,20 @@ ext_state_from_type(PyTypeObject *tp)
 typedef struct {
     PyObject_HEAD
     wasm_config_t *config; /* owned; NULL once closed or consumed */
+    /* What the engine will need to know about memory placement (the C API
+     * has no getters): see memory.c for why. */
+    bool memory_may_move;
+    bool small_reservation; /* memory_reservation set below 4 GiB */
 } ConfigObject;
 
 typedef struct {
     PyObject_HEAD
     wasm_engine_t *engine; /* owned; NULL once closed */
     ext_state *st;         /* borrowed: lives as long as the module */
+    /* true when 32-bit memories of this engine can never move */
+    bool memories32_fixed;
+    /* true when no memory of this engine can ever move */
+    bool memories_fixed;
 } EngineObject;
 
 typedef struct {
@@ -79,7 +101,60 @@ typedef struct {
     PyObject *data;              /* strong or NULL: user data */
     ext_state *st;
     PyObject *weakreflist;
+    /* Host callables whose C env pointers Wasmtime holds (borrowed there):
+     * the only strong references, so the GC sees cycles through them. */
+    PyObject *host_objects;      /* strong list, or NULL until needed */
+    /* The exception a host function raised during the current call; taken
+     * by the outermost Python-facing call that sees the trap. */
+    PyObject *pending_exc;       /* strong or NULL */
+    int running;                 /* wasm calls in flight on this store */
+    unsigned long running_thread;/* the thread running them */
+    Py_ssize_t exports;          /* zero-copy memory buffers exported */
+    bool release_pending;        /* GC wanted to delete while exported */
 } StoreObject;
+
+/* A store to act on: a Store, or a live Caller standing in for one. */
+typedef struct {
+    StoreObject *so;          /* borrowed */
+    wasmtime_context_t *ctx;  /* borrowed */
+} ext_ctx;
+
+/* Func, Global, Table, Memory and Tag: a store-bound handle.  The Store must
+ * outlive the raw handle, so the object holds it strongly. */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;    /* strong */
+    wasmtime_extern_t ext; /* kind + handle; no destructor */
+} ExternObject;
+
+typedef struct {
+    ExternObject base;     /* kind WASMTIME_EXTERN_FUNC */
+    vectorcallfunc vectorcall;
+    int nparams;           /* -1 until the signature is fetched */
+    int nresults;
+    bool numeric;          /* only i32/i64/f32/f64: the raw fast path */
+    wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
+} FuncObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
+    PyObject *engine;             /* strong: EngineObject */
+    ext_state *st;
+} SharedMemoryObject;
+
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;          /* strong */
+    wasmtime_instance_t instance;
+    PyObject *exports;           /* strong or NULL: cached InstanceExports */
+} InstanceObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_caller_t *caller;   /* borrowed, valid during the host call only */
+    StoreObject *store;          /* strong */
+} CallerObject;
 
 typedef struct {
     PyObject_HEAD
@@ -197,6 +272,79 @@ PyObject *val_new_kind(ext_state *st, wasmtime_valkind_t kind, PyObject *value);
 /* The wasm.h kind for a wasmtime kind; 255 when there is none. */
 wasm_valkind_t ext_wasm_kind_of(wasmtime_valkind_t kind);
 
+/* ---- stores and calls (store.c) --------------------------------------- */
+
+/* Resolve a `store` argument (Store or live Caller), checking it is open and
+ * not running wasm on another thread.  0 or -1 with an exception. */
+int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
+/* ext_resolve_store + the handle's own store must be that store. */
+int ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out);
+/* Bracket wasm execution (must be paired). */
+void ext_call_enter(StoreObject *so);
+void ext_call_leave(StoreObject *so);
+/* After a call: raise the host exception if one is pending, else the trap,
+ * else the error (each consumed). 0 when there was none, -1 otherwise. */
+int ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+/* Keep `obj` alive as long as the store (for env pointers). 0 or -1. */
+int ext_store_keep(StoreObject *so, PyObject *obj);
+/* A zero-copy memory buffer of this store was released (memory.c). */
+void store_buffer_released(StoreObject *so);
+/* Record the current exception as the store's pending host exception. */
+void ext_store_set_pending(StoreObject *so);
+
+/* ---- traps (trap.c) ------------------------------------------------------ */
+
+/* Raise a Trap built from `trap` (consumed). Returns NULL. */
+PyObject *ext_raise_trap(ext_state *st, wasm_trap_t *trap);
+/* "wasm backtrace" text of a trap's frames, or NULL (no exception) if none. */
+PyObject *ext_trap_frames_text(const wasm_trap_t *trap);
+
+/* ---- values (convert.c) -------------------------------------------------- */
+
+/* wasmtime kind of a wasm.h valtype kind; 255 if it has none. */
+wasmtime_valkind_t ext_wasmtime_kind_of(wasm_valkind_t kind);
+/* Python -> wasmtime_val_t of wasmtime kind `kind` (the contract's rules).
+ * On success the value may hold a rooted reference: ext_val_release it. */
+int ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
+                  wasmtime_val_t *out);
+void ext_val_release(wasmtime_val_t *val);
+/* wasmtime_val_t -> Python (does not release `val`). */
+PyObject *ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val);
+/* Numeric fast path: i32/i64/f32/f64 only. */
+int ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out);
+PyObject *ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw);
+const char *ext_kind_name(wasmtime_valkind_t kind);
+
+/* ---- externs (extern.c) -------------------------------------------------- */
+
+/* Python object for an extern of store `so`; takes ownership of a shared
+ * memory inside `ext`. */
+PyObject *ext_extern_to_py(ext_state *st, StoreObject *so, wasmtime_extern_t *ext);
+/* A Python extern (Func, Global, Table, Memory, Tag, SharedMemory) as a
+ * borrowed wasmtime_extern_t usable with store `so`. 0 or -1. */
+int ext_py_to_extern(ext_state *st, StoreObject *so, PyObject *obj, wasmtime_extern_t *out);
+PyObject *func_wrap(ext_state *st, StoreObject *so, const wasmtime_func_t *f);
+
+/* Host functions (func.c), for Func and Linker.define_func: an env owned by
+ * Wasmtime (free it with the finalizer from ext_hostfunc_callbacks); it
+ * borrows `callable`, which the owner must keep alive. */
+void *ext_hostfunc_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
+                       bool access_caller, bool *numeric);
+void ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
+                            wasmtime_func_unchecked_callback_t *unchecked,
+                            void (**finalizer)(void *));
+
+/* Slots shared by the store-bound handle types (extern.c). */
+int extern_traverse(PyObject *op, visitproc visit, void *arg);
+int extern_clear(PyObject *op);
+void extern_dealloc(PyObject *op);
+PyObject *sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *mem);
+
+/* memory.c helpers shared with SharedMemory. */
+int ext_grow_delta(ext_state *st, PyObject *obj, uint64_t *delta);
+PyObject *ext_ctypes_pointer(ext_state *st, void *addr);
+PyObject *ext_ctypes_array(void *addr, size_t size);
+
 /* ---- registration (one per type file) ----------------------------------- */
 
 int managed_register(PyObject *mod, ext_state *st);
@@ -211,6 +359,13 @@ int typeobjs_register(PyObject *mod, ext_state *st);
 int limits_register(PyObject *mod, ext_state *st);
 int importexport_register(PyObject *mod, ext_state *st);
 int val_register(PyObject *mod, ext_state *st);
+int trap_register(PyObject *mod, ext_state *st);
+int func_register(PyObject *mod, ext_state *st);
+int caller_register(PyObject *mod, ext_state *st);
+int externs_register(PyObject *mod, ext_state *st);
+int memory_register(PyObject *mod, ext_state *st);
+int sharedmemory_register(PyObject *mod, ext_state *st);
+int instance_register(PyObject *mod, ext_state *st);
 
 /* Create a heap type from `spec` with `base` (may be NULL), add it to the
  * module under its short name and return it (strong) or NULL. */

@@ -18,6 +18,9 @@ typedef struct {
     uint64_t max; /* largest accepted value */
 } u64_prop;
 
+static const bool_prop prop_memory_may_move;
+static const u64_prop prop_memory_reservation;
+
 static int
 config_check(ConfigObject *self, PyObject *value)
 {
@@ -44,6 +47,9 @@ config_set_bool(PyObject *op, PyObject *value, void *closure)
         return -1;
     }
     ((const bool_prop *)closure)->set(self->config, value == Py_True);
+    if (closure == &prop_memory_may_move) {
+        self->memory_may_move = value == Py_True;
+    }
     return 0;
 }
 
@@ -72,6 +78,9 @@ config_set_u64(PyObject *op, PyObject *value, void *closure)
         return -1;
     }
     prop->set(self->config, (uint64_t)v);
+    if (prop == &prop_memory_reservation) {
+        self->small_reservation = v < ((uint64_t)1 << 32);
+    }
     return 0;
 }
 
@@ -275,6 +284,8 @@ config_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL) {
         return NULL;
     }
+    self->memory_may_move = true;
+    self->small_reservation = false;
     self->config = wasm_config_new();
     if (self->config == NULL) {
         Py_DECREF(self);

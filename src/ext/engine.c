@@ -31,7 +31,12 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     self->st = st;
+    self->memories_fixed = false;
+    self->memories32_fixed = true;
     if (cfg != NULL) {
+        ConfigObject *c = (ConfigObject *)config;
+        self->memories_fixed = !c->memory_may_move;
+        self->memories32_fixed = !c->memory_may_move || !c->small_reservation;
         /* Consumes the config, even on failure. */
         ((ConfigObject *)config)->config = NULL;
         self->engine = wasm_engine_new_with_config(cfg);

@@ -35,7 +35,10 @@ ext_exec(PyObject *mod)
         limits_register(mod, st) < 0 ||
         typeobjs_register(mod, st) < 0 || importexport_register(mod, st) < 0 ||
         module_register(mod, st) < 0 || wat_register(mod, st) < 0 ||
-        val_register(mod, st) < 0) {
+        val_register(mod, st) < 0 || trap_register(mod, st) < 0 ||
+        func_register(mod, st) < 0 || caller_register(mod, st) < 0 ||
+        externs_register(mod, st) < 0 || memory_register(mod, st) < 0 ||
+        sharedmemory_register(mod, st) < 0 || instance_register(mod, st) < 0) {
         return -1;
     }
     if (PyModule_AddStringConstant(mod, "WASMTIME_VERSION", WASMTIME_VERSION) < 0) {
@@ -49,7 +52,10 @@ ext_exec(PyObject *mod)
     X(Module_Type) X(ValType_Type) X(FuncType_Type) X(GlobalType_Type)      \
     X(TableType_Type) X(MemoryType_Type) X(TagType_Type) X(Limits_Type)     \
     X(ImportType_Type) X(ExportType_Type) X(Val_Type) X(WasmtimeError)      \
-    X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code)
+    X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code) X(Func_Type)       \
+    X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)              \
+    X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)    \
+    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)
 
 static int
 ext_traverse(PyObject *mod, visitproc visit, void *arg)

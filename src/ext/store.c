@@ -9,6 +9,157 @@
 #include "common.h"
 
 #include <structmember.h>
+#include <pythread.h>
+
+/* ---- resolving `store` arguments and bracketing calls ------------------ */
+
+static int
+store_check_usable(StoreObject *so)
+{
+    if (so->store == NULL) {
+        ALREADY_CLOSED();
+        return -1;
+    }
+    if (so->running > 0 && so->running_thread != PyThread_get_thread_ident()) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this Store is running wasm on another thread; a Store "
+                        "is used by one thread at a time");
+        return -1;
+    }
+    return 0;
+}
+
+int
+ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out)
+{
+    if (Py_IS_TYPE(obj, st->Store_Type) || PyObject_TypeCheck(obj, st->Store_Type)) {
+        StoreObject *so = (StoreObject *)obj;
+        if (store_check_usable(so) < 0) {
+            return -1;
+        }
+        out->so = so;
+        out->ctx = so->context;
+        return 0;
+    }
+    if (Py_IS_TYPE(obj, st->Caller_Type)) {
+        CallerObject *caller = (CallerObject *)obj;
+        if (caller->caller == NULL) {
+            PyErr_SetString(PyExc_ValueError, "caller is no longer valid");
+            return -1;
+        }
+        if (store_check_usable(caller->store) < 0) {
+            return -1;
+        }
+        out->so = caller->store;
+        out->ctx = wasmtime_caller_context(caller->caller);
+        return 0;
+    }
+    ext_wrong_type(st, "a Store or Caller", obj);
+    return -1;
+}
+
+int
+ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out)
+{
+    if (ext_resolve_store(st, obj, out) < 0) {
+        return -1;
+    }
+    if (out->so != owner) {
+        ext_raise_msg(st, "object used with the wrong store: it belongs to another Store");
+        return -1;
+    }
+    return 0;
+}
+
+void
+ext_call_enter(StoreObject *so)
+{
+    if (so->running++ == 0) {
+        so->running_thread = PyThread_get_thread_ident();
+        /* Nothing may survive from an earlier call. */
+        Py_CLEAR(so->pending_exc);
+    }
+}
+
+void
+ext_call_leave(StoreObject *so)
+{
+    so->running--;
+}
+
+void
+ext_store_set_pending(StoreObject *so)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value != NULL && tb != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    Py_XSETREF(so->pending_exc, value);
+}
+
+/* Attach the wasm frames of `trap` to the host exception as a note. */
+static void
+add_wasm_note(PyObject *exc, const wasm_trap_t *trap)
+{
+    PyObject *text = trap != NULL ? ext_trap_frames_text(trap) : NULL;
+    if (text == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *res = PyObject_CallMethod(exc, "add_note", "O", text);
+    Py_DECREF(text);
+    if (res == NULL) {
+        PyErr_Clear(); /* add_note exists from Python 3.11 */
+    }
+    Py_XDECREF(res);
+}
+
+int
+ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
+        PyObject *exc = so->pending_exc;
+        so->pending_exc = NULL;
+        add_wasm_note(exc, trap);
+        if (err != NULL) {
+            wasmtime_error_delete(err);
+        }
+        if (trap != NULL) {
+            wasm_trap_delete(trap);
+        }
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+        return -1;
+    }
+    if (trap != NULL) {
+        if (err != NULL) {
+            wasmtime_error_delete(err);
+        }
+        ext_raise_trap(st, trap);
+        return -1;
+    }
+    if (err != NULL) {
+        ext_raise_error(st, err);
+        return -1;
+    }
+    return 0;
+}
+
+int
+ext_store_keep(StoreObject *so, PyObject *obj)
+{
+    if (so->host_objects == NULL) {
+        so->host_objects = PyList_New(0);
+        if (so->host_objects == NULL) {
+            return -1;
+        }
+    }
+    return PyList_Append(so->host_objects, obj);
+}
 
 static PyObject *
 store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -60,7 +211,9 @@ static PyObject *
 store_data(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     StoreObject *self = (StoreObject *)op;
-    CHECK_OPEN(self->store, NULL);
+    if (store_check_usable(self) < 0) {
+        return NULL;
+    }
     return Py_NewRef(self->data != NULL ? self->data : Py_None);
 }
 
@@ -68,7 +221,9 @@ static PyObject *
 store_gc(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     StoreObject *self = (StoreObject *)op;
-    CHECK_OPEN(self->store, NULL);
+    if (store_check_usable(self) < 0) {
+        return NULL;
+    }
     /* Keeps the GIL: collection may run externref finalizers, which touch
      * Python objects. */
     wasmtime_error_t *err = wasmtime_context_gc(self->context);
@@ -101,7 +256,9 @@ static PyObject *
 store_set_fuel(PyObject *op, PyObject *arg)
 {
     StoreObject *self = (StoreObject *)op;
-    CHECK_OPEN(self->store, NULL);
+    if (store_check_usable(self) < 0) {
+        return NULL;
+    }
     uint64_t fuel;
     if (store_u64_arg(arg, "fuel", &fuel) < 0) {
         return NULL;
@@ -117,7 +274,9 @@ static PyObject *
 store_get_fuel(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     StoreObject *self = (StoreObject *)op;
-    CHECK_OPEN(self->store, NULL);
+    if (store_check_usable(self) < 0) {
+        return NULL;
+    }
     uint64_t fuel = 0;
     wasmtime_error_t *err = wasmtime_context_get_fuel(self->context, &fuel);
     if (err != NULL) {
@@ -130,7 +289,9 @@ static PyObject *
 store_set_epoch_deadline(PyObject *op, PyObject *arg)
 {
     StoreObject *self = (StoreObject *)op;
-    CHECK_OPEN(self->store, NULL);
+    if (store_check_usable(self) < 0) {
+        return NULL;
+    }
     uint64_t ticks;
     if (store_u64_arg(arg, "ticks_after_current", &ticks) < 0) {
         return NULL;
@@ -147,10 +308,10 @@ store_set_limits(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject
     StoreObject *self = (StoreObject *)op;
     PyObject *a[5];
     int64_t v[5];
-    if (ext_parse_args(args, nargs, kwnames, "set_limits", kwlist, 0, a) < 0) {
+    if (ext_parse_args(args, nargs, kwnames, "set_limits", kwlist, 0, a) < 0 ||
+        store_check_usable(self) < 0) {
         return NULL;
     }
-    CHECK_OPEN(self->store, NULL);
     for (int i = 0; i < 5; i++) {
         v[i] = -1;
         if (a[i] == NULL) {
@@ -188,8 +349,31 @@ store_release(StoreObject *self)
 static PyObject *
 store_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    store_release((StoreObject *)op);
+    StoreObject *self = (StoreObject *)op;
+    if (self->store == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (self->running > 0) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot close a Store while it is running wasm");
+        return NULL;
+    }
+    if (self->exports > 0) {
+        PyErr_SetString(PyExc_BufferError,
+                        "cannot close a Store while views of its memory are exported "
+                        "(release the memoryview/numpy arrays first)");
+        return NULL;
+    }
+    store_release(self);
     Py_RETURN_NONE;
+}
+
+void
+store_buffer_released(StoreObject *so)
+{
+    if (--so->exports == 0 && so->release_pending) {
+        so->release_pending = false;
+        store_release(so);
+    }
 }
 
 static int
@@ -199,6 +383,8 @@ store_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->engine);
     Py_VISIT(self->data);
+    Py_VISIT(self->host_objects);
+    Py_VISIT(self->pending_exc);
     return 0;
 }
 
@@ -206,9 +392,18 @@ static int
 store_clear(PyObject *op)
 {
     StoreObject *self = (StoreObject *)op;
-    /* The C store goes first: nothing may call back into objects we drop. */
-    store_release(self);
+    /* The C store goes first: nothing may call back into objects we drop.
+     * If memory views are still exported, the memory must stay mapped: the
+     * last buffer release deletes the store instead. */
+    if (self->exports > 0) {
+        self->release_pending = true;
+    }
+    else {
+        store_release(self);
+    }
     Py_CLEAR(self->data);
+    Py_CLEAR(self->host_objects);
+    Py_CLEAR(self->pending_exc);
     Py_CLEAR(self->engine);
     return 0;
 }

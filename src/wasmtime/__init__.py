@@ -9,22 +9,35 @@ import enum as _enum
 import typing as _typing
 
 from . import _ext
+from ._enums import DirPerms, FilePerms, TrapCode
 from ._ext import (
     ArgumentTypeError,
+    Caller,
     Config,
     Engine,
     ExitTrap,
     ExportType,
+    Frame,
+    Func,
     FuncType,
+    Global,
     GlobalType,
     ImportType,
+    Instance,
+    InstanceExports,
     Limits,
     Managed,
+    Memory,
     MemoryType,
+    MemoryView,
     Module,
+    SharedMemory,
     Store,
+    Table,
     TableType,
+    Tag,
     TagType,
+    Trap,
     Val,
     ValType,
     WasmtimeError,
@@ -33,7 +46,8 @@ from ._ext import (
 
 WASMTIME_VERSION: str = _ext.WASMTIME_VERSION
 
-Storelike = _typing.Union[Store]
+Storelike = _typing.Union[Store, Caller]
+AsExtern = _typing.Union[Func, Table, Memory, SharedMemory, Global, Tag]
 
 __all__ = [
     "wat2wasm",
@@ -49,8 +63,21 @@ __all__ = [
     "ImportType",
     "ExportType",
     "Val",
+    "Func",
+    "Caller",
+    "Table",
+    "Memory",
+    "SharedMemory",
+    "Global",
+    "Trap",
+    "TrapCode",
     "ExitTrap",
+    "Frame",
     "Module",
+    "Instance",
+    "FilePerms",
+    "DirPerms",
     "WasmtimeError",
     "TagType",
+    "Tag",
 ]

@@ -1,0 +1,243 @@
+/* Python <-> wasm values, shared by calls, host functions, globals and
+ * tables (wraps wasmtime/val.h).
+ *
+ * The rules are wasmtime-py's (API contract 2.1): a Val must match the type
+ * exactly; an externref slot takes any object; ints wrap to the width and are
+ * never floats; a Func is a funcref.  An externref made here owns a strong
+ * reference to its payload, dropped by the finalizer Wasmtime runs when the
+ * reference is collected (under the GIL, taken if needed).
+ */
+#include "common.h"
+
+const char *
+ext_kind_name(wasmtime_valkind_t kind)
+{
+    switch (kind) {
+    case WASMTIME_I32: return "i32";
+    case WASMTIME_I64: return "i64";
+    case WASMTIME_F32: return "f32";
+    case WASMTIME_F64: return "f64";
+    case WASMTIME_V128: return "v128";
+    case WASMTIME_FUNCREF: return "funcref";
+    case WASMTIME_EXTERNREF: return "externref";
+    case WASMTIME_ANYREF: return "anyref";
+    case WASMTIME_EXNREF: return "exnref";
+    default: return "unknown";
+    }
+}
+
+wasmtime_valkind_t
+ext_wasmtime_kind_of(wasm_valkind_t kind)
+{
+    switch (kind) {
+    case WASM_I32: return WASMTIME_I32;
+    case WASM_I64: return WASMTIME_I64;
+    case WASM_F32: return WASMTIME_F32;
+    case WASM_F64: return WASMTIME_F64;
+    case EXT_WASM_V128: return WASMTIME_V128;
+    case WASM_EXTERNREF: return WASMTIME_EXTERNREF;
+    case WASM_FUNCREF: return WASMTIME_FUNCREF;
+    default: return (wasmtime_valkind_t)255;
+    }
+}
+
+static int
+wrong_value(PyObject *obj, wasmtime_valkind_t kind)
+{
+    PyErr_Format(PyExc_TypeError, "don't know how to convert %.200R to %s", obj,
+                 ext_kind_name(kind));
+    return -1;
+}
+
+int
+ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out)
+{
+    switch (kind) {
+    case WASMTIME_I32:
+    case WASMTIME_I64: {
+        if (!PyLong_Check(obj)) {
+            return wrong_value(obj, kind);
+        }
+        unsigned long long bits = PyLong_AsUnsignedLongLongMask(obj);
+        if (bits == (unsigned long long)-1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (kind == WASMTIME_I32) {
+            out->i32 = (int32_t)(uint32_t)bits;
+        }
+        else {
+            out->i64 = (int64_t)bits;
+        }
+        return 0;
+    }
+    case WASMTIME_F32:
+    case WASMTIME_F64:
+        if (!PyFloat_Check(obj)) {
+            return wrong_value(obj, kind);
+        }
+        if (kind == WASMTIME_F32) {
+            out->f32 = (float)PyFloat_AS_DOUBLE(obj);
+        }
+        else {
+            out->f64 = PyFloat_AS_DOUBLE(obj);
+        }
+        return 0;
+    default:
+        return wrong_value(obj, kind);
+    }
+}
+
+PyObject *
+ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw)
+{
+    switch (kind) {
+    case WASMTIME_I32: return PyLong_FromLong(raw->i32);
+    case WASMTIME_I64: return PyLong_FromLongLong(raw->i64);
+    case WASMTIME_F32: return PyFloat_FromDouble(raw->f32);
+    case WASMTIME_F64: return PyFloat_FromDouble(raw->f64);
+    default:
+        PyErr_Format(PyExc_TypeError, "no raw conversion for %s", ext_kind_name(kind));
+        return NULL;
+    }
+}
+
+/* Finalizer of externref payloads: may run wherever Wasmtime collects. */
+static void
+externref_finalize(void *data)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    Py_DECREF((PyObject *)data);
+    PyGILState_Release(g);
+}
+
+static int
+make_externref(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
+{
+    out->kind = WASMTIME_EXTERNREF;
+    if (obj == Py_None) {
+        wasmtime_externref_set_null(&out->of.externref);
+        return 0;
+    }
+    Py_INCREF(obj);
+    if (!wasmtime_externref_new(c->ctx, obj, externref_finalize, &out->of.externref)) {
+        Py_DECREF(obj);
+        ext_raise_msg(st, "failed to allocate an externref (the GC heap is full)");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+funcref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
+{
+    out->kind = WASMTIME_FUNCREF;
+    if (obj == Py_None) {
+        wasmtime_funcref_set_null(&out->of.funcref);
+        return 0;
+    }
+    ExternObject *f = (ExternObject *)obj;
+    if (f->store != c->so) {
+        ext_raise_msg(st, "object used with the wrong store: the Func belongs to another Store");
+        return -1;
+    }
+    out->of.funcref = f->ext.of.func;
+    return 0;
+}
+
+int
+ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
+              wasmtime_val_t *out)
+{
+    if (PyObject_TypeCheck(obj, st->Val_Type)) {
+        ValObject *v = (ValObject *)obj;
+        if (v->kind != kind) {
+            PyErr_Format(PyExc_TypeError, "wrong type of `Val` provided: %s where %s is expected",
+                         ext_kind_name(v->kind), ext_kind_name(kind));
+            return -1;
+        }
+        obj = v->value;
+    }
+    else if (kind == WASMTIME_EXTERNREF) {
+        return make_externref(st, c, obj, out);
+    }
+    switch (kind) {
+    case WASMTIME_I32:
+    case WASMTIME_I64:
+    case WASMTIME_F32:
+    case WASMTIME_F64: {
+        wasmtime_val_raw_t raw;
+        if (ext_py_to_raw(obj, kind, &raw) < 0) {
+            return -1;
+        }
+        out->kind = kind;
+        if (kind == WASMTIME_I32) {
+            out->of.i32 = raw.i32;
+        }
+        else if (kind == WASMTIME_I64) {
+            out->of.i64 = raw.i64;
+        }
+        else if (kind == WASMTIME_F32) {
+            out->of.f32 = raw.f32;
+        }
+        else {
+            out->of.f64 = raw.f64;
+        }
+        return 0;
+    }
+    case WASMTIME_EXTERNREF:
+        return make_externref(st, c, obj, out);
+    case WASMTIME_FUNCREF:
+        if (obj == Py_None || PyObject_TypeCheck(obj, st->Func_Type)) {
+            return funcref_from(st, c, obj, out);
+        }
+        return wrong_value(obj, kind);
+    default:
+        PyErr_Format(st->WasmtimeError,
+                     "values of type %s cannot be passed from Python yet",
+                     ext_kind_name(kind));
+        return -1;
+    }
+}
+
+void
+ext_val_release(wasmtime_val_t *val)
+{
+    if (val->kind == WASMTIME_EXTERNREF || val->kind == WASMTIME_ANYREF ||
+        val->kind == WASMTIME_EXNREF) {
+        wasmtime_val_unroot(val);
+    }
+}
+
+PyObject *
+ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
+{
+    switch (val->kind) {
+    case WASMTIME_I32:
+        return PyLong_FromLong(val->of.i32);
+    case WASMTIME_I64:
+        return PyLong_FromLongLong(val->of.i64);
+    case WASMTIME_F32:
+        return PyFloat_FromDouble(val->of.f32);
+    case WASMTIME_F64:
+        return PyFloat_FromDouble(val->of.f64);
+    case WASMTIME_FUNCREF:
+        if (wasmtime_funcref_is_null(&val->of.funcref)) {
+            Py_RETURN_NONE;
+        }
+        return func_wrap(st, c->so, &val->of.funcref);
+    case WASMTIME_EXTERNREF: {
+        if (wasmtime_externref_is_null(&val->of.externref)) {
+            Py_RETURN_NONE;
+        }
+        PyObject *data = wasmtime_externref_data(c->ctx, &val->of.externref);
+        if (data == NULL) {
+            /* An externref made by other code than ours (no Python payload). */
+            return ext_raise_msg(st, "externref without a Python payload");
+        }
+        return Py_NewRef(data);
+    }
+    default:
+        return ext_raise_msg(st, "values of type %s cannot be passed to Python yet",
+                             ext_kind_name(val->kind));
+    }
+}
