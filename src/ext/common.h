@@ -81,6 +81,7 @@ typedef struct {
      * has no getters): see memory.c for why. */
     bool memory_may_move;
     bool small_reservation; /* memory_reservation set below 4 GiB */
+    bool modified;          /* any option set: Engine() validates it first */
 } ConfigObject;
 
 typedef struct {
@@ -296,8 +297,9 @@ void ext_store_set_pending(StoreObject *so);
 
 /* Raise a Trap built from `trap` (consumed). Returns NULL. */
 PyObject *ext_raise_trap(ext_state *st, wasm_trap_t *trap);
-/* "wasm backtrace" text of a trap's frames, or NULL (no exception) if none. */
-PyObject *ext_trap_frames_text(const wasm_trap_t *trap);
+/* "wasm backtrace" text of the frames of `trap` (or, if NULL, of `err`);
+ * NULL if there are none. */
+PyObject *ext_trap_frames_text(const wasm_trap_t *trap, const wasmtime_error_t *err);
 
 /* ---- values (convert.c) -------------------------------------------------- */
 

@@ -19,6 +19,7 @@ typedef struct {
 } u64_prop;
 
 static const bool_prop prop_memory_may_move;
+static const bool_prop prop_wasm_reference_types;
 static const u64_prop prop_memory_reservation;
 
 static int
@@ -32,6 +33,7 @@ config_check(ConfigObject *self, PyObject *value)
         ALREADY_CLOSED();
         return -1;
     }
+    self->modified = true;
     return 0;
 }
 
@@ -49,6 +51,13 @@ config_set_bool(PyObject *op, PyObject *value, void *closure)
     ((const bool_prop *)closure)->set(self->config, value == Py_True);
     if (closure == &prop_memory_may_move) {
         self->memory_may_move = value == Py_True;
+    }
+    if (closure == &prop_wasm_reference_types && value == Py_False) {
+        /* Component-model async needs reference types and is on by default;
+         * it cannot be set from Python, so it follows. */
+        wasmtime_config_wasm_component_model_async_set(self->config, false);
+        wasmtime_config_wasm_component_model_more_async_builtins_set(self->config, false);
+        wasmtime_config_wasm_component_model_async_stackful_set(self->config, false);
     }
     return 0;
 }
@@ -186,6 +195,8 @@ config_set_profiler(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     return 0;
 }
 
+static const char *config_str_arg(PyObject *value, const char *expected);
+
 static int
 config_set_cache(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 {
@@ -205,7 +216,7 @@ config_set_cache(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
         }
     }
     else if (PyUnicode_Check(value)) {
-        path = PyUnicode_AsUTF8(value);
+        path = config_str_arg(value, "expected a str");
         if (path == NULL) {
             return -1;
         }
@@ -286,6 +297,7 @@ config_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->memory_may_move = true;
     self->small_reservation = false;
+    self->modified = false;
     self->config = wasm_config_new();
     if (self->config == NULL) {
         Py_DECREF(self);
@@ -303,6 +315,7 @@ config_cranelift_flag_enable(PyObject *op, PyObject *flag)
     if (s == NULL) {
         return NULL;
     }
+    self->modified = true;
     wasmtime_config_cranelift_flag_enable(self->config, s);
     Py_RETURN_NONE;
 }
@@ -326,6 +339,7 @@ config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (value == NULL) {
         return NULL;
     }
+    self->modified = true;
     wasmtime_config_cranelift_flag_set(self->config, key, value);
     Py_RETURN_NONE;
 }

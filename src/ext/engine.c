@@ -6,6 +6,107 @@
  */
 #include "common.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Wasmtime's C API panics (aborting the process) when an engine cannot be
+ * built from a config, e.g. an unknown Cranelift flag or contradictory
+ * proposals, and offers no way to ask first.  So a config that was changed
+ * from the defaults is first tried in a forked child, which builds the engine
+ * from its copy of the config and exits; its panic message becomes a
+ * WasmtimeError here.  The child only runs Wasmtime code, never Python. */
+static int
+config_probe(ext_state *st, wasm_config_t *cfg)
+{
+    int fds[2];
+    if (pipe(fds) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("RUST_BACKTRACE", "0", 1);
+        /* A panic aborts: no inherited handler (e.g. faulthandler) may
+         * report it as a crash of the parent. */
+        signal(SIGABRT, SIG_DFL);
+        wasm_engine_t *e = wasm_engine_new_with_config(cfg);
+        _exit(e != NULL ? 0 : 3);
+    }
+    close(fds[1]);
+    char buf[4096];
+    size_t used = 0;
+    int status = 0;
+    bool timed_out = false;
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        int r = poll(&p, 1, 60000);
+        if (r == 0) {
+            timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        ssize_t got = read(fds[0], buf + used, sizeof(buf) - 1 - used);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        used += (size_t)got;
+        if (used >= sizeof(buf) - 1) {
+            used = sizeof(buf) - 1; /* keep the start; drain the rest */
+            char sink[512];
+            while (read(fds[0], sink, sizeof(sink)) > 0) {
+            }
+            break;
+        }
+    }
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    Py_END_ALLOW_THREADS
+    if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        return 0;
+    }
+    buf[used] = '\0';
+    /* The panic reads "... on an `Err` value: <message>\n". */
+    const char *msg = strstr(buf, "value: ");
+    if (msg != NULL) {
+        msg += 7;
+        const char *end = strchr(msg, '\n');
+        Py_ssize_t len = end != NULL ? (Py_ssize_t)(end - msg) : (Py_ssize_t)strlen(msg);
+        PyObject *text = PyUnicode_DecodeUTF8(msg, len, "replace");
+        if (text != NULL) {
+            ext_raise_msg(st, "invalid engine configuration: %U", text);
+            Py_DECREF(text);
+        }
+    }
+    else {
+        ext_raise_msg(st, "invalid engine configuration (Wasmtime refused to build an "
+                          "engine from it%s)", timed_out ? "; the check timed out" : "");
+    }
+    return -1;
+}
+
 static PyObject *
 engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -35,6 +136,10 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->memories32_fixed = true;
     if (cfg != NULL) {
         ConfigObject *c = (ConfigObject *)config;
+        if (c->modified && config_probe(st, cfg) < 0) {
+            Py_DECREF(self);
+            return NULL;
+        }
         self->memories_fixed = !c->memory_may_move;
         self->memories32_fixed = !c->memory_may_move || !c->small_reservation;
         /* Consumes the config, even on failure. */

@@ -42,11 +42,14 @@ module_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject *wa
     if (eng == NULL) {
         return NULL;
     }
+    /* Clone first: translating WAT releases the GIL, and another thread may
+     * close the Engine meanwhile. */
+    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     ext_wasm_bytes in;
     if (ext_wasm_input(st, wasm, &in) < 0) {
+        wasm_engine_delete(e);
         return NULL;
     }
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
@@ -164,12 +167,14 @@ module_deserialize_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
     if (st == NULL) {
         return NULL;
     }
-    EngineObject *eng = module_engine_arg(st, a[0]);
-    if (eng == NULL) {
-        return NULL;
-    }
+    /* The path first: its __fspath__ may run any Python code. */
     PyObject *path = NULL;
     if (!PyUnicode_FSConverter(a[1], &path)) {
+        return NULL;
+    }
+    EngineObject *eng = module_engine_arg(st, a[0]);
+    if (eng == NULL) {
+        Py_DECREF(path);
         return NULL;
     }
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);

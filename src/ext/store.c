@@ -103,9 +103,9 @@ ext_store_set_pending(StoreObject *so)
 
 /* Attach the wasm frames of `trap` to the host exception as a note. */
 static void
-add_wasm_note(PyObject *exc, const wasm_trap_t *trap)
+add_wasm_note(PyObject *exc, const wasm_trap_t *trap, const wasmtime_error_t *err)
 {
-    PyObject *text = trap != NULL ? ext_trap_frames_text(trap) : NULL;
+    PyObject *text = ext_trap_frames_text(trap, err);
     if (text == NULL) {
         PyErr_Clear();
         return;
@@ -124,7 +124,7 @@ ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap
     if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
         PyObject *exc = so->pending_exc;
         so->pending_exc = NULL;
-        add_wasm_note(exc, trap);
+        add_wasm_note(exc, trap, err);
         if (err != NULL) {
             wasmtime_error_delete(err);
         }

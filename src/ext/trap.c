@@ -8,6 +8,7 @@
  */
 #include "common.h"
 
+#include <stdio.h>
 #include <structmember.h>
 
 typedef struct {
@@ -144,10 +145,15 @@ frames_list(ext_state *st, const wasm_trap_t *trap)
 }
 
 PyObject *
-ext_trap_frames_text(const wasm_trap_t *trap)
+ext_trap_frames_text(const wasm_trap_t *trap, const wasmtime_error_t *err)
 {
     wasm_frame_vec_t vec;
-    wasm_trap_trace(trap, &vec);
+    if (trap != NULL) {
+        wasm_trap_trace(trap, &vec);
+    }
+    else {
+        wasmtime_error_wasm_trace(err, &vec);
+    }
     if (vec.size == 0) {
         wasm_frame_vec_delete(&vec);
         return NULL;
@@ -171,8 +177,9 @@ ext_trap_frames_text(const wasm_trap_t *trap)
                                                           wasm_frame_func_index(f));
         PyObject *line = NULL;
         if (mod != NULL && fn != NULL) {
-            line = PyUnicode_FromFormat("  %zu: %U!%U (module offset 0x%zx)", i, mod, fn,
-                                        wasm_frame_module_offset(f));
+            char off[32];
+            snprintf(off, sizeof(off), "0x%zx", wasm_frame_module_offset(f));
+            line = PyUnicode_FromFormat("  %zu: %U!%U (module offset %s)", i, mod, fn, off);
         }
         Py_XDECREF(mod);
         Py_XDECREF(fn);
