@@ -49,6 +49,9 @@ typedef struct {
     PyTypeObject *Instance_Type;
     PyTypeObject *InstanceExports_Type;
     PyTypeObject *Frame_Type;
+    PyTypeObject *WasiConfig_Type;
+    PyTypeObject *Linker_Type;
+    PyTypeObject *InstancePre_Type;
     PyObject *Trap;          /* strong: exception class */
     PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
     PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
@@ -104,7 +107,8 @@ typedef struct {
     PyObject *weakreflist;
     /* Host callables whose C env pointers Wasmtime holds (borrowed there):
      * the only strong references, so the GC sees cycles through them. */
-    PyObject *host_objects;      /* strong list, or NULL until needed */
+    PyObject *host_objects;      /* strong dict id -> object, or NULL until needed */
+    bool has_wasi;               /* set_wasi() was called */
     /* The exception a host function raised during the current call; taken
      * by the outermost Python-facing call that sees the trap. */
     PyObject *pending_exc;       /* strong or NULL */
@@ -368,6 +372,12 @@ int externs_register(PyObject *mod, ext_state *st);
 int memory_register(PyObject *mod, ext_state *st);
 int sharedmemory_register(PyObject *mod, ext_state *st);
 int instance_register(PyObject *mod, ext_state *st);
+int wasi_register(PyObject *mod, ext_state *st);
+int linker_register(PyObject *mod, ext_state *st);
+PyObject *store_set_wasi(PyObject *op, PyObject *wasi);
+PyObject *store_set_wasi_http(PyObject *op, PyObject *ignored);
+PyObject *ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst);
+const wasmtime_module_t *ext_module_for_store(ext_state *st, PyObject *module, StoreObject *so);
 
 /* Create a heap type from `spec` with `base` (may be NULL), add it to the
  * module under its short name and return it (strong) or NULL. */

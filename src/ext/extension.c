@@ -38,7 +38,8 @@ ext_exec(PyObject *mod)
         val_register(mod, st) < 0 || trap_register(mod, st) < 0 ||
         func_register(mod, st) < 0 || caller_register(mod, st) < 0 ||
         externs_register(mod, st) < 0 || memory_register(mod, st) < 0 ||
-        sharedmemory_register(mod, st) < 0 || instance_register(mod, st) < 0) {
+        sharedmemory_register(mod, st) < 0 || instance_register(mod, st) < 0 ||
+        wasi_register(mod, st) < 0 || linker_register(mod, st) < 0) {
         return -1;
     }
     if (PyModule_AddStringConstant(mod, "WASMTIME_VERSION", WASMTIME_VERSION) < 0) {
@@ -55,7 +56,8 @@ ext_exec(PyObject *mod)
     X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code) X(Func_Type)       \
     X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)              \
     X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)    \
-    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)
+    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)   \
+    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type)
 
 static int
 ext_traverse(PyObject *mod, visitproc visit, void *arg)

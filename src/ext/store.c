@@ -153,12 +153,19 @@ int
 ext_store_keep(StoreObject *so, PyObject *obj)
 {
     if (so->host_objects == NULL) {
-        so->host_objects = PyList_New(0);
+        so->host_objects = PyDict_New();
         if (so->host_objects == NULL) {
             return -1;
         }
     }
-    return PyList_Append(so->host_objects, obj);
+    /* Keyed by identity: keeping the same object twice costs nothing. */
+    PyObject *key = PyLong_FromVoidPtr(obj);
+    if (key == NULL) {
+        return -1;
+    }
+    int rc = PyDict_SetDefault(so->host_objects, key, obj) == NULL ? -1 : 0;
+    Py_DECREF(key);
+    return rc;
 }
 
 static PyObject *
@@ -437,6 +444,11 @@ static PyMethodDef store_methods[] = {
     {"set_limits", (PyCFunction)(void (*)(void))store_set_limits, METH_FASTCALL | METH_KEYWORDS,
      "set_limits($self, memory_size=-1, table_elements=-1, instances=-1, tables=-1, "
      "memories=-1)\n--\n\nLimit resources used by this store; negative means no limit."},
+    {"set_wasi", store_set_wasi, METH_O,
+     "set_wasi($self, wasi, /)\n--\n\nGive this store a WASI context (consumes the "
+     "WasiConfig)."},
+    {"set_wasi_http", store_set_wasi_http, METH_NOARGS,
+     "set_wasi_http($self, /)\n--\n\nAdd the wasi:http context (after set_wasi)."},
     {"close", store_close, METH_NOARGS,
      "close($self, /)\n--\n\nDelete the store and everything in it."},
     {NULL, NULL, 0, NULL},

@@ -9,7 +9,7 @@ import enum as _enum
 import typing as _typing
 
 from . import _ext
-from ._enums import DirPerms, FilePerms, TrapCode
+from ._enums import TrapCode
 from ._ext import (
     ArgumentTypeError,
     Caller,
@@ -25,6 +25,8 @@ from ._ext import (
     ImportType,
     Instance,
     InstanceExports,
+    InstancePre,
+    Linker,
     Limits,
     Managed,
     Memory,
@@ -40,6 +42,7 @@ from ._ext import (
     Trap,
     Val,
     ValType,
+    WasiConfig,
     WasmtimeError,
     wat2wasm,
 )
@@ -75,9 +78,10 @@ __all__ = [
     "Frame",
     "Module",
     "Instance",
-    "FilePerms",
-    "DirPerms",
+    "WasiConfig",
+    "Linker",
     "WasmtimeError",
     "TagType",
     "Tag",
+    "InstancePre",
 ]

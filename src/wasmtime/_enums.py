@@ -60,19 +60,3 @@ class TrapCode(enum.Enum):
     WRITE_TO_DROPPED_STREAM = 51
     WRITE_TO_DROPPED_FUTURE = 52
     LIFT_DROPPED_STREAM = 53
-
-
-class DirPerms(enum.Enum):
-    """Permissions of a preopened directory (WasiConfig.preopen_dir)."""
-
-    READ_ONLY = 1
-    WRITE_ONLY = 2
-    READ_WRITE = 3
-
-
-class FilePerms(enum.Enum):
-    """Permissions of files in a preopened directory (WasiConfig.preopen_dir)."""
-
-    READ_ONLY = 1
-    WRITE_ONLY = 2
-    READ_WRITE = 3
