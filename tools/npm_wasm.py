@@ -17,7 +17,12 @@ import wasmtime_dist  # noqa: E402
 
 # name -> (package@version, path inside the tarball)
 KNOWN = {
+    # SQLite compiled by emscripten (imports `env`/`wasi_snapshot_preview1`).
     "sqlite": ("sql.js@1.16.0", "package/dist/sql-wasm.wasm"),
+    # QuickJS-NG JavaScript engine, a WASI reactor exporting its C API.
+    "quickjs": ("quickjs-wasi@3.6.2", "package/quickjs.wasm"),
+    # CRuby 3.4 interpreter, a WASI reactor (16 MB).
+    "ruby": ("@ruby/3.4-wasm-wasi@2.10.1", "package/dist/ruby.wasm"),
 }
 
 

@@ -157,7 +157,17 @@ static int
 raw_put(void *ctx, int i, PyObject *obj)
 {
     raw_ctx *c = ctx;
-    return ext_py_to_raw(obj, c->hf->kinds[c->hf->nparams + i], &c->raw[i]);
+    wasmtime_valkind_t kind = c->hf->kinds[c->hf->nparams + i];
+    if (PyObject_TypeCheck(obj, c->hf->st->Val_Type)) {
+        ValObject *v = (ValObject *)obj;
+        if (v->kind != kind) {
+            PyErr_Format(PyExc_TypeError, "wrong type of `Val` provided: %s where %s is expected",
+                         ext_kind_name(v->kind), ext_kind_name(kind));
+            return -1;
+        }
+        obj = v->value;
+    }
+    return ext_py_to_raw(obj, kind, &c->raw[i]);
 }
 
 static wasm_trap_t *
