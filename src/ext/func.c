@@ -448,6 +448,27 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     PyObject *res = NULL;
     for (int i = 0; i < self->nparams; i++) {
         PyObject *p = params[i];
+        wasmtime_valkind_t k = self->kinds[i];
+        /* The common cases first: an exact int or float of the right kind. */
+        if (PyLong_CheckExact(p) && k <= WASMTIME_I64) {
+            unsigned long long bits = PyLong_AsUnsignedLongLongMask(p);
+            if (k == WASMTIME_I32) {
+                raw[i].i32 = (int32_t)(uint32_t)bits;
+            }
+            else {
+                raw[i].i64 = (int64_t)bits;
+            }
+            continue;
+        }
+        if (PyFloat_CheckExact(p) && (k == WASMTIME_F32 || k == WASMTIME_F64)) {
+            if (k == WASMTIME_F32) {
+                raw[i].f32 = (float)PyFloat_AS_DOUBLE(p);
+            }
+            else {
+                raw[i].f64 = PyFloat_AS_DOUBLE(p);
+            }
+            continue;
+        }
         if (PyObject_TypeCheck(p, st->Val_Type)) {
             ValObject *v = (ValObject *)p;
             if (v->kind != self->kinds[i]) {
@@ -552,7 +573,11 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
         return NULL;
     }
     ext_ctx c;
-    if (ext_resolve_owner(st, args[0], owner, &c) < 0) {
+    if (args[0] == (PyObject *)owner && owner->store != NULL && owner->running == 0) {
+        c.so = owner; /* the usual case, checked inline */
+        c.ctx = owner->context;
+    }
+    else if (ext_resolve_owner(st, args[0], owner, &c) < 0) {
         return NULL;
     }
     if (self->nparams < 0 && func_load_sig(self, &c) < 0) {

@@ -350,6 +350,9 @@ store_release(StoreObject *self)
         /* With the GIL held: finalizers of host functions and externrefs
          * may drop Python objects. */
         wasmtime_store_delete(store);
+        /* Nothing can call the host functions any more. */
+        Py_CLEAR(self->host_objects);
+        Py_CLEAR(self->pending_exc);
     }
 }
 

@@ -5,7 +5,7 @@ This package offers the API of wasmtime-py (``Engine``, ``Store``, ``Module``,
 Wasmtime's C API.  Only the enums and typing aliases live in Python.
 """
 
-import enum as _enum
+import collections.abc as _abc
 import typing as _typing
 
 from . import _ext
@@ -48,6 +48,9 @@ from ._ext import (
 )
 
 WASMTIME_VERSION: str = _ext.WASMTIME_VERSION
+
+# InstanceExports is a C type with the full Mapping interface.
+_abc.Mapping.register(InstanceExports)
 
 Storelike = _typing.Union[Store, Caller]
 AsExtern = _typing.Union[Func, Table, Memory, SharedMemory, Global, Tag]

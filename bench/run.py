@@ -1,0 +1,168 @@
+"""Run the benchmarks side by side with wasmtime-py and write RESULTS.md.
+
+    ./dev bench            (builds ours into .venv first)
+
+Ours runs from the repository's .venv; the peer, wasmtime==50.0.1 from PyPI,
+gets its own virtualenv in bench/.venvs/peer.  Each repetition runs every
+case in both, alternating, each in a fresh process; the table shows medians.
+The C floor (bench/floor.c, same _libwasmtime.so) and a CPython C-builtin
+call are measured in the same run.
+"""
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import wasmtime_dist  # noqa: E402
+
+OURS = os.path.join(ROOT, ".venv", "bin", "python")
+PEER_DIR = os.path.join(HERE, ".venvs", "peer")
+PEER = os.path.join(PEER_DIR, "bin", "python")
+REPS = int(os.environ.get("BENCH_REPS", "5"))
+
+# name -> (goal text, check(ours, peer, floor) -> bool or None)
+HIGHER_IS_BETTER = ("MB/s", "(x)")
+
+
+def ensure_peer():
+    if not os.path.exists(PEER):
+        subprocess.check_call([sys.executable, "-m", "venv", PEER_DIR])
+    subprocess.check_call([PEER, "-m", "pip", "install", "-q",
+                           "wasmtime==" + wasmtime_dist.WASMTIME_VERSION, "numpy"])
+
+
+def build_floor():
+    inc, lib = wasmtime_dist.ensure()
+    exe = os.path.join(HERE, ".venvs", "floor")
+    subprocess.check_call(["gcc", "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
+                           "-I" + inc, os.path.join(HERE, "floor.c"),
+                           "-L" + os.path.dirname(lib), "-l:_libwasmtime.so",
+                           "-Wl,-rpath," + os.path.dirname(lib), "-o", exe])
+    return exe
+
+
+def cpython_builtin_call(python):
+    code = ("import timeit, operator; f = operator.add;"
+            "print(min(timeit.repeat('f(1, 2)', globals={'f': f}, number=2000000, repeat=5))"
+            " / 2000000 * 1e9)")
+    return float(subprocess.check_output([python, "-c", code]))
+
+
+def import_time(python):
+    best = None
+    for _ in range(5):
+        t0 = time.perf_counter()
+        subprocess.check_call([python, "-c", "import wasmtime"], cwd="/")
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return best * 1e9
+
+
+def run_cases(python):
+    env = dict(os.environ, PYTHONPATH="")
+    out = subprocess.check_output([python, os.path.join(HERE, "cases.py")], cwd=HERE, env=env)
+    return json.loads(out)
+
+
+def machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d cores, %s, Python %s" % (cpu, os.cpu_count(), platform.platform(),
+                                            platform.python_version())
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    if v >= 1e6:
+        return "%.3g" % v
+    if v >= 100:
+        return "%.0f" % v
+    return "%.2f" % v
+
+
+def main():
+    ensure_peer()
+    floor_exe = build_floor()
+    ours_runs, peer_runs, floors = [], [], []
+    for rep in range(REPS):
+        print("repetition %d/%d" % (rep + 1, REPS), file=sys.stderr)
+        ours_runs.append(run_cases(OURS))
+        peer_runs.append(run_cases(PEER))
+        floors.append(json.loads(subprocess.check_output([floor_exe])))
+    for runs, py in ((ours_runs, OURS), (peer_runs, PEER)):
+        t = import_time(py)
+        for r in runs:
+            r["B11 python -c 'import wasmtime' (ns)"] = t
+    builtin = cpython_builtin_call(OURS)
+    floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+
+    names = list(ours_runs[0])
+    med = lambda runs, n: statistics.median(r[n] for r in runs if n in r) if any(n in r for r in runs) else None  # noqa
+    lines = [
+        "# Benchmarks: wasmtime-native vs wasmtime-py %s" % wasmtime_dist.WASMTIME_VERSION,
+        "",
+        "- Date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "- Machine: %s" % machine(),
+        "- Command: `./dev bench` (%d repetitions, alternating, medians)" % REPS,
+        "- Floor (bench/floor.c, same libwasmtime, C calling C): "
+        "`wasmtime_func_call_unchecked` nop %.1f ns, add %.1f ns; unchecked host call from "
+        "a wasm loop %.1f ns. CPython calling a C builtin with two ints (`operator.add(1, 2)`): "
+        "%.1f ns. So a Python→wasm call cannot cost less than about %.0f ns here."
+        % (floor["nop"], floor["add"], floor["host"], builtin, floor["nop"] + builtin),
+        "",
+        "Times are ns per operation unless the case says MB/s or (x); lower is better for "
+        "times, higher for MB/s and (x). `speedup` is how many times better ours is.",
+        "",
+        "| case | wasmtime-native | wasmtime-py | speedup |",
+        "|---|---|---|---|",
+    ]
+    chart = []
+    for n in names:
+        o, p = med(ours_runs, n), med(peer_runs, n)
+        sp = None
+        if o and p:
+            sp = o / p if any(h in n for h in HIGHER_IS_BETTER) else p / o
+            chart.append((n, sp))
+        lines.append("| %s | %s | %s | %s |" % (n, fmt(o), fmt(p), ("%.1f×" % sp) if sp else "—"))
+    lines += ["", "Raw medians: `bench/results.json`.", ""]
+    with open(os.path.join(HERE, "results.json"), "w") as f:
+        json.dump({"ours": ours_runs, "peer": peer_runs, "floor": floors,
+                   "cpython_builtin_call_ns": builtin}, f, indent=1)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(9, 0.35 * len(chart) + 1))
+        ax.barh([c[0] for c in chart], [c[1] for c in chart], color="#3a7")
+        ax.set_xscale("log")
+        ax.axvline(1, color="k", lw=0.8)
+        ax.set_xlabel("speedup of wasmtime-native over wasmtime-py (log scale)")
+        ax.invert_yaxis()
+        fig.tight_layout()
+        fig.savefig(os.path.join(HERE, "speedup.png"), dpi=110)
+        lines.insert(lines.index("Raw medians: `bench/results.json`."), "![speedup](speedup.png)\n")
+    except ImportError:
+        lines.append("(matplotlib is not installed: no chart)")
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
