@@ -885,3 +885,73 @@ def test_call_after_store_closed(engine):
         f.type(store)
     with pytest.raises(ValueError):
         g.type(store)
+
+
+# ---- signatures Python cannot call must raise, never abort ------------------
+
+
+V128_SCRIPT = r"""
+import wasmtime as w
+store = w.Store()
+wat = '''(module
+  (func (export "p") (param v128))
+  (func (export "r") (result v128) v128.const i32x4 1 2 3 4)
+  (func (export "mixed") (param i32 v128) (result i32) local.get 0))'''
+ex = w.Instance(store, w.Module(store.engine, wat), []).exports(store)
+print("arity", ex["p"].param_arity(), ex["r"].result_arity(), ex["mixed"].param_arity())
+print("params", ex["mixed"].type(store).params)
+for name, args in [("p", (1,)), ("r", ()), ("mixed", (1, 2))]:
+    try:
+        ex[name](store, *args)
+        print(name, "no error")
+    except w.WasmtimeError:
+        print(name, "WasmtimeError")
+"""
+
+
+def test_v128_signatures_raise_instead_of_aborting(run_python):
+    r = run_python(V128_SCRIPT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "arity 1 1 2",
+        "params [i32, v128]",
+        "p WasmtimeError",
+        "r WasmtimeError",
+        "mixed WasmtimeError",
+    ]
+
+
+GC_REF_SCRIPT = r"""
+import wasmtime as w
+cfg = w.Config()
+cfg.wasm_gc = True
+cfg.wasm_function_references = True
+engine = w.Engine(cfg)
+store = w.Store(engine)
+wat = '''(module
+  (func (export "mk") (result i31ref) i32.const 5 ref.i31)
+  (func (export "take") (param anyref))
+  (func (export "nonnull") (param (ref extern))))'''
+ex = w.Instance(store, w.Module(engine, wat), []).exports(store)
+print("arity", ex["mk"].result_arity(), ex["take"].param_arity())
+for name, args in [("mk", ()), ("take", (None,)), ("nonnull", (1,))]:
+    try:
+        ex[name](store, *args)
+        print(name, "no error")
+    except w.WasmtimeError:
+        print(name, "WasmtimeError")
+ex["mk"].type(store).results
+print("done")
+"""
+
+
+def test_gc_reference_signatures_raise_instead_of_aborting(run_python):
+    r = run_python(GC_REF_SCRIPT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "arity 1 1",
+        "mk WasmtimeError",
+        "take WasmtimeError",
+        "nonnull WasmtimeError",
+        "done",
+    ]

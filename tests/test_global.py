@@ -237,3 +237,19 @@ def test_every_method_after_close(engine):
         g.set_value(store, 4)
     with pytest.raises(ValueError):
         Global(store, GlobalType(I32, True), 3)
+
+
+def test_v128_global_raises_instead_of_aborting(run_python):
+    r = run_python(
+        "import wasmtime as w\n"
+        "s = w.Store()\n"
+        "m = w.Module(s.engine, '(module (global (export \"g\") v128 (v128.const i32x4 1 2 3 4)))')\n"
+        "g = w.Instance(s, m, []).exports(s)['g']\n"
+        "print(g.type(s).content)\n"
+        "try:\n"
+        "    g.value(s)\n"
+        "except w.WasmtimeError:\n"
+        "    print('raised')\n"
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["v128", "raised"]

@@ -294,6 +294,21 @@ def test_write_bad_start(store):
         mem.write(store, b"x", 1.0)
 
 
+@pytest.mark.parametrize("shift", [1, -1, 4096, -4096])
+def test_write_from_overlapping_view(store, shift):
+    """Writing a slice of the memory's own view into itself (memmove
+    semantics)."""
+    n = 40000
+    mem = new_memory(store, 1)
+    pattern = bytes(range(256)) * (n // 256 + 1)
+    base = 8192
+    mem.write(store, pattern[:n], base)
+    expected = mem.read(store, base, base + n)
+    with memoryview(mem.view(store)) as mv:
+        assert mem.write(store, mv[base : base + n], base + shift) == n
+    assert mem.read(store, base + shift, base + shift + n) == expected
+
+
 def test_wasm_sees_writes_and_python_sees_wasm(store):
     wat = """
     (module

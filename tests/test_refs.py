@@ -185,6 +185,34 @@ def test_externref_payload_released_after_host_call(store):
     assert _release_check(store, lambda o: f(store, o))
 
 
+def test_externref_payload_of_failed_host_results_released(store):
+    """A host function whose first result (an externref) converted but whose
+    second failed: the payload must still be freed by store.gc()."""
+    refs = []
+
+    def h():
+        obj = Payload()
+        refs.append(weakref.ref(obj))
+        return [obj, 1.5]  # 1.5 is not an i32
+
+    f = Func(store, FuncType([], [EXTERNREF, I32]), h)
+    wat = """
+    (module
+      (import "" "h" (func $h (result externref i32)))
+      (func (export "run") call $h drop drop))
+    """
+    run = Instance(store, Module(store.engine, wat), [f]).exports(store)["run"]
+    for _ in range(10):
+        with pytest.raises(TypeError):
+            f(store)
+        with pytest.raises(TypeError):
+            run(store)
+    gc.collect()
+    store.gc()
+    gc.collect()
+    assert [r() is None for r in refs] == [True] * 20
+
+
 def test_externref_payload_released_from_global(store):
     g = Global(store, GlobalType(EXTERNREF, True), None)
     finalized = []

@@ -251,6 +251,78 @@ def test_store_used_from_thread_while_host_releases_gil(store):
     assert got == [1]
 
 
+def test_caller_used_from_another_thread_during_the_call(store):
+    """A Caller leaked to another thread is refused while its call runs."""
+    outcome = {}
+    inside = threading.Event()
+    proceed = threading.Event()
+    saved = []
+
+    def host(caller):
+        saved.append(caller)
+        inside.set()
+        proceed.wait(30)  # releases the GIL
+
+    def other():
+        inside.wait(30)
+        try:
+            saved[0]["seven"](saved[0])
+            outcome["r"] = "no error"
+        except RuntimeError as e:
+            outcome["r"] = e
+        finally:
+            proceed.set()
+
+    wat = """
+    (module
+      (import "" "h" (func $h))
+      (func (export "seven") (result i32) i32.const 7)
+      (func (export "run") call $h))
+    """
+    f = Func(store, FuncType([], []), host, access_caller=True)
+    ex = Instance(store, Module(store.engine, wat), [f]).exports(store)
+    t = threading.Thread(target=other)
+    t.start()
+    ex["run"](store)
+    t.join(30)
+    assert isinstance(outcome["r"], RuntimeError)
+    with pytest.raises(ValueError, match="caller is no longer valid"):
+        ex["seven"](saved[0])
+
+
+def test_watchdog_interrupts_start_function():
+    engine = epoch_engine()
+    store = Store(engine)
+    store.set_fuel(BACKSTOP_FUEL)
+    store.set_epoch_deadline(1)
+    started = threading.Event()
+    wat = """
+    (module
+      (import "" "started" (func $started))
+      (func $start call $started (loop br 0))
+      (start $start))
+    """
+    host = Func(store, FuncType([], []), started.set)
+    module = Module(engine, wat)
+    stop = threading.Event()
+
+    def watchdog():
+        started.wait(30)
+        while not stop.is_set():
+            engine.increment_epoch()
+            time.sleep(0.01)
+
+    t = threading.Thread(target=watchdog)
+    t.start()
+    try:
+        with pytest.raises(Trap) as info:
+            Instance(store, module, [host])
+    finally:
+        stop.set()
+        t.join()
+    assert info.value.trap_code == TrapCode.INTERRUPT
+
+
 def test_two_threads_own_stores_concurrently():
     engine = epoch_engine()
     spin_store, spin_ex, started = spin_setup(engine)

@@ -17,8 +17,11 @@
 #include <wasm.h>
 #include <wasmtime.h>
 
-/* wasm.h has no name for it, but wasm_valtype_kind() reports v128 as 4. */
+/* wasm.h has no name for it; ext_valtype_kind() reports v128 as 4. */
 #define EXT_WASM_V128 ((wasm_valkind_t)4)
+/* Any reference type other than nullable externref/funcref (anyref, exnref,
+ * i31ref, (ref func), ...): wasm.h cannot describe it. */
+#define EXT_WASM_OTHERREF ((wasm_valkind_t)255)
 
 /* ---- module state ------------------------------------------------------ */
 
@@ -258,6 +261,10 @@ void ext_wasm_input_release(ext_wasm_bytes *in);
 PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);
 /* A new wasm_valtype_t for `kind` (v128 included); NULL on failure. */
 wasm_valtype_t *valkind_to_valtype(wasm_valkind_t kind);
+/* The kind of `vt`.  Use this, never wasm_valtype_kind(): Wasmtime aborts
+ * the process in wasm_valtype_kind() for v128 and for every reference type
+ * but nullable externref/funcref. */
+wasm_valkind_t ext_valtype_kind(const wasm_valtype_t *vt);
 /* Python object for an extern type (copied; the caller keeps `ty`). */
 PyObject *externtype_to_py(ext_state *st, const wasm_externtype_t *ty);
 PyObject *functype_from_owned(ext_state *st, wasm_functype_t *ty);
@@ -327,8 +334,10 @@ const char *ext_kind_name(wasmtime_valkind_t kind);
  * memory inside `ext`. */
 PyObject *ext_extern_to_py(ext_state *st, StoreObject *so, wasmtime_extern_t *ext);
 /* A Python extern (Func, Global, Table, Memory, Tag, SharedMemory) as a
- * borrowed wasmtime_extern_t usable with store `so`. 0 or -1. */
+ * wasmtime_extern_t usable with store `so`; release it with
+ * ext_extern_release() (a shared memory is a clone). 0 or -1. */
 int ext_py_to_extern(ext_state *st, StoreObject *so, PyObject *obj, wasmtime_extern_t *out);
+void ext_extern_release(wasmtime_extern_t *ext);
 PyObject *func_wrap(ext_state *st, StoreObject *so, const wasmtime_func_t *f);
 
 /* Host functions (func.c), for Func and Linker.define_func: an env owned by

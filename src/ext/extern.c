@@ -70,11 +70,22 @@ ext_py_to_extern(ext_state *st, StoreObject *so, PyObject *obj, wasmtime_extern_
             return -1;
         }
         out->kind = WASMTIME_EXTERN_SHAREDMEMORY;
-        out->of.sharedmemory = m->mem; /* borrowed for the duration of the call */
+        /* A clone: the SharedMemory may be closed by another thread while
+         * the GIL is released; release it with ext_extern_release(). */
+        out->of.sharedmemory = wasmtime_sharedmemory_clone(m->mem);
         return 0;
     }
     ext_wrong_type(st, "a Func, Global, Memory, SharedMemory, Tag, or Table", obj);
     return -1;
+}
+
+void
+ext_extern_release(wasmtime_extern_t *ext)
+{
+    if (ext->kind == WASMTIME_EXTERN_SHAREDMEMORY && ext->of.sharedmemory != NULL) {
+        wasmtime_sharedmemory_delete(ext->of.sharedmemory);
+        ext->of.sharedmemory = NULL;
+    }
 }
 
 /* Resolve `store` for a handle method. */
@@ -117,7 +128,7 @@ global_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (gty == NULL) {
         return NULL;
     }
-    wasmtime_valkind_t kind = ext_wasmtime_kind_of(wasm_valtype_kind(wasm_globaltype_content(gty)));
+    wasmtime_valkind_t kind = ext_wasmtime_kind_of(ext_valtype_kind(wasm_globaltype_content(gty)));
     wasmtime_val_t v;
     if (ext_py_to_val(st, &c, val, kind, &v) < 0) {
         return NULL;
@@ -170,7 +181,7 @@ global_set_value(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     ext_state *st = c.so->st;
     const wasmtime_global_t *g = &((ExternObject *)op)->ext.of.global;
     wasm_globaltype_t *gty = wasmtime_global_type(c.ctx, g);
-    wasmtime_valkind_t kind = ext_wasmtime_kind_of(wasm_valtype_kind(wasm_globaltype_content(gty)));
+    wasmtime_valkind_t kind = ext_wasmtime_kind_of(ext_valtype_kind(wasm_globaltype_content(gty)));
     wasm_globaltype_delete(gty);
     wasmtime_val_t v;
     if (ext_py_to_val(st, &c, args[1], kind, &v) < 0) {
@@ -189,7 +200,7 @@ global_set_value(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 static wasmtime_valkind_t
 table_kind(const wasm_tabletype_t *ty)
 {
-    return ext_wasmtime_kind_of(wasm_valtype_kind(wasm_tabletype_element(ty)));
+    return ext_wasmtime_kind_of(ext_valtype_kind(wasm_tabletype_element(ty)));
 }
 
 static PyObject *

@@ -223,7 +223,6 @@ host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *
                     size_t nargs, wasmtime_val_t *results, size_t nresults)
 {
     (void)nargs;
-    (void)nresults;
     hostfunc *hf = env;
     PyGILState_STATE g = PyGILState_Ensure();
     wasmtime_context_t *ctx = wasmtime_caller_context(caller);
@@ -234,6 +233,13 @@ host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *
     if (ret == NULL || hostfunc_results(hf, ret, val_put, &c) < 0) {
         for (int i = 0; i < c.filled; i++) {
             ext_val_release(&results[i]);
+        }
+        /* Wasmtime drops the result slots itself, even when we return a
+         * trap: leave none holding a reference released above (a second
+         * drop leaks the payload until the store dies) or half-written. */
+        for (size_t i = 0; i < nresults; i++) {
+            results[i].kind = WASMTIME_I32;
+            results[i].of.i32 = 0;
         }
         trap = host_failed(so);
     }
@@ -253,7 +259,7 @@ functype_kinds(const wasm_functype_t *ty, wasmtime_valkind_t *kinds)
     bool numeric = true;
     for (size_t i = 0; i < p->size + r->size; i++) {
         const wasm_valtype_t *vt = i < p->size ? p->data[i] : r->data[i - p->size];
-        wasmtime_valkind_t k = ext_wasmtime_kind_of(wasm_valtype_kind(vt));
+        wasmtime_valkind_t k = ext_wasmtime_kind_of(ext_valtype_kind(vt));
         kinds[i] = k;
         if (k > WASMTIME_F64) {
             numeric = false;

@@ -79,8 +79,10 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return PyErr_NoMemory();
     }
     PyObject *res = NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (ext_py_to_extern(st, c.so, PySequence_Fast_GET_ITEM(seq, i), &ext[i]) < 0) {
+    Py_ssize_t converted = 0;
+    for (; converted < n; converted++) {
+        if (ext_py_to_extern(st, c.so, PySequence_Fast_GET_ITEM(seq, converted),
+                             &ext[converted]) < 0) {
             goto done;
         }
     }
@@ -96,7 +98,9 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         res = ext_instance_wrap(st, c.so, &inst);
     }
 done:
-    /* `seq` kept every import (and its SharedMemory pointer) alive until here. */
+    for (Py_ssize_t i = 0; i < converted; i++) {
+        ext_extern_release(&ext[i]);
+    }
     PyMem_Free(ext);
     Py_DECREF(seq);
     return res;

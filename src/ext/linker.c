@@ -236,22 +236,24 @@ linker_define(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     if (linker_store(self, a[0], &c) < 0) {
         return NULL;
     }
-    wasmtime_extern_t ext;
-    if (ext_py_to_extern(st, c.so, a[3], &ext) < 0) {
-        return NULL;
-    }
     Py_ssize_t mlen, nlen;
     const char *m = name_arg(st, a[1], &mlen);
     const char *n = m ? name_arg(st, a[2], &nlen) : NULL;
     if (n == NULL) {
         return NULL;
     }
+    wasmtime_extern_t ext;
+    if (ext_py_to_extern(st, c.so, a[3], &ext) < 0) {
+        return NULL;
+    }
     wasmtime_error_t *err =
         wasmtime_linker_define(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen, &ext);
     if (err != NULL) {
+        ext_extern_release(&ext);
         return ext_raise_error(st, err);
     }
     PyObject *ty = extern_type_py(st, &c, &ext);
+    ext_extern_release(&ext);
     PyObject *def = ty ? Py_BuildValue("(sOOO)", "item", (PyObject *)c.so, a[3], ty) : NULL;
     Py_XDECREF(ty);
     if (def == NULL || record(self, a[1], a[2], def) < 0) {

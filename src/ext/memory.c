@@ -341,7 +341,8 @@ memory_write(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
         goto done;
     }
     if (view.len > 0) {
-        memcpy(wasmtime_memory_data(c.ctx, mem_of(op)) + start, view.buf, (size_t)view.len);
+        /* memmove: `value` may be a view of this very memory. */
+        memmove(wasmtime_memory_data(c.ctx, mem_of(op)) + start, view.buf, (size_t)view.len);
     }
     res = PyLong_FromSsize_t(view.len);
 done:

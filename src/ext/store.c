@@ -124,7 +124,11 @@ ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap
     if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
         PyObject *exc = so->pending_exc;
         so->pending_exc = NULL;
-        add_wasm_note(exc, trap, err);
+        if (so->running == 0) {
+            /* Only the outermost call notes the backtrace, which covers the
+             * frames of every nested call. */
+            add_wasm_note(exc, trap, err);
+        }
         if (err != NULL) {
             wasmtime_error_delete(err);
         }
@@ -350,9 +354,11 @@ store_release(StoreObject *self)
         /* With the GIL held: finalizers of host functions and externrefs
          * may drop Python objects. */
         wasmtime_store_delete(store);
-        /* Nothing can call the host functions any more. */
+        /* Nothing can call the host functions any more, and data() now
+         * raises: drop what the store kept for them. */
         Py_CLEAR(self->host_objects);
         Py_CLEAR(self->pending_exc);
+        Py_CLEAR(self->data);
     }
 }
 

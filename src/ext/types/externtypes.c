@@ -101,6 +101,9 @@ valkind_to_valtype(wasm_valkind_t kind)
     if (kind == EXT_WASM_V128) {
         return wasmtime_wasm_valtype_v128();
     }
+    if (kind == EXT_WASM_OTHERREF) {
+        return NULL; /* rejected by valtype_arg first */
+    }
     return wasm_valtype_new(kind);
 }
 
@@ -117,6 +120,10 @@ valtype_arg(ext_state *st, PyObject *obj, const char *expected)
         ALREADY_CLOSED();
         return -1;
     }
+    if (v->kind == EXT_WASM_OTHERREF) {
+        ext_raise_msg(st, "this reference type cannot be used to build types from Python");
+        return -1;
+    }
     return v->kind;
 }
 
@@ -128,7 +135,7 @@ valtype_list(ext_state *st, const wasm_valtype_vec_t *vec)
         return NULL;
     }
     for (size_t i = 0; i < vec->size; i++) {
-        PyObject *v = valtype_from_kind(st, wasm_valtype_kind(vec->data[i]));
+        PyObject *v = valtype_from_kind(st, ext_valtype_kind(vec->data[i]));
         if (v == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -256,7 +263,7 @@ globaltype_content(PyObject *op, void *Py_UNUSED(closure))
         return NULL;
     }
     return valtype_from_kind(((TypeObject *)op)->st,
-                             wasm_valtype_kind(wasm_globaltype_content(ty)));
+                             ext_valtype_kind(wasm_globaltype_content(ty)));
 }
 
 static PyObject *
@@ -350,7 +357,7 @@ tabletype_element(PyObject *op, void *Py_UNUSED(closure))
         return NULL;
     }
     return valtype_from_kind(((TypeObject *)op)->st,
-                             wasm_valtype_kind(wasm_tabletype_element(ty)));
+                             ext_valtype_kind(wasm_tabletype_element(ty)));
 }
 
 static PyObject *

@@ -16,6 +16,33 @@ valtype_make(PyTypeObject *type, wasm_valkind_t kind)
     return (PyObject *)self;
 }
 
+wasm_valkind_t
+ext_valtype_kind(const wasm_valtype_t *vt)
+{
+    wasmtime_valtype_t t;
+    wasmtime_valtype_new(vt, &t);
+    wasm_valkind_t kind = EXT_WASM_OTHERREF;
+    switch (t.kind) {
+    case WASMTIME_VALTYPE_KIND_I32: kind = WASM_I32; break;
+    case WASMTIME_VALTYPE_KIND_I64: kind = WASM_I64; break;
+    case WASMTIME_VALTYPE_KIND_F32: kind = WASM_F32; break;
+    case WASMTIME_VALTYPE_KIND_F64: kind = WASM_F64; break;
+    case WASMTIME_VALTYPE_KIND_V128: kind = EXT_WASM_V128; break;
+    case WASMTIME_VALTYPE_KIND_REF:
+        if (t.reftype.nullable && t.reftype.heaptype.kind == WASMTIME_HEAPTYPE_KIND_EXTERN) {
+            kind = WASM_EXTERNREF;
+        }
+        else if (t.reftype.nullable && t.reftype.heaptype.kind == WASMTIME_HEAPTYPE_KIND_FUNC) {
+            kind = WASM_FUNCREF;
+        }
+        break;
+    default:
+        break;
+    }
+    wasmtime_valtype_delete(&t);
+    return kind;
+}
+
 PyObject *
 valtype_from_kind(ext_state *st, wasm_valkind_t kind)
 {
