@@ -39,7 +39,8 @@ typedef struct {
  *   ("item", Store, extern)                        store-bound item
  *   ("wasi", FuncType)                             from define_wasi
  *   ("module", Store, Module, type)                from define_module
- *   ("default", type)                              unknown-import stand-in */
+ *   ("default", type)                              unknown-import trap stand-in
+ *   ("item", Store, None, type)                    unknown-import default value */
 
 static const char *const WASI_MODULES[] = {"wasi_snapshot_preview1", "wasi_unstable", NULL};
 
@@ -486,10 +487,23 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     }
     wasm_exporttype_vec_t vec;
     wasmtime_module_exports(m, &vec);
+    /* A command (exports `_start`) only has its functions defined: Wasmtime
+     * skips the memory and tables it tolerates in a command. */
+    bool command = false;
+    for (size_t i = 0; i < vec.size; i++) {
+        const wasm_name_t *en = wasm_exporttype_name(vec.data[i]);
+        if (en->size == 6 && memcmp(en->data, "_start", 6) == 0) {
+            command = true;
+        }
+    }
     int rc = 0;
     for (size_t i = 0; i < vec.size && rc == 0; i++) {
         const wasm_name_t *en = wasm_exporttype_name(vec.data[i]);
-        PyObject *ty = externtype_to_py(st, wasm_exporttype_type(vec.data[i]));
+        const wasm_externtype_t *ety = wasm_exporttype_type(vec.data[i]);
+        if (command && wasm_externtype_kind(ety) != WASM_EXTERN_FUNC) {
+            continue;
+        }
+        PyObject *ty = externtype_to_py(st, ety);
         PyObject *def = ty ? Py_BuildValue("(sOOO)", "module", (PyObject *)c.so, a[2], ty) : NULL;
         Py_XDECREF(ty);
         rc = def ? record_str(self, n, (size_t)nlen, en->data, en->size, def) : -1;
@@ -502,23 +516,32 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     Py_RETURN_NONE;
 }
 
-/* Record every import of `m` not yet defined as a ("default", type) entry. */
+/* Record every import of `m` not yet defined: as a ("default", type) trap
+ * stand-in (function imports only) when `store` is NULL, else as a value
+ * ("item", store, None, type) bound to `store`. */
 static int
-record_unknown_imports(LinkerObject *self, const wasmtime_module_t *m)
+record_unknown_imports(LinkerObject *self, const wasmtime_module_t *m, PyObject *store)
 {
+    bool funcs_only = store == NULL;
     wasm_importtype_vec_t vec;
     wasmtime_module_imports(m, &vec);
     int rc = 0;
     for (size_t i = 0; i < vec.size && rc == 0; i++) {
         const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
         const wasm_name_t *nm = wasm_importtype_name(vec.data[i]);
+        if (funcs_only &&
+            wasm_externtype_kind(wasm_importtype_type(vec.data[i])) != WASM_EXTERN_FUNC) {
+            continue;
+        }
         PyObject *pm = PyUnicode_DecodeUTF8(mod->data, (Py_ssize_t)mod->size, "replace");
         PyObject *pn = pm ? PyUnicode_DecodeUTF8(nm->data, (Py_ssize_t)nm->size, "replace") : NULL;
         PyObject *key = pn ? PyTuple_Pack(2, pm, pn) : NULL;
         int has = key ? PyDict_Contains(self->defs, key) : -1;
         if (has == 0) {
             PyObject *ty = externtype_to_py(self->st, wasm_importtype_type(vec.data[i]));
-            PyObject *def = ty ? Py_BuildValue("(sO)", "default", ty) : NULL;
+            PyObject *def = ty == NULL ? NULL
+                            : store == NULL ? Py_BuildValue("(sO)", "default", ty)
+                                            : Py_BuildValue("(sOOO)", "item", store, Py_None, ty);
             Py_XDECREF(ty);
             rc = def ? PyDict_SetItem(self->defs, key, def) : -1;
             Py_XDECREF(def);
@@ -561,10 +584,10 @@ linker_define_unknown_imports_as_traps(PyObject *op, PyObject *module)
     if (m == NULL) {
         return NULL;
     }
-    if (record_unknown_imports(self, m) < 0) {
+    wasmtime_error_t *err = wasmtime_linker_define_unknown_imports_as_traps(self->linker, m);
+    if (err == NULL && record_unknown_imports(self, m, NULL) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err = wasmtime_linker_define_unknown_imports_as_traps(self->linker, m);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -590,11 +613,14 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
         return NULL;
     }
     ext_ctx c;
-    if (linker_store(self, a[0], &c) < 0 || record_unknown_imports(self, m) < 0) {
+    if (linker_store(self, a[0], &c) < 0) {
         return NULL;
     }
     wasmtime_error_t *err =
         wasmtime_linker_define_unknown_imports_as_default_values(self->linker, c.ctx, m);
+    if (err == NULL && record_unknown_imports(self, m, (PyObject *)c.so) < 0) {
+        return NULL;
+    }
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -711,6 +737,36 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     return ext_instance_wrap(st, c.so, &inst);
 }
 
+/* Store-bound definitions (define, define_instance, define_module, default
+ * values) belong to the Store they were made with.  Wasmtime hands them out
+ * to any Store, and the first use of such a handle in the wrong Store
+ * panics (aborting the process): refuse them here.  Returns 1 if `module`
+ * defines `name`, 0 if not, -1 with an exception set. */
+static int
+check_def_store(LinkerObject *self, PyObject *module, PyObject *name, StoreObject *so)
+{
+    PyObject *key = PyTuple_Pack(2, module, name);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *def = PyDict_GetItemWithError(self->defs, key);
+    Py_DECREF(key);
+    if (def == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    const char *kind = PyUnicode_AsUTF8(PyTuple_GET_ITEM(def, 0));
+    if (kind == NULL) {
+        return -1;
+    }
+    if ((strcmp(kind, "item") == 0 || strcmp(kind, "module") == 0) &&
+        PyTuple_GET_ITEM(def, 1) != (PyObject *)so) {
+        ext_raise_msg(self->st, "object used with the wrong store: `%U::%U` was defined with "
+                                "another Store", module, name);
+        return -1;
+    }
+    return 1;
+}
+
 static PyObject *
 linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -730,6 +786,18 @@ linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     Py_ssize_t nlen;
     const char *n = name_arg(self->st, a[1], &nlen);
     if (n == NULL) {
+        return NULL;
+    }
+    /* Wasmtime's default: the export "", else "_start", else a no-op. */
+    PyObject *empty = PyUnicode_FromString("");
+    int found = empty ? check_def_store(self, a[1], empty, c.so) : -1;
+    Py_XDECREF(empty);
+    if (found == 0) {
+        PyObject *start = PyUnicode_FromString("_start");
+        found = start ? check_def_store(self, a[1], start, c.so) : -1;
+        Py_XDECREF(start);
+    }
+    if (found < 0) {
         return NULL;
     }
     wasmtime_func_t f;
@@ -765,6 +833,9 @@ linker_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
     }
     if (self->has_wasi && !c.so->has_wasi && is_wasi_module(m, (size_t)mlen)) {
         return no_wasi_context(st), NULL;
+    }
+    if (check_def_store(self, a[1], a[2], c.so) < 0) {
+        return NULL;
     }
     wasmtime_extern_t ext;
     if (!wasmtime_linker_get(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen, &ext)) {

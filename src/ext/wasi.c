@@ -15,6 +15,12 @@ typedef struct {
     PyObject_HEAD
     wasi_config_t *config; /* owned; NULL once consumed or closed */
     PyObject *outputs;     /* strong list of output callables, or NULL */
+    /* argv and env are applied by set_wasi: Wasmtime's builder appends on
+     * every wasi_config_set_argv/_env/inherit_* call, but assigning the
+     * property again must replace.  NULL = not set; Py_True = inherit;
+     * else a list of UTF-8 bytes (argv) or of names then values (env). */
+    PyObject *argv;
+    PyObject *env;
     ext_state *st;
 } WasiConfigObject;
 
@@ -123,13 +129,9 @@ wasiconfig_set_argv(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     const char **argv = keep ? utf8_array(seq, n, keep, -1) : NULL;
     int rc = -1;
     if (argv != NULL) {
-        if (wasi_config_set_argv(self->config, (size_t)n, argv)) {
-            rc = 0;
-        }
-        else {
-            ext_raise_msg(self->st, "failed to configure argv");
-        }
         PyMem_Free(argv);
+        Py_XSETREF(self->argv, Py_NewRef(keep)); /* applied by set_wasi */
+        rc = 0;
     }
     Py_XDECREF(keep);
     Py_DECREF(seq);
@@ -153,12 +155,8 @@ wasiconfig_set_env(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     const char **values = names ? utf8_array(seq, n, keep, 1) : NULL;
     int rc = -1;
     if (values != NULL) {
-        if (wasi_config_set_env(self->config, (size_t)n, names, values)) {
-            rc = 0;
-        }
-        else {
-            ext_raise_msg(self->st, "failed to configure environment");
-        }
+        Py_XSETREF(self->env, Py_NewRef(keep)); /* names, then values; see set_wasi */
+        rc = 0;
     }
     PyMem_Free(names);
     PyMem_Free(values);
@@ -284,13 +282,76 @@ wasiconfig_set_custom(PyObject *op, PyObject *value, void *closure)
         wasi_config_inherit_##NAME(self->config);                             \
         Py_RETURN_NONE;                                                       \
     }
-INHERIT(argv)
-INHERIT(env)
 INHERIT(stdin)
 INHERIT(stdout)
 INHERIT(stderr)
 INHERIT(network)
 #undef INHERIT
+
+static PyObject *
+wasiconfig_inherit_argv(PyObject *op, PyObject *Py_UNUSED(ig))
+{
+    WasiConfigObject *self = (WasiConfigObject *)op;
+    CHECK_OPEN(self->config, NULL);
+    Py_XSETREF(self->argv, Py_NewRef(Py_True));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+wasiconfig_inherit_env(PyObject *op, PyObject *Py_UNUSED(ig))
+{
+    WasiConfigObject *self = (WasiConfigObject *)op;
+    CHECK_OPEN(self->config, NULL);
+    Py_XSETREF(self->env, Py_NewRef(Py_True));
+    Py_RETURN_NONE;
+}
+
+/* Give the C config the last argv/env assignment (or inherit_* call). */
+static int
+wasiconfig_apply_args(WasiConfigObject *self)
+{
+    if (self->argv == Py_True) {
+        wasi_config_inherit_argv(self->config);
+    }
+    else if (self->argv != NULL) {
+        Py_ssize_t n = PyList_GET_SIZE(self->argv);
+        const char **argv = PyMem_Malloc(sizeof(char *) * (size_t)(n + 1));
+        if (argv == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            argv[i] = PyBytes_AS_STRING(PyList_GET_ITEM(self->argv, i));
+        }
+        bool ok = wasi_config_set_argv(self->config, (size_t)n, argv);
+        PyMem_Free(argv);
+        if (!ok) {
+            ext_raise_msg(self->st, "failed to configure argv");
+            return -1;
+        }
+    }
+    if (self->env == Py_True) {
+        wasi_config_inherit_env(self->config);
+    }
+    else if (self->env != NULL) {
+        Py_ssize_t n = PyList_GET_SIZE(self->env) / 2;
+        const char **kv = PyMem_Malloc(sizeof(char *) * (size_t)(2 * n + 1));
+        if (kv == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < 2 * n; i++) {
+            kv[i] = PyBytes_AS_STRING(PyList_GET_ITEM(self->env, i));
+        }
+        bool ok = wasi_config_set_env(self->config, (size_t)n, kv, kv + n);
+        PyMem_Free(kv);
+        if (!ok) {
+            ext_raise_msg(self->st, "failed to configure environment");
+            return -1;
+        }
+    }
+    return 0;
+}
 
 static PyObject *
 wasiconfig_preopen_dir(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -345,6 +406,8 @@ wasiconfig_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((WasiConfigObject *)op)->outputs);
+    Py_VISIT(((WasiConfigObject *)op)->argv);
+    Py_VISIT(((WasiConfigObject *)op)->env);
     return 0;
 }
 
@@ -358,6 +421,8 @@ wasiconfig_clear(PyObject *op)
         self->config = NULL;
     }
     Py_CLEAR(self->outputs);
+    Py_CLEAR(self->argv);
+    Py_CLEAR(self->env);
     return 0;
 }
 
@@ -389,6 +454,11 @@ store_set_wasi(PyObject *op, PyObject *wasi)
     }
     WasiConfigObject *w = (WasiConfigObject *)wasi;
     CHECK_OPEN(w->config, NULL);
+    if (wasiconfig_apply_args(w) < 0) {
+        return NULL;
+    }
+    Py_CLEAR(w->argv); /* applied: a failure below still consumes the config */
+    Py_CLEAR(w->env);
     if (w->outputs != NULL && ext_store_keep(so, w->outputs) < 0) {
         return NULL;
     }

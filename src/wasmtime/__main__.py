@@ -33,6 +33,16 @@ def _format_value(value: object) -> str:
     return str(value)
 
 
+def _fuel(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError("invalid fuel amount %r" % text)
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError("fuel must be between 0 and 2**64-1")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m wasmtime",
@@ -47,7 +57,7 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="set an environment variable (NAME alone copies the host's)")
     run.add_argument("--invoke", metavar="NAME",
                      help="call this export instead of the command's _start")
-    run.add_argument("--fuel", type=int, metavar="N",
+    run.add_argument("--fuel", type=_fuel, metavar="N",
                      help="run with N units of fuel; running out traps")
     run.add_argument("--trap-unknown-imports", action="store_true",
                      help="define missing function imports as functions that trap")

@@ -1,0 +1,16 @@
+/* Prints its argv and environment, one item per line. */
+#include <stdio.h>
+#include <stdlib.h>
+
+extern char **environ;
+
+int main(int argc, char **argv) {
+    printf("argc=%d\n", argc);
+    for (int i = 0; i < argc; i++) {
+        printf("argv[%d]=%s\n", i, argv[i]);
+    }
+    for (char **e = environ; *e != NULL; e++) {
+        printf("env:%s\n", *e);
+    }
+    return 0;
+}
