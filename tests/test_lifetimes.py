@@ -98,6 +98,7 @@ def _many_stores_growth(run_python, mode):
     return int(r.stdout.strip())
 
 
+@pytest.mark.rss
 def test_many_stores_with_self_capturing_closures_do_not_leak(run_python):
     growth = _many_stores_growth(run_python, "drop")
     assert growth < RSS_BOUND_MB, f"RSS grew by {growth} MiB"

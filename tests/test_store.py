@@ -350,6 +350,7 @@ STORE_COUNT = 40_000
 SLACK = 50 * 1024 * 1024
 
 
+@pytest.mark.rss
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_many_stores_do_not_grow_memory(engine):
     # Warm up allocator pools before the baseline.
@@ -367,6 +368,7 @@ def test_many_stores_do_not_grow_memory(engine):
     assert grown < SLACK, f"RSS grew by {grown / 1e6:.1f} MB"
 
 
+@pytest.mark.rss
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
 def test_many_self_referencing_stores_do_not_grow_memory(engine):
     for _ in range(1000):

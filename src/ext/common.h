@@ -238,6 +238,43 @@ ext_no_args(const char *name, PyObject *args, PyObject *kwds)
  * -1 not an int (no exception set). */
 int ext_long_as_u64(PyObject *obj, uint64_t *out);
 
+/* Let a METH_O implementation also take its argument by name, as
+ * wasmtime-py allows: EXT_KW1 defines `impl##_kw` (FASTCALL|KEYWORDS), and
+ * EXT_KW1_ENTRY(impl) goes in the method table. */
+#define EXT_KW1(impl, pyname, argname)                                        \
+    static PyObject *impl##_kw(PyObject *self, PyObject *const *args,        \
+                               Py_ssize_t nargs, PyObject *kwnames)          \
+    {                                                                        \
+        if (nargs == 1 && kwnames == NULL) {                                 \
+            return impl(self, args[0]);                                      \
+        }                                                                    \
+        static const char *const kwlist[] = {argname, NULL};                 \
+        PyObject *a[1];                                                      \
+        if (ext_parse_args(args, nargs, kwnames, pyname, kwlist, 1, a) < 0) {\
+            return NULL;                                                     \
+        }                                                                    \
+        return impl(self, a[0]);                                             \
+    }
+#define EXT_KW1_ENTRY(impl)                                                   \
+    (PyCFunction)(void (*)(void))impl##_kw, METH_FASTCALL | METH_KEYWORDS
+
+/* The same for a positional-only FASTCALL implementation taking exactly the
+ * parameters named in the NULL-terminated list that follows `pyname`. */
+#define EXT_KWN(impl, pyname, n, ...)                                         \
+    static PyObject *impl##_kw(PyObject *self, PyObject *const *args,        \
+                               Py_ssize_t nargs, PyObject *kwnames)          \
+    {                                                                        \
+        if (nargs == (n) && kwnames == NULL) {                               \
+            return impl(self, args, nargs);                                  \
+        }                                                                    \
+        static const char *const kwlist[] = {__VA_ARGS__, NULL};             \
+        PyObject *a[n];                                                      \
+        if (ext_parse_args(args, nargs, kwnames, pyname, kwlist, n, a) < 0) {\
+            return NULL;                                                     \
+        }                                                                    \
+        return impl(self, a, n);                                             \
+    }
+
 /* Borrowed buffer of bytes-like input; fills `view`. Returns 0 or -1. */
 int ext_get_bytes(PyObject *obj, Py_buffer *view, const char *what);
 

@@ -420,9 +420,11 @@ static PyGetSetDef config_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+EXT_KW1(config_cranelift_flag_enable, "cranelift_flag_enable", "flag")
+
 static PyMethodDef config_methods[] = {
-    {"cranelift_flag_enable", config_cranelift_flag_enable, METH_O,
-     "cranelift_flag_enable($self, flag, /)\n--\n\nEnable a boolean Cranelift flag."},
+    {"cranelift_flag_enable", EXT_KW1_ENTRY(config_cranelift_flag_enable),
+     "cranelift_flag_enable($self, flag)\n--\n\nEnable a boolean Cranelift flag."},
     {"cranelift_flag_set", (PyCFunction)(void (*)(void))config_cranelift_flag_set,
      METH_FASTCALL | METH_KEYWORDS,
      "cranelift_flag_set($self, key, value)\n--\n\nSet a Cranelift setting."},

@@ -469,32 +469,43 @@ extern_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
-#define FASTCALL(f) ((PyCFunction)(void (*)(void))(f)), METH_FASTCALL
+#define FASTCALL_KW(f) ((PyCFunction)(void (*)(void))(f##_kw)), METH_FASTCALL | METH_KEYWORDS
+EXT_KWN(global_set_value, "set_value", 2, "store", "val")
+EXT_KWN(table_grow, "grow", 3, "store", "amt", "init")
+EXT_KWN(table_get, "get", 2, "store", "idx")
+EXT_KWN(table_set, "set", 3, "store", "idx", "val")
+EXT_KWN(tag_eq, "eq", 2, "store", "other")
+
+EXT_KW1(global_type, "type", "store")
+EXT_KW1(global_value, "value", "store")
+EXT_KW1(table_type, "type", "store")
+EXT_KW1(table_size, "size", "store")
+EXT_KW1(tag_type, "type", "store")
 
 static PyMethodDef global_methods[] = {
-    {"type", global_type, METH_O, "type($self, store, /)\n--\n\nThe GlobalType."},
-    {"value", global_value, METH_O, "value($self, store, /)\n--\n\nThe current value."},
-    {"set_value", FASTCALL(global_set_value),
-     "set_value($self, store, val, /)\n--\n\nSet a mutable global."},
+    {"type", EXT_KW1_ENTRY(global_type), "type($self, store)\n--\n\nThe GlobalType."},
+    {"value", EXT_KW1_ENTRY(global_value), "value($self, store)\n--\n\nThe current value."},
+    {"set_value", FASTCALL_KW(global_set_value),
+     "set_value($self, store, val)\n--\n\nSet a mutable global."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef table_methods[] = {
-    {"type", table_type, METH_O, "type($self, store, /)\n--\n\nThe TableType."},
-    {"size", table_size, METH_O, "size($self, store, /)\n--\n\nNumber of elements."},
-    {"grow", FASTCALL(table_grow),
-     "grow($self, store, amt, init, /)\n--\n\nAdd `amt` elements set to `init`; returns "
+    {"type", EXT_KW1_ENTRY(table_type), "type($self, store)\n--\n\nThe TableType."},
+    {"size", EXT_KW1_ENTRY(table_size), "size($self, store)\n--\n\nNumber of elements."},
+    {"grow", FASTCALL_KW(table_grow),
+     "grow($self, store, amt, init)\n--\n\nAdd `amt` elements set to `init`; returns "
      "the previous size."},
-    {"get", FASTCALL(table_get),
-     "get($self, store, idx, /)\n--\n\nElement `idx`, or None when out of bounds."},
-    {"set", FASTCALL(table_set), "set($self, store, idx, val, /)\n--\n\nSet element `idx`."},
+    {"get", FASTCALL_KW(table_get),
+     "get($self, store, idx)\n--\n\nElement `idx`, or None when out of bounds."},
+    {"set", FASTCALL_KW(table_set), "set($self, store, idx, val)\n--\n\nSet element `idx`."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyMethodDef tag_methods[] = {
-    {"type", tag_type, METH_O, "type($self, store, /)\n--\n\nThe TagType."},
-    {"eq", FASTCALL(tag_eq),
-     "eq($self, store, other, /)\n--\n\nWhether both handles name the same tag."},
+    {"type", EXT_KW1_ENTRY(tag_type), "type($self, store)\n--\n\nThe TagType."},
+    {"eq", FASTCALL_KW(tag_eq),
+     "eq($self, store, other)\n--\n\nWhether both handles name the same tag."},
     {NULL, NULL, 0, NULL},
 };
 

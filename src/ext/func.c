@@ -667,8 +667,10 @@ func_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+EXT_KW1(func_type, "type", "store")
+
 static PyMethodDef func_methods[] = {
-    {"type", func_type, METH_O, "type($self, store, /)\n--\n\nThe FuncType of this function."},
+    {"type", EXT_KW1_ENTRY(func_type), "type($self, store)\n--\n\nThe FuncType of this function."},
     {"param_arity", func_param_arity, METH_NOARGS,
      "param_arity($self, /)\n--\n\nNumber of parameters."},
     {"result_arity", func_result_arity, METH_NOARGS,
@@ -786,9 +788,11 @@ caller_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+EXT_KW1(caller_get, "get", "name")
+
 static PyMethodDef caller_methods[] = {
-    {"get", caller_get, METH_O,
-     "get($self, name, /)\n--\n\nThe calling instance's export `name`, or None."},
+    {"get", EXT_KW1_ENTRY(caller_get),
+     "get($self, name)\n--\n\nThe calling instance's export `name`, or None."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -194,9 +194,11 @@ instance_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+EXT_KW1(instance_exports, "exports", "store")
+
 static PyMethodDef instance_methods[] = {
-    {"exports", instance_exports, METH_O,
-     "exports($self, store, /)\n--\n\nThe instance's exports: a Mapping by name, with "
+    {"exports", EXT_KW1_ENTRY(instance_exports),
+     "exports($self, store)\n--\n\nThe instance's exports: a Mapping by name, with "
      "`.by_index` in module order (built once, cached)."},
     {NULL, NULL, 0, NULL},
 };

@@ -1179,6 +1179,10 @@ linker_engine(PyObject *op, void *Py_UNUSED(closure))
 
 #define FASTCALL_KW(f) ((PyCFunction)(void (*)(void))(f)), METH_FASTCALL | METH_KEYWORDS
 
+EXT_KW1(linker_define_unknown_imports_as_traps, "define_unknown_imports_as_traps", "module")
+EXT_KW1(linker_instantiate_pre, "instantiate_pre", "module")
+EXT_KW1(instancepre_instantiate, "instantiate", "store")
+
 static PyMethodDef linker_methods[] = {
     {"define", FASTCALL_KW(linker_define),
      "define($self, store, module, name, item)\n--\n\nDefine `module`.`name` as `item` "
@@ -1194,8 +1198,8 @@ static PyMethodDef linker_methods[] = {
     {"define_module", FASTCALL_KW(linker_define_module),
      "define_module($self, store, name, module)\n--\n\nDefine the exports of `module` under "
      "`name` (commands are instantiated per call, reactors once)."},
-    {"define_unknown_imports_as_traps", linker_define_unknown_imports_as_traps, METH_O,
-     "define_unknown_imports_as_traps($self, module, /)\n--\n\nDefine every missing function "
+    {"define_unknown_imports_as_traps", EXT_KW1_ENTRY(linker_define_unknown_imports_as_traps),
+     "define_unknown_imports_as_traps($self, module)\n--\n\nDefine every missing function "
      "import of `module` as one that traps."},
     {"define_unknown_imports_as_default_values",
      FASTCALL_KW(linker_define_unknown_imports_as_default_values),
@@ -1203,8 +1207,8 @@ static PyMethodDef linker_methods[] = {
      "Define every missing import of `module` as a default value."},
     {"instantiate", FASTCALL_KW(linker_instantiate),
      "instantiate($self, store, module)\n--\n\nInstantiate `module`, resolving its imports."},
-    {"instantiate_pre", linker_instantiate_pre, METH_O,
-     "instantiate_pre($self, module, /)\n--\n\nResolve `module`'s imports once; the "
+    {"instantiate_pre", EXT_KW1_ENTRY(linker_instantiate_pre),
+     "instantiate_pre($self, module)\n--\n\nResolve `module`'s imports once; the "
      "InstancePre instantiates it quickly in any Store."},
     {"get_default", FASTCALL_KW(linker_get_default),
      "get_default($self, store, name)\n--\n\nThe default export of module `name`."},
@@ -1248,8 +1252,8 @@ static PyType_Spec linker_spec = {
 };
 
 static PyMethodDef instancepre_methods[] = {
-    {"instantiate", instancepre_instantiate, METH_O,
-     "instantiate($self, store, /)\n--\n\nA new Instance in `store`."},
+    {"instantiate", EXT_KW1_ENTRY(instancepre_instantiate),
+     "instantiate($self, store)\n--\n\nA new Instance in `store`."},
     {"close", instancepre_close, METH_NOARGS, "close($self, /)\n--\n\nFree it."},
     {NULL, NULL, 0, NULL},
 };

@@ -459,14 +459,23 @@ static PyType_Spec memoryview_spec = {
 
 #define FASTCALL_KW(f) ((PyCFunction)(void (*)(void))(f)), METH_FASTCALL | METH_KEYWORDS
 
+EXT_KWN(memory_grow, "grow", 2, "store", "delta")
+EXT_KW1(memory_type, "type", "store")
+EXT_KW1(memory_size, "size", "store")
+EXT_KW1(memory_data_len, "data_len", "store")
+EXT_KW1(memory_data_ptr, "data_ptr", "store")
+EXT_KW1(memory_page_size, "page_size", "store")
+EXT_KW1(memory_page_size_log2, "page_size_log2", "store")
+EXT_KW1(memory_view, "view", "store")
+
 static PyMethodDef memory_methods[] = {
-    {"type", memory_type, METH_O, "type($self, store, /)\n--\n\nThe MemoryType."},
-    {"grow", (PyCFunction)(void (*)(void))memory_grow, METH_FASTCALL,
-     "grow($self, store, delta, /)\n--\n\nGrow by `delta` pages; returns the previous size."},
-    {"size", memory_size, METH_O, "size($self, store, /)\n--\n\nSize in pages."},
-    {"data_len", memory_data_len, METH_O, "data_len($self, store, /)\n--\n\nSize in bytes."},
-    {"data_ptr", memory_data_ptr, METH_O,
-     "data_ptr($self, store, /)\n--\n\nA raw ctypes pointer to the bytes (unchecked; "
+    {"type", EXT_KW1_ENTRY(memory_type), "type($self, store)\n--\n\nThe MemoryType."},
+    {"grow", (PyCFunction)(void (*)(void))memory_grow_kw, METH_FASTCALL | METH_KEYWORDS,
+     "grow($self, store, delta)\n--\n\nGrow by `delta` pages; returns the previous size."},
+    {"size", EXT_KW1_ENTRY(memory_size), "size($self, store)\n--\n\nSize in pages."},
+    {"data_len", EXT_KW1_ENTRY(memory_data_len), "data_len($self, store)\n--\n\nSize in bytes."},
+    {"data_ptr", EXT_KW1_ENTRY(memory_data_ptr),
+     "data_ptr($self, store)\n--\n\nA raw ctypes pointer to the bytes (unchecked; "
      "invalid after grow or close). Prefer view() or read()/write()."},
     {"get_buffer_ptr", FASTCALL_KW(memory_get_buffer_ptr),
      "get_buffer_ptr($self, store, size=None, offset=0)\n--\n\nA ctypes array over "
@@ -477,10 +486,10 @@ static PyMethodDef memory_methods[] = {
     {"write", FASTCALL_KW(memory_write),
      "write($self, store, value, start=None)\n--\n\nCopy `value` in at `start`; "
      "IndexError when it does not fit. Returns the byte count."},
-    {"page_size", memory_page_size, METH_O, "page_size($self, store, /)\n--\n\n"},
-    {"page_size_log2", memory_page_size_log2, METH_O, "page_size_log2($self, store, /)\n--\n\n"},
-    {"view", memory_view, METH_O,
-     "view($self, store, /)\n--\n\nA zero-copy buffer over the memory, for memoryview() "
+    {"page_size", EXT_KW1_ENTRY(memory_page_size), "page_size($self, store)\n--\n\n"},
+    {"page_size_log2", EXT_KW1_ENTRY(memory_page_size_log2), "page_size_log2($self, store)\n--\n\n"},
+    {"view", EXT_KW1_ENTRY(memory_view),
+     "view($self, store)\n--\n\nA zero-copy buffer over the memory, for memoryview() "
      "and numpy; bounds-checked, and the Store cannot be closed while it is in use."},
     {NULL, NULL, 0, NULL},
 };

@@ -202,10 +202,12 @@ sharedmemory_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+EXT_KW1(sharedmemory_grow, "grow", "delta")
+
 static PyMethodDef sharedmemory_methods[] = {
     {"type", sharedmemory_type, METH_NOARGS, "type($self, /)\n--\n\nThe MemoryType."},
-    {"grow", sharedmemory_grow, METH_O,
-     "grow($self, delta, /)\n--\n\nGrow by `delta` pages; returns the previous size."},
+    {"grow", EXT_KW1_ENTRY(sharedmemory_grow),
+     "grow($self, delta)\n--\n\nGrow by `delta` pages; returns the previous size."},
     {"size", sharedmemory_size, METH_NOARGS, "size($self, /)\n--\n\nSize in pages."},
     {"data_len", sharedmemory_data_len, METH_NOARGS, "data_len($self, /)\n--\n\nSize in bytes."},
     {"data_ptr", sharedmemory_data_ptr, METH_NOARGS,

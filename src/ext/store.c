@@ -438,23 +438,27 @@ store_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+EXT_KW1(store_set_fuel, "set_fuel", "fuel")
+EXT_KW1(store_set_epoch_deadline, "set_epoch_deadline", "ticks_after_current")
+EXT_KW1(store_set_wasi, "set_wasi", "wasi")
+
 static PyMethodDef store_methods[] = {
     {"data", store_data, METH_NOARGS,
      "data($self, /)\n--\n\nThe object given as `data` when the store was made, or None."},
     {"gc", store_gc, METH_NOARGS,
      "gc($self, /)\n--\n\nCollect unreachable references held by wasm."},
-    {"set_fuel", store_set_fuel, METH_O,
-     "set_fuel($self, fuel, /)\n--\n\nSet the fuel left (needs Config.consume_fuel)."},
+    {"set_fuel", EXT_KW1_ENTRY(store_set_fuel),
+     "set_fuel($self, fuel)\n--\n\nSet the fuel left (needs Config.consume_fuel)."},
     {"get_fuel", store_get_fuel, METH_NOARGS,
      "get_fuel($self, /)\n--\n\nThe fuel left (needs Config.consume_fuel)."},
-    {"set_epoch_deadline", store_set_epoch_deadline, METH_O,
-     "set_epoch_deadline($self, ticks_after_current, /)\n--\n\n"
+    {"set_epoch_deadline", EXT_KW1_ENTRY(store_set_epoch_deadline),
+     "set_epoch_deadline($self, ticks_after_current)\n--\n\n"
      "Trap once the engine's epoch passes the current one plus this many ticks."},
     {"set_limits", (PyCFunction)(void (*)(void))store_set_limits, METH_FASTCALL | METH_KEYWORDS,
      "set_limits($self, memory_size=-1, table_elements=-1, instances=-1, tables=-1, "
      "memories=-1)\n--\n\nLimit resources used by this store; negative means no limit."},
-    {"set_wasi", store_set_wasi, METH_O,
-     "set_wasi($self, wasi, /)\n--\n\nGive this store a WASI context (consumes the "
+    {"set_wasi", EXT_KW1_ENTRY(store_set_wasi),
+     "set_wasi($self, wasi)\n--\n\nGive this store a WASI context (consumes the "
      "WasiConfig)."},
     {"set_wasi_http", store_set_wasi_http, METH_NOARGS,
      "set_wasi_http($self, /)\n--\n\nAdd the wasi:http context (after set_wasi)."},

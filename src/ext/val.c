@@ -250,16 +250,24 @@ val_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
+EXT_KW1(val_i32, "i32", "val")
+EXT_KW1(val_i64, "i64", "val")
+EXT_KW1(val_f32, "f32", "val")
+EXT_KW1(val_f64, "f64", "val")
+EXT_KW1(val_externref, "externref", "extern")
+EXT_KW1(val_funcref, "funcref", "f")
+EXT_KW1(val_ref_null, "ref_null", "ty")
+
 static PyMethodDef val_methods[] = {
-    {"i32", val_i32, METH_O | METH_CLASS, "i32(val)\n--\n\nAn i32; ints wrap to 32 bits."},
-    {"i64", val_i64, METH_O | METH_CLASS, "i64(val)\n--\n\nAn i64; ints wrap to 64 bits."},
-    {"f32", val_f32, METH_O | METH_CLASS, "f32(val)\n--\n\nAn f32 (rounded to single)."},
-    {"f64", val_f64, METH_O | METH_CLASS, "f64(val)\n--\n\nAn f64."},
-    {"externref", val_externref, METH_O | METH_CLASS,
+    {"i32", EXT_KW1_ENTRY(val_i32) | METH_CLASS, "i32(val)\n--\n\nAn i32; ints wrap to 32 bits."},
+    {"i64", EXT_KW1_ENTRY(val_i64) | METH_CLASS, "i64(val)\n--\n\nAn i64; ints wrap to 64 bits."},
+    {"f32", EXT_KW1_ENTRY(val_f32) | METH_CLASS, "f32(val)\n--\n\nAn f32 (rounded to single)."},
+    {"f64", EXT_KW1_ENTRY(val_f64) | METH_CLASS, "f64(val)\n--\n\nAn f64."},
+    {"externref", EXT_KW1_ENTRY(val_externref) | METH_CLASS,
      "externref(extern)\n--\n\nAn externref carrying any Python object (None = null)."},
-    {"funcref", val_funcref, METH_O | METH_CLASS,
+    {"funcref", EXT_KW1_ENTRY(val_funcref) | METH_CLASS,
      "funcref(f)\n--\n\nA funcref to a Func, or None for null."},
-    {"ref_null", val_ref_null, METH_O | METH_CLASS,
+    {"ref_null", EXT_KW1_ENTRY(val_ref_null) | METH_CLASS,
      "ref_null(ty)\n--\n\nThe null reference of reference type `ty`."},
     {"as_i32", val_as_i32, METH_NOARGS, "as_i32($self, /)\n--\n\nThe value if i32, else None."},
     {"as_i64", val_as_i64, METH_NOARGS, "as_i64($self, /)\n--\n\nThe value if i64, else None."},

@@ -114,9 +114,11 @@ wat_wat2wasm(PyObject *mod, PyObject *wat)
     return res;
 }
 
+EXT_KW1(wat_wat2wasm, "wat2wasm", "wat")
+
 static PyMethodDef wat_methods[] = {
-    {"wat2wasm", wat_wat2wasm, METH_O,
-     "wat2wasm(wat, /)\n--\n\nTranslate WebAssembly text (str or bytes) to the binary "
+    {"wat2wasm", EXT_KW1_ENTRY(wat_wat2wasm),
+     "wat2wasm(wat)\n--\n\nTranslate WebAssembly text (str or bytes) to the binary "
      "format; returns a bytearray.\n\n>>> wat2wasm('(module)')\n"
      "bytearray(b'\\x00asm\\x01\\x00\\x00\\x00')\n"},
     {NULL, NULL, 0, NULL},
