@@ -133,14 +133,26 @@ def run_cases(only=None):
         return timeit(run)
     case("B1 nop call", b1)
 
-    def b2(f, args):
+    def b2_add():
         def run(n):
             for _ in range(n):
-                f(store, *args)
+                add(store, 1, 2)
         return timeit(run)
-    case("B2 add(i32,i32)", lambda: b2(add, (1, 2)))
-    case("B2 addf(f64,f64)", lambda: b2(addf, (1.5, 2.5)))
-    case("B2 four 4-in/2-out", lambda: b2(four, (1, 2, 3.0, 4)))
+
+    def b2_addf():
+        def run(n):
+            for _ in range(n):
+                addf(store, 1.5, 2.5)
+        return timeit(run)
+
+    def b2_four():
+        def run(n):
+            for _ in range(n):
+                four(store, 1, 2, 3.0, 4)
+        return timeit(run)
+    case("B2 add(i32,i32)", b2_add)
+    case("B2 addf(f64,f64)", b2_addf)
+    case("B2 four 4-in/2-out", b2_four)
 
     def b3(f):
         def run(n):
@@ -158,6 +170,16 @@ def run_cases(only=None):
                 mem.write(store, data, 0)
         ns = timeit(run)
         return size / (ns / 1e9) / 1e6
+    def b4_memcpy():
+        src = bytearray(payload)
+        dst = bytearray(size)
+
+        def run(n):
+            for _ in range(n):
+                dst[:] = src
+        ns = timeit(run)
+        return size / (ns / 1e9) / 1e6
+    case("B4 memcpy baseline: bytearray copy, 8 MiB (MB/s)", b4_memcpy)
     case("B4 write 8 MiB bytes (MB/s)", lambda: b4_write(payload))
     case("B4 write 8 MiB bytearray (MB/s)", lambda: b4_write(bytearray(payload)))
 
@@ -277,15 +299,19 @@ def run_cases(only=None):
     case("B9 WASI hello world end to end", b9)
 
     def b10():
-        def worker(count):
+        count = 100_000_000
+        workers = []
+        for _ in range(2):
             s, _, e = setup(engine)
-            e["spin"](s, count)
+            workers.append((s, e["spin"]))
 
-        count = 20_000_000
+        def work(w, n):
+            w[1](w[0], n)
+
         t0 = time.perf_counter()
-        worker(count * 2)
+        work(workers[0], count * 2)
         one = time.perf_counter() - t0
-        threads = [threading.Thread(target=worker, args=(count,)) for _ in range(2)]
+        threads = [threading.Thread(target=work, args=(w, count)) for w in workers]
         t0 = time.perf_counter()
         for t in threads:
             t.start()

@@ -58,6 +58,7 @@ typedef struct {
     PyObject *Trap;          /* strong: exception class */
     PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
     PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
+    bool exports_registered; /* InstanceExports registered as a Mapping */
     PyObject *WasmtimeError; /* strong: exception class */
     PyObject *ExitTrap;      /* strong: exception class */
     PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
@@ -428,6 +429,36 @@ const wasmtime_module_t *ext_module_for_store(ext_state *st, PyObject *module, S
 /* Create a heap type from `spec` with `base` (may be NULL), add it to the
  * module under its short name and return it (strong) or NULL. */
 PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
+
+/* Whether a call into wasm on store `so` must release the GIL.  It need not
+ * when no other Python thread exists in this interpreter (nobody could take
+ * it, and releasing and re-taking it costs more than a short call) and the
+ * store has no WASI context (WASI runs custom output callbacks on a worker
+ * thread, which must be able to take the GIL).  A thread started during the
+ * call by a host function still runs whenever Python code (a host function)
+ * runs, through the interpreter's usual GIL hand-off. */
+static inline bool
+ext_must_release_gil(const StoreObject *so)
+{
+    if (so->has_wasi) {
+        return true;
+    }
+    PyThreadState *ts = PyThreadState_Get();
+    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
+    return head != ts || PyThreadState_Next(head) != NULL;
+}
+
+/* Run `stmt` (which must not touch Python objects) for store `so`, with the
+ * GIL released when ext_must_release_gil() says so. */
+#define EXT_RUN_WASM(so, stmt)                                                \
+    do {                                                                      \
+        if (ext_must_release_gil(so)) {                                       \
+            Py_BEGIN_ALLOW_THREADS stmt; Py_END_ALLOW_THREADS                 \
+        }                                                                     \
+        else {                                                                \
+            stmt;                                                             \
+        }                                                                     \
+    } while (0)
 
 /* ---- checks -------------------------------------------------------------- */
 

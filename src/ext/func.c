@@ -493,9 +493,8 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasmtime_error_t *err;
     StoreObject *so = c->so;
     ext_call_enter(so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM(so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len,
+                                                    &trap));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, trap) == 0) {
         res = results_from_raw(self, raw);
@@ -528,9 +527,8 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasmtime_error_t *err;
     StoreObject *so = c->so;
     ext_call_enter(so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_func_call(c->ctx, &self->base.ext.of.func, args, np, results, nr, &trap);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM(so, err = wasmtime_func_call(c->ctx, &self->base.ext.of.func, args, np, results,
+                                          nr, &trap));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, trap) < 0) {
         goto done;

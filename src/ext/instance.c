@@ -106,9 +106,36 @@ done:
     return res;
 }
 
+/* InstanceExports has the whole Mapping interface; it is registered as a
+ * collections.abc.Mapping the first time one is made (importing
+ * collections.abc at `import wasmtime` time would slow every import). */
+static int
+exports_register_mapping(ext_state *st)
+{
+    if (st->exports_registered) {
+        return 0;
+    }
+    PyObject *abc = PyImport_ImportModule("collections.abc");
+    PyObject *mapping = abc ? PyObject_GetAttrString(abc, "Mapping") : NULL;
+    Py_XDECREF(abc);
+    PyObject *res = mapping ? PyObject_CallMethod(mapping, "register", "O",
+                                                  (PyObject *)st->InstanceExports_Type)
+                            : NULL;
+    Py_XDECREF(mapping);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    st->exports_registered = true;
+    return 0;
+}
+
 static PyObject *
 exports_build(ext_state *st, ext_ctx *c, InstanceObject *self)
 {
+    if (exports_register_mapping(st) < 0) {
+        return NULL;
+    }
     PyObject *map = PyDict_New();
     PyObject *items = PyList_New(0);
     if (map == NULL || items == NULL) {

@@ -5,11 +5,7 @@ This package offers the API of wasmtime-py (``Engine``, ``Store``, ``Module``,
 Wasmtime's C API.  Only the enums and typing aliases live in Python.
 """
 
-import collections.abc as _abc
-import typing as _typing
-
 from . import _ext
-from ._enums import TrapCode
 from ._ext import (
     ArgumentTypeError,
     Caller,
@@ -47,13 +43,27 @@ from ._ext import (
     wat2wasm,
 )
 
-WASMTIME_VERSION: str = _ext.WASMTIME_VERSION
+WASMTIME_VERSION = _ext.WASMTIME_VERSION
 
-# InstanceExports is a C type with the full Mapping interface.
-_abc.Mapping.register(InstanceExports)
 
-Storelike = _typing.Union[Store, Caller]
-AsExtern = _typing.Union[Func, Table, Memory, SharedMemory, Global, Tag]
+def __getattr__(name):
+    # Loaded on first use, to keep `import wasmtime` fast (typing and enum
+    # alone would triple its cost).
+    if name == "TrapCode":
+        from ._enums import TrapCode
+
+        globals()["TrapCode"] = TrapCode
+        return TrapCode
+    if name in ("Storelike", "AsExtern"):
+        import typing
+
+        aliases = {
+            "Storelike": typing.Union[Store, Caller],
+            "AsExtern": typing.Union[Func, Table, Memory, SharedMemory, Global, Tag],
+        }
+        globals().update(aliases)
+        return aliases[name]
+    raise AttributeError("module 'wasmtime' has no attribute %r" % name)
 
 __all__ = [
     "wat2wasm",
