@@ -235,6 +235,14 @@ def run_cases(only=None):
                 mem.read(store, p, p + len(data))
                 reset(store)
         return timeit(run)
+    def b6_hash_only(nbytes):
+        hash_ = ex["hash"]
+
+        def run(n):
+            for _ in range(n):
+                hash_(store, 1048576, nbytes)
+        return timeit(run)
+    case("B6 hash(ptr, 1300) alone: the wasm work", lambda: b6_hash_only(1300))
     case("B6 string round trip 13 B", lambda: b6("hello, world!"))
     case("B6 string round trip 1300 B", lambda: b6("hello, world!" * 100))
 
