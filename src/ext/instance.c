@@ -374,7 +374,7 @@ exports_dealloc(PyObject *op)
 
 static PyMethodDef exports_methods[] = {
     {"get", (PyCFunction)(void (*)(void))exports_get, METH_FASTCALL,
-     "get($self, name, default=None, /)\n--\n\n"},
+     "get($self, key, default=None, /)\n--\n\n"},
     {"keys", exports_keys, METH_NOARGS, "keys($self, /)\n--\n\n"},
     {"values", exports_values, METH_NOARGS, "values($self, /)\n--\n\n"},
     {"items", exports_items, METH_NOARGS, "items($self, /)\n--\n\n"},
