@@ -105,41 +105,77 @@ ctor_store(ext_state *st, PyObject *store, ext_ctx *c)
 
 /* ---- Global ------------------------------------------------------------------ */
 
+/* Global(store, ty, val) and Table(store, ty, init): one shape, two specs. */
+typedef struct {
+    const char *format;      /* for PyArg_ParseTupleAndKeywords */
+    const char *value_name;  /* "val" or "init" */
+    const char *type_what;   /* for the TypeError */
+    size_t type_offset;      /* offsetof(ext_state, <the type class>) */
+    wasmtime_valkind_t (*kind)(const void *ty);
+    wasmtime_error_t *(*create)(wasmtime_context_t *ctx, const void *ty,
+                                const wasmtime_val_t *v, wasmtime_extern_t *out);
+} valued_spec;
+
 static PyObject *
-global_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds, const valued_spec *spec)
 {
-    static char *kwlist[] = {"store", "ty", "val", NULL};
+    char *kwlist[] = {"store", "ty", (char *)spec->value_name, NULL};
     PyObject *store, *ty, *val;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:Global", kwlist, &store, &ty, &val)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, spec->format, kwlist, &store, &ty, &val)) {
         return NULL;
     }
     ext_state *st = ext_state_from_type(type);
     if (st == NULL) {
         return NULL;
     }
-    if (!PyObject_TypeCheck(ty, st->GlobalType_Type)) {
-        return ext_wrong_type(st, "a GlobalType", ty);
+    PyTypeObject *tyclass = *(PyTypeObject **)((char *)st + spec->type_offset);
+    if (!PyObject_TypeCheck(ty, tyclass)) {
+        return ext_wrong_type(st, spec->type_what, ty);
     }
     ext_ctx c;
     if (ctor_store(st, store, &c) < 0) {
         return NULL;
     }
-    const wasm_globaltype_t *gty = typeobj_get(ty);
-    if (gty == NULL) {
+    const void *cty = typeobj_get(ty);
+    if (cty == NULL) {
         return NULL;
     }
-    wasmtime_valkind_t kind = ext_wasmtime_kind_of(ext_valtype_kind(wasm_globaltype_content(gty)));
     wasmtime_val_t v;
-    if (ext_py_to_val(st, &c, val, kind, &v) < 0) {
+    if (ext_py_to_val(st, &c, val, spec->kind(cty), &v) < 0) {
         return NULL;
     }
-    wasmtime_extern_t ext = {.kind = WASMTIME_EXTERN_GLOBAL};
-    wasmtime_error_t *err = wasmtime_global_new(c.ctx, gty, &v, &ext.of.global);
+    wasmtime_extern_t ext;
+    wasmtime_error_t *err = spec->create(c.ctx, cty, &v, &ext);
     ext_val_release(&v);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
     return (PyObject *)extern_alloc(type, c.so, &ext);
+}
+
+static wasmtime_valkind_t
+global_kind(const void *ty)
+{
+    return ext_wasmtime_kind_of(ext_valtype_kind(wasm_globaltype_content(ty)));
+}
+
+static wasmtime_error_t *
+global_create(wasmtime_context_t *ctx, const void *ty, const wasmtime_val_t *v,
+              wasmtime_extern_t *out)
+{
+    out->kind = WASMTIME_EXTERN_GLOBAL;
+    return wasmtime_global_new(ctx, ty, v, &out->of.global);
+}
+
+static const valued_spec global_spec_new = {
+    "OOO:Global", "val", "a GlobalType", offsetof(ext_state, GlobalType_Type),
+    global_kind, global_create,
+};
+
+static PyObject *
+global_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    return valued_new(type, args, kwds, &global_spec_new);
 }
 
 static PyObject *
@@ -198,45 +234,28 @@ global_set_value(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 /* ---- Table ------------------------------------------------------------------- */
 
 static wasmtime_valkind_t
-table_kind(const wasm_tabletype_t *ty)
+table_kind(const void *ty)
 {
     return ext_wasmtime_kind_of(ext_valtype_kind(wasm_tabletype_element(ty)));
 }
 
+static wasmtime_error_t *
+table_create(wasmtime_context_t *ctx, const void *ty, const wasmtime_val_t *v,
+             wasmtime_extern_t *out)
+{
+    out->kind = WASMTIME_EXTERN_TABLE;
+    return wasmtime_table_new(ctx, ty, v, &out->of.table);
+}
+
+static const valued_spec table_spec_new = {
+    "OOO:Table", "init", "a TableType", offsetof(ext_state, TableType_Type),
+    table_kind, table_create,
+};
+
 static PyObject *
 table_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"store", "ty", "init", NULL};
-    PyObject *store, *ty, *init;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:Table", kwlist, &store, &ty, &init)) {
-        return NULL;
-    }
-    ext_state *st = ext_state_from_type(type);
-    if (st == NULL) {
-        return NULL;
-    }
-    if (!PyObject_TypeCheck(ty, st->TableType_Type)) {
-        return ext_wrong_type(st, "a TableType", ty);
-    }
-    ext_ctx c;
-    if (ctor_store(st, store, &c) < 0) {
-        return NULL;
-    }
-    const wasm_tabletype_t *tty = typeobj_get(ty);
-    if (tty == NULL) {
-        return NULL;
-    }
-    wasmtime_val_t v;
-    if (ext_py_to_val(st, &c, init, table_kind(tty), &v) < 0) {
-        return NULL;
-    }
-    wasmtime_extern_t ext = {.kind = WASMTIME_EXTERN_TABLE};
-    wasmtime_error_t *err = wasmtime_table_new(c.ctx, tty, &v, &ext.of.table);
-    ext_val_release(&v);
-    if (err != NULL) {
-        return ext_raise_error(st, err);
-    }
-    return (PyObject *)extern_alloc(type, c.so, &ext);
+    return valued_new(type, args, kwds, &table_spec_new);
 }
 
 static PyObject *
