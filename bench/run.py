@@ -104,8 +104,12 @@ EXPLANATIONS = {
         "the floor is that of a two-argument, one-result call. `four` costs what `add` costs "
         "plus two more argument conversions and three new objects (an int, a float and the "
         "two-element result list), about 35 ns together; the call itself takes the same "
-        "path as `add`. Closing it would need result objects that are not allocated, which "
-        "CPython does not offer for ints beyond the small-int cache, floats or lists."),
+        "path as `add`. A perf profile of 5e6 calls puts ~30 % of the time in making and "
+        "freeing those objects (PyList_New 5.8 %, list_dealloc 6.6 %, PyFloat_FromDouble "
+        "4.7 %, float_dealloc 2.1 %, the allocator ~9 %, PyLong_FromLongLong 1.7 %), ~12 % "
+        "in Wasmtime's own call path and ~20 % in the Python loop itself. Closing it would "
+        "need result objects that are not allocated, which CPython does not offer for ints "
+        "beyond the small-int cache, floats or lists."),
     "B6 string round trip 1300 B": (
         "the wasm side hashes the 1300 bytes one at a time: see the case 'B6 hash(ptr, 1300) "
         "alone', which is the same wasm work in both implementations. The ratio is therefore "
