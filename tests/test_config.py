@@ -535,3 +535,37 @@ def test_target_and_flags_reject_nul():
         config.cranelift_flag_enable("enable_verifier\0x")
     with pytest.raises(ValueError):
         config.cranelift_flag_set("opt_level\0x", "speed")
+
+
+def test_max_wasm_stack_bounds_are_checked_before_building():
+    config = Config()
+    config.max_wasm_stack = (2 << 20) + 1
+    with pytest.raises(WasmtimeError, match="async_stack_size"):
+        Engine(config)
+    config.max_wasm_stack = 2 << 20  # the largest accepted value
+    Engine(config)
+
+
+def test_simd_can_be_disabled_with_relaxed_simd():
+    config = Config()
+    config.wasm_simd = False
+    config.wasm_relaxed_simd = False
+    engine = Engine(config)
+    with pytest.raises(WasmtimeError):
+        Module(engine, "(module (func (param v128)))")
+
+
+def test_unsupported_target_raises_instead_of_aborting(run_python):
+    import platform
+    other = ("aarch64-unknown-linux-gnu" if platform.machine() == "x86_64"
+             else "x86_64-unknown-linux-gnu")
+    proc = run_python(
+        "import wasmtime\n"
+        "c = wasmtime.Config()\n"
+        "c.target = %r\n" % other +
+        "try:\n"
+        "    wasmtime.Engine(c)\n"
+        "except wasmtime.WasmtimeError as e:\n"
+        "    print('WasmtimeError:', e)\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("WasmtimeError:"), proc.stdout

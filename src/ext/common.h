@@ -88,7 +88,13 @@ typedef struct {
      * has no getters): see memory.c for why. */
     bool memory_may_move;
     bool small_reservation; /* memory_reservation set below 4 GiB */
-    bool modified;          /* any option set: Engine() validates it first */
+    /* What Engine() must check first, because Wasmtime aborts the process
+     * instead of failing when it cannot build an engine (see engine.c). */
+    bool needs_probe;       /* a Cranelift flag or a target was set */
+    bool simd_off;          /* wasm_simd = False */
+    bool relaxed_simd;      /* wasm_relaxed_simd (on by default) */
+    bool stack_set;         /* max_wasm_stack was set ... */
+    uint64_t max_wasm_stack;/* ... to this */
 } ConfigObject;
 
 typedef struct {

@@ -20,6 +20,9 @@ typedef struct {
 
 static const bool_prop prop_memory_may_move;
 static const bool_prop prop_wasm_reference_types;
+static const bool_prop prop_wasm_simd;
+static const bool_prop prop_wasm_relaxed_simd;
+static const u64_prop prop_max_wasm_stack;
 static const u64_prop prop_memory_reservation;
 
 static int
@@ -33,7 +36,6 @@ config_check(ConfigObject *self, PyObject *value)
         ALREADY_CLOSED();
         return -1;
     }
-    self->modified = true;
     return 0;
 }
 
@@ -51,6 +53,12 @@ config_set_bool(PyObject *op, PyObject *value, void *closure)
     ((const bool_prop *)closure)->set(self->config, value == Py_True);
     if (closure == &prop_memory_may_move) {
         self->memory_may_move = value == Py_True;
+    }
+    else if (closure == &prop_wasm_simd) {
+        self->simd_off = value == Py_False;
+    }
+    else if (closure == &prop_wasm_relaxed_simd) {
+        self->relaxed_simd = value == Py_True;
     }
     if (closure == &prop_wasm_reference_types && value == Py_False) {
         /* Component-model async needs reference types and is on by default;
@@ -89,6 +97,10 @@ config_set_u64(PyObject *op, PyObject *value, void *closure)
     prop->set(self->config, (uint64_t)v);
     if (prop == &prop_memory_reservation) {
         self->small_reservation = v < ((uint64_t)1 << 32);
+    }
+    else if (prop == &prop_max_wasm_stack) {
+        self->stack_set = true;
+        self->max_wasm_stack = v;
     }
     return 0;
 }
@@ -275,6 +287,7 @@ config_set_target(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     if (triple == NULL) {
         return -1;
     }
+    self->needs_probe = true; /* a valid triple may still be unsupported here */
     wasmtime_error_t *err = wasmtime_config_target_set(self->config, triple);
     if (err != NULL) {
         ext_state *st = ext_state_from_type(Py_TYPE(self));
@@ -297,7 +310,10 @@ config_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->memory_may_move = true;
     self->small_reservation = false;
-    self->modified = false;
+    self->needs_probe = false;
+    self->simd_off = false;
+    self->relaxed_simd = true;
+    self->stack_set = false;
     self->config = wasm_config_new();
     if (self->config == NULL) {
         Py_DECREF(self);
@@ -315,7 +331,7 @@ config_cranelift_flag_enable(PyObject *op, PyObject *flag)
     if (s == NULL) {
         return NULL;
     }
-    self->modified = true;
+    self->needs_probe = true;
     wasmtime_config_cranelift_flag_enable(self->config, s);
     Py_RETURN_NONE;
 }
@@ -339,7 +355,7 @@ config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (value == NULL) {
         return NULL;
     }
-    self->modified = true;
+    self->needs_probe = true;
     wasmtime_config_cranelift_flag_set(self->config, key, value);
     Py_RETURN_NONE;
 }

@@ -15,11 +15,12 @@
 #include <unistd.h>
 
 /* Wasmtime's C API panics (aborting the process) when an engine cannot be
- * built from a config, e.g. an unknown Cranelift flag or contradictory
- * proposals, and offers no way to ask first.  So a config that was changed
- * from the defaults is first tried in a forked child, which builds the engine
- * from its copy of the config and exits; its panic message becomes a
- * WasmtimeError here.  The child only runs Wasmtime code, never Python. */
+ * built from a config, and offers no way to ask first.  The failures that
+ * Python-settable options can cause are checked in config_check_known(); a
+ * Cranelift flag or a target can fail in open-ended ways, so a config with
+ * one is first tried in a forked child, which builds the engine from its
+ * copy of the config and exits; its panic message becomes a WasmtimeError
+ * here.  The child only runs Wasmtime code, never Python. */
 static int
 config_probe(ext_state *st, wasm_config_t *cfg)
 {
@@ -55,7 +56,7 @@ config_probe(ext_state *st, wasm_config_t *cfg)
     Py_BEGIN_ALLOW_THREADS
     for (;;) {
         struct pollfd p = {fds[0], POLLIN, 0};
-        int r = poll(&p, 1, 60000);
+        int r = poll(&p, 1, 30000);
         if (r == 0) {
             timed_out = true;
             kill(pid, SIGKILL);
@@ -107,6 +108,33 @@ config_probe(ext_state *st, wasm_config_t *cfg)
     return -1;
 }
 
+/* Async stacks default to 2 MiB in Wasmtime, and max_wasm_stack may not
+ * exceed them even without async support. */
+#define DEFAULT_ASYNC_STACK_SIZE ((uint64_t)2 << 20)
+
+/* The engine-build failures a Python-settable option can cause, checked
+ * here with Wasmtime's messages; everything else needs config_probe(). */
+static int
+config_check_known(ext_state *st, const ConfigObject *c)
+{
+    if (c->stack_set && c->max_wasm_stack == 0) {
+        ext_raise_msg(st, "invalid engine configuration: max_wasm_stack size cannot be zero");
+        return -1;
+    }
+    if (c->stack_set && c->max_wasm_stack > DEFAULT_ASYNC_STACK_SIZE) {
+        ext_raise_msg(st, "invalid engine configuration: max_wasm_stack size cannot exceed "
+                          "the async_stack_size (%llu bytes)",
+                      (unsigned long long)DEFAULT_ASYNC_STACK_SIZE);
+        return -1;
+    }
+    if (c->simd_off && c->relaxed_simd) {
+        ext_raise_msg(st, "invalid engine configuration: cannot disable the simd proposal but "
+                          "enable the relaxed simd proposal (set wasm_relaxed_simd = False too)");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -136,7 +164,7 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->memories32_fixed = true;
     if (cfg != NULL) {
         ConfigObject *c = (ConfigObject *)config;
-        if (c->modified && config_probe(st, cfg) < 0) {
+        if (config_check_known(st, c) < 0 || (c->needs_probe && config_probe(st, cfg) < 0)) {
             Py_DECREF(self);
             return NULL;
         }
