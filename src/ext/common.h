@@ -10,6 +10,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -101,6 +102,7 @@ typedef struct {
     PyObject_HEAD
     wasm_engine_t *engine; /* owned; NULL once closed */
     ext_state *st;         /* borrowed: lives as long as the module */
+    PyObject *weakreflist;
     /* true when 32-bit memories of this engine can never move */
     bool memories32_fixed;
     /* true when no memory of this engine can ever move */
@@ -140,6 +142,7 @@ typedef struct {
     PyObject_HEAD
     StoreObject *store;    /* strong */
     wasmtime_extern_t ext; /* kind + handle; no destructor */
+    PyObject *weakreflist;
 } ExternObject;
 
 typedef struct {
@@ -156,6 +159,7 @@ typedef struct {
     wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
     PyObject *engine;             /* strong: EngineObject */
     ext_state *st;
+    PyObject *weakreflist;
 } SharedMemoryObject;
 
 typedef struct {
@@ -163,6 +167,7 @@ typedef struct {
     StoreObject *store;          /* strong */
     wasmtime_instance_t instance;
     PyObject *exports;           /* strong or NULL: cached InstanceExports */
+    PyObject *weakreflist;
 } InstanceObject;
 
 typedef struct {
@@ -176,6 +181,7 @@ typedef struct {
     wasmtime_module_t *module; /* owned; NULL once closed */
     PyObject *engine;          /* strong: the EngineObject */
     ext_state *st;
+    PyObject *weakreflist;
 } ModuleObject;
 
 typedef struct {
@@ -394,6 +400,7 @@ void ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
                             void (**finalizer)(void *));
 
 /* Slots shared by the store-bound handle types (extern.c). */
+extern PyMemberDef ext_handle_members[]; /* weakref slot of ExternObject types */
 int extern_traverse(PyObject *op, visitproc visit, void *arg);
 int extern_clear(PyObject *op);
 void extern_dealloc(PyObject *op);
@@ -463,6 +470,17 @@ ext_must_release_gil(const StoreObject *so)
         }                                                                     \
         else {                                                                \
             stmt;                                                             \
+        }                                                                     \
+    } while (0)
+
+/* Weak references, as every wasmtime-py object supports them: the member
+ * that declares the slot, and the call at the top of dealloc. */
+#define EXT_WEAKREF_MEMBER(type, field)                                       \
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(type, field), READONLY, NULL}
+#define EXT_CLEAR_WEAKREFS(op, field)                                         \
+    do {                                                                      \
+        if ((field) != NULL) {                                                \
+            PyObject_ClearWeakRefs(op);                                       \
         }                                                                     \
     } while (0)
 

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <structmember.h>
+
 /* Wasmtime's C API panics (aborting the process) when an engine cannot be
  * built from a config, and offers no way to ask first.  The failures that
  * Python-settable options can cause are checked in config_check_known(); a
@@ -218,6 +220,7 @@ engine_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
     EngineObject *self = (EngineObject *)op;
+    EXT_CLEAR_WEAKREFS(op, self->weakreflist);
     if (self->engine != NULL) {
         wasm_engine_delete(self->engine);
     }
@@ -234,7 +237,13 @@ static PyMethodDef engine_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMemberDef engine_members[] = {
+    EXT_WEAKREF_MEMBER(EngineObject, weakreflist),
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot engine_slots[] = {
+    {Py_tp_members, engine_members},
     {Py_tp_new, engine_new},
     {Py_tp_dealloc, engine_dealloc},
     {Py_tp_methods, engine_methods},

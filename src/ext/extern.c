@@ -7,6 +7,8 @@
  */
 #include "common.h"
 
+#include <structmember.h>
+
 static ExternObject *
 extern_alloc(PyTypeObject *tp, StoreObject *so, const wasmtime_extern_t *ext)
 {
@@ -16,6 +18,7 @@ extern_alloc(PyTypeObject *tp, StoreObject *so, const wasmtime_extern_t *ext)
     }
     self->store = (StoreObject *)Py_NewRef(so);
     self->ext = *ext;
+    self->weakreflist = NULL;
     PyObject_GC_Track(self);
     return self;
 }
@@ -483,6 +486,7 @@ extern_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    EXT_CLEAR_WEAKREFS(op, ((ExternObject *)op)->weakreflist);
     (void)extern_clear(op);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -528,8 +532,14 @@ static PyMethodDef tag_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+PyMemberDef ext_handle_members[] = {
+    EXT_WEAKREF_MEMBER(ExternObject, weakreflist),
+    {NULL, 0, 0, 0, NULL},
+};
+
 #define HANDLE_SPEC(NAME, PYNAME, DOC)                                        \
     static PyType_Slot NAME##_slots[] = {                                     \
+        {Py_tp_members, ext_handle_members},                                  \
         {Py_tp_new, NAME##_new},                                              \
         {Py_tp_dealloc, extern_dealloc},                                      \
         {Py_tp_traverse, extern_traverse},                                    \

@@ -311,6 +311,7 @@ func_alloc(ext_state *st, StoreObject *so, const wasmtime_func_t *f)
     self->base.store = (StoreObject *)Py_NewRef(so);
     self->base.ext.kind = WASMTIME_EXTERN_FUNC;
     self->base.ext.of.func = *f;
+    self->base.weakreflist = NULL;
     self->vectorcall = func_vectorcall;
     self->nparams = -1;
     self->nresults = -1;
@@ -659,6 +660,7 @@ func_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    EXT_CLEAR_WEAKREFS(op, ((ExternObject *)op)->weakreflist);
     (void)func_clear(op);
     PyMem_Free(((FuncObject *)op)->kinds);
     tp->tp_free(op);
@@ -677,6 +679,7 @@ static PyMethodDef func_methods[] = {
 };
 
 static PyMemberDef func_members[] = {
+    EXT_WEAKREF_MEMBER(FuncObject, base.weakreflist),
     {"__vectorcalloffset__", T_PYSSIZET, offsetof(FuncObject, vectorcall), READONLY, NULL},
     {NULL, 0, 0, 0, NULL},
 };

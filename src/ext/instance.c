@@ -26,6 +26,7 @@ ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *ins
     self->store = (StoreObject *)Py_NewRef(so);
     self->instance = *inst;
     self->exports = NULL;
+    self->weakreflist = NULL;
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
@@ -216,6 +217,7 @@ instance_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    EXT_CLEAR_WEAKREFS(op, ((InstanceObject *)op)->weakreflist);
     (void)instance_clear(op);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -230,7 +232,13 @@ static PyMethodDef instance_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMemberDef instance_members[] = {
+    EXT_WEAKREF_MEMBER(InstanceObject, weakreflist),
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot instance_slots[] = {
+    {Py_tp_members, instance_members},
     {Py_tp_new, instance_new},
     {Py_tp_dealloc, instance_dealloc},
     {Py_tp_traverse, instance_traverse},

@@ -14,6 +14,8 @@
  */
 #include "common.h"
 
+#include <structmember.h>
+
 typedef struct {
     PyObject_HEAD
     wasmtime_linker_t *linker; /* owned; NULL once closed */
@@ -23,6 +25,7 @@ typedef struct {
     ext_state *st;
     bool shadowing;
     bool has_wasi;
+    PyObject *weakreflist;
 } LinkerObject;
 
 typedef struct {
@@ -1070,6 +1073,7 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
     if (m == NULL) {
         return NULL;
     }
+    m->weakreflist = NULL;
     m->module = wasmtime_instance_pre_module(self->pre);
     m->engine = Py_NewRef(self->engine);
     m->st = self->st;
@@ -1165,6 +1169,7 @@ linker_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
+    EXT_CLEAR_WEAKREFS(op, ((LinkerObject *)op)->weakreflist);
     (void)linker_clear(op);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -1231,7 +1236,13 @@ static PyGetSetDef linker_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef linker_members[] = {
+    EXT_WEAKREF_MEMBER(LinkerObject, weakreflist),
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot linker_slots[] = {
+    {Py_tp_members, linker_members},
     {Py_tp_new, linker_new},
     {Py_tp_dealloc, linker_dealloc},
     {Py_tp_traverse, linker_traverse},

@@ -57,6 +57,7 @@ memory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     self->store = (StoreObject *)Py_NewRef(c.so);
+    self->weakreflist = NULL;
     self->ext.kind = WASMTIME_EXTERN_MEMORY;
     PyObject_GC_Track(self);
     wasmtime_error_t *err = wasmtime_memory_new(c.ctx, mty, &self->ext.of.memory);
@@ -495,6 +496,7 @@ static PyMethodDef memory_methods[] = {
 };
 
 static PyType_Slot memory_slots[] = {
+    {Py_tp_members, ext_handle_members},
     {Py_tp_new, memory_new},
     {Py_tp_dealloc, extern_dealloc},
     {Py_tp_traverse, extern_traverse},

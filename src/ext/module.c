@@ -8,6 +8,7 @@
 #include "common.h"
 
 #include <stdio.h>
+#include <structmember.h>
 
 static EngineObject *
 module_engine_arg(ext_state *st, PyObject *engine)
@@ -297,6 +298,7 @@ module_dealloc(PyObject *op)
     PyTypeObject *tp = Py_TYPE(op);
     ModuleObject *self = (ModuleObject *)op;
     PyObject_GC_UnTrack(op);
+    EXT_CLEAR_WEAKREFS(op, self->weakreflist);
     if (self->module != NULL) {
         wasmtime_module_delete(self->module);
     }
@@ -331,7 +333,13 @@ static PyGetSetDef module_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+static PyMemberDef module_members[] = {
+    EXT_WEAKREF_MEMBER(ModuleObject, weakreflist),
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot module_slots[] = {
+    {Py_tp_members, module_members},
     {Py_tp_new, module_new},
     {Py_tp_dealloc, module_dealloc},
     {Py_tp_traverse, module_traverse},

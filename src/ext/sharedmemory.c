@@ -8,6 +8,8 @@
  */
 #include "common.h"
 
+#include <structmember.h>
+
 typedef struct {
     SharedMemoryObject base;
     Py_ssize_t exports;
@@ -24,6 +26,7 @@ sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *mem)
     self->base.mem = mem;
     self->base.engine = Py_NewRef(engine);
     self->base.st = st;
+    self->base.weakreflist = NULL;
     self->exports = 0;
     PyObject_GC_Track(self);
     return (PyObject *)self;
@@ -194,6 +197,7 @@ sharedmemory_dealloc(PyObject *op)
     PyTypeObject *tp = Py_TYPE(op);
     SharedMemoryObject *self = (SharedMemoryObject *)op;
     PyObject_GC_UnTrack(op);
+    EXT_CLEAR_WEAKREFS(op, self->weakreflist);
     if (self->mem != NULL) {
         wasmtime_sharedmemory_delete(self->mem);
     }
@@ -218,7 +222,13 @@ static PyMethodDef sharedmemory_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyMemberDef sharedmemory_members[] = {
+    EXT_WEAKREF_MEMBER(SharedMemoryFull, base.weakreflist),
+    {NULL, 0, 0, 0, NULL},
+};
+
 static PyType_Slot sharedmemory_slots[] = {
+    {Py_tp_members, sharedmemory_members},
     {Py_tp_new, sharedmemory_new},
     {Py_tp_dealloc, sharedmemory_dealloc},
     {Py_tp_traverse, sharedmemory_traverse},
