@@ -90,9 +90,12 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
+    /* A clone: the Module may be closed by another thread meanwhile. */
+    wasmtime_module_t *mc = wasmtime_module_clone(m);
     ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_new(c.ctx, m, ext, (size_t)n, &inst, &trap);
+    err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
+    wasmtime_module_delete(mc);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
     if (ext_call_finish(st, c.so, err, trap) == 0) {

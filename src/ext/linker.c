@@ -25,6 +25,7 @@ typedef struct {
     ext_state *st;
     bool shadowing;
     bool has_wasi;
+    int busy;                  /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
 
@@ -34,6 +35,7 @@ typedef struct {
     PyObject *engine;             /* strong */
     PyObject *host_objects;       /* strong: the linker's list */
     bool imports_wasi;            /* the module imports a WASI module */
+    int busy;                     /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
 
@@ -480,11 +482,15 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
         return NULL;
     }
     wasmtime_error_t *err;
+    wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
+    self->busy++;
     ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, m);
+    err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
+    wasmtime_module_delete(mc);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
+    self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
         return NULL;
     }
@@ -726,18 +732,27 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
+    /* While the GIL is released another thread may close the Module (so
+     * we use a clone) or the Linker (which close() refuses while busy). */
+    wasmtime_module_t *mc = wasmtime_module_clone(m);
+    self->busy++;
     ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_instantiate(self->linker, c.ctx, m, &inst, &trap);
+    err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
+    self->busy--;
+    PyObject *res = NULL;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         if (PyErr_ExceptionMatches(st->WasmtimeError)) {
-            explain_missing_import(self, m);
+            explain_missing_import(self, mc);
         }
-        return NULL;
     }
-    return ext_instance_wrap(st, c.so, &inst);
+    else {
+        res = ext_instance_wrap(st, c.so, &inst);
+    }
+    wasmtime_module_delete(mc);
+    return res;
 }
 
 /* Store-bound definitions (define, define_instance, define_module, default
@@ -1026,6 +1041,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
     ip->engine = Py_NewRef(self->engine);
     ip->host_objects = Py_NewRef(self->host_objects);
     ip->imports_wasi = self->has_wasi && module_imports_wasi(m);
+    ip->busy = 0;
     ip->st = st;
     PyObject_GC_Track(ip);
     return (PyObject *)ip;
@@ -1053,11 +1069,13 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
+    self->busy++;
     ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
     err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
+    self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         return NULL;
     }
@@ -1085,6 +1103,11 @@ static PyObject *
 instancepre_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     InstancePreObject *self = (InstancePreObject *)op;
+    if (self->busy > 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "cannot close an InstancePre while it is instantiating");
+        return NULL;
+    }
     if (self->pre != NULL) {
         wasmtime_instance_pre_delete(self->pre);
         self->pre = NULL;
@@ -1131,6 +1154,11 @@ static PyObject *
 linker_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     LinkerObject *self = (LinkerObject *)op;
+    if (self->busy > 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "cannot close a Linker while it is instantiating");
+        return NULL;
+    }
     if (self->linker != NULL) {
         wasmtime_linker_delete(self->linker);
         self->linker = NULL;
