@@ -4,7 +4,7 @@
  * was not given); the caller converts each value itself, so type errors can
  * carry the texts the API contract pins.  Error texts follow CPython's own.
  */
-#include "common.h"
+#include "base.h"
 
 int
 ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
@@ -95,5 +95,24 @@ ext_long_as_u64(PyObject *obj, uint64_t *out)
         return 2;
     }
     *out = (uint64_t)u;
+    return 0;
+}
+
+int
+ext_grow_delta(ext_state *st, PyObject *obj, uint64_t *delta)
+{
+    int r = ext_long_as_u64(obj, delta);
+    if (r < 0) {
+        ext_wrong_type(st, "an int", obj);
+        return -1;
+    }
+    if (r == 1) {
+        ext_raise_msg(st, "cannot grow by negative amount");
+        return -1;
+    }
+    if (r == 2) {
+        ext_raise_msg(st, "cannot grow by that many pages");
+        return -1;
+    }
     return 0;
 }

@@ -4,7 +4,7 @@
  * AttributeError.  The wasm_config_t is owned until Engine(config) consumes
  * it (or close() frees it); after that every setter raises ValueError.
  */
-#include "common.h"
+#include "runtime.h"
 
 typedef void (*config_bool_fn)(wasm_config_t *, bool);
 typedef void (*config_u64_fn)(wasm_config_t *, uint64_t);
@@ -326,7 +326,7 @@ static PyObject *
 config_cranelift_flag_enable(PyObject *op, PyObject *flag)
 {
     ConfigObject *self = (ConfigObject *)op;
-    CHECK_OPEN(self->config, NULL);
+    EXT_CHECK_OPEN(self->config, NULL);
     const char *s = config_str_arg(flag, "expected a str");
     if (s == NULL) {
         return NULL;
@@ -346,7 +346,7 @@ config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (ext_parse_args(args, nargs, kwnames, "cranelift_flag_set", kwlist, 2, a) < 0) {
         return NULL;
     }
-    CHECK_OPEN(self->config, NULL);
+    EXT_CHECK_OPEN(self->config, NULL);
     const char *key = config_str_arg(a[0], "expected a str for key");
     if (key == NULL) {
         return NULL;
@@ -441,8 +441,7 @@ EXT_KW1(config_cranelift_flag_enable, "cranelift_flag_enable", "flag")
 static PyMethodDef config_methods[] = {
     {"cranelift_flag_enable", EXT_KW1_ENTRY(config_cranelift_flag_enable),
      "cranelift_flag_enable($self, flag)\n--\n\nEnable a boolean Cranelift flag."},
-    {"cranelift_flag_set", (PyCFunction)(void (*)(void))config_cranelift_flag_set,
-     METH_FASTCALL | METH_KEYWORDS,
+    {"cranelift_flag_set", EXT_FASTCALL_KW(config_cranelift_flag_set),
      "cranelift_flag_set($self, key, value)\n--\n\nSet a Cranelift setting."},
     {"close", config_close, METH_NOARGS, "close($self, /)\n--\n\nFree the configuration."},
     {NULL, NULL, 0, NULL},
@@ -460,7 +459,7 @@ static PyType_Slot config_slots[] = {
 static PyType_Spec config_spec = {
     .name = "wasmtime.Config",
     .basicsize = sizeof(ConfigObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE,
     .slots = config_slots,
 };
 

@@ -1,45 +1,16 @@
 /* Python <-> wasm values, shared by calls, host functions, globals and
  * tables (wraps wasmtime/val.h).
  *
+ * Floor 3: reference values are store-bound, so conversion sits above the
+ * handles it creates (handles.c).
+ *
  * The rules are wasmtime-py's (API contract 2.1): a Val must match the type
  * exactly; an externref slot takes any object; ints wrap to the width and are
  * never floats; a Func is a funcref.  An externref made here owns a strong
  * reference to its payload, dropped by the finalizer Wasmtime runs when the
  * reference is collected (under the GIL, taken if needed).
  */
-#include "common.h"
-
-const char *
-ext_kind_name(wasmtime_valkind_t kind)
-{
-    switch (kind) {
-    case WASMTIME_I32: return "i32";
-    case WASMTIME_I64: return "i64";
-    case WASMTIME_F32: return "f32";
-    case WASMTIME_F64: return "f64";
-    case WASMTIME_V128: return "v128";
-    case WASMTIME_FUNCREF: return "funcref";
-    case WASMTIME_EXTERNREF: return "externref";
-    case WASMTIME_ANYREF: return "anyref";
-    case WASMTIME_EXNREF: return "exnref";
-    default: return "unknown";
-    }
-}
-
-wasmtime_valkind_t
-ext_wasmtime_kind_of(wasm_valkind_t kind)
-{
-    switch (kind) {
-    case WASM_I32: return WASMTIME_I32;
-    case WASM_I64: return WASMTIME_I64;
-    case WASM_F32: return WASMTIME_F32;
-    case WASM_F64: return WASMTIME_F64;
-    case EXT_WASM_V128: return WASMTIME_V128;
-    case WASM_EXTERNREF: return WASMTIME_EXTERNREF;
-    case WASM_FUNCREF: return WASMTIME_FUNCREF;
-    default: return (wasmtime_valkind_t)255;
-    }
-}
+#include "runtime.h"
 
 static int
 wrong_value(PyObject *obj, wasmtime_valkind_t kind)
@@ -149,13 +120,10 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
               wasmtime_val_t *out)
 {
     if (PyObject_TypeCheck(obj, st->Val_Type)) {
-        ValObject *v = (ValObject *)obj;
-        if (v->kind != kind) {
-            PyErr_Format(PyExc_TypeError, "wrong type of `Val` provided: %s where %s is expected",
-                         ext_kind_name(v->kind), ext_kind_name(kind));
+        obj = ext_val_unwrap(st, obj, kind);
+        if (obj == NULL) {
             return -1;
         }
-        obj = v->value;
     }
     else if (kind == WASMTIME_EXTERNREF) {
         return make_externref(st, c, obj, out);
@@ -224,7 +192,7 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
         if (wasmtime_funcref_is_null(&val->of.funcref)) {
             Py_RETURN_NONE;
         }
-        return func_wrap(st, c->so, &val->of.funcref);
+        return ext_func_wrap(st, c->so, &val->of.funcref);
     case WASMTIME_EXTERNREF: {
         if (wasmtime_externref_is_null(&val->of.externref)) {
             Py_RETURN_NONE;
@@ -240,4 +208,19 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
         return ext_raise_msg(st, "values of type %s cannot be passed to Python yet",
                              ext_kind_name(val->kind));
     }
+}
+
+PyObject *
+ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind)
+{
+    if (!PyObject_TypeCheck(obj, st->Val_Type)) {
+        return obj;
+    }
+    ValObject *v = (ValObject *)obj;
+    if (v->kind != kind) {
+        PyErr_Format(PyExc_TypeError, "wrong type of `Val` provided: %s where %s is expected",
+                     ext_kind_name(v->kind), ext_kind_name(kind));
+        return NULL;
+    }
+    return v->value;
 }

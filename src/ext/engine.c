@@ -4,7 +4,7 @@
  * Owns its wasm_engine_t; Wasmtime reference-counts engines internally, so
  * stores and modules made from it stay valid after close().
  */
-#include "common.h"
+#include "runtime.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -13,8 +13,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <structmember.h>
 
 /* Wasmtime's C API panics (aborting the process) when an engine cannot be
  * built from a config, and offers no way to ask first.  The failures that
@@ -155,7 +153,7 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             return ext_wrong_type(st, "Config", config);
         }
         cfg = ((ConfigObject *)config)->config;
-        CHECK_OPEN(cfg, NULL);
+        EXT_CHECK_OPEN(cfg, NULL);
     }
     EngineObject *self = (EngineObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
@@ -190,7 +188,7 @@ static PyObject *
 engine_increment_epoch(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     EngineObject *self = (EngineObject *)op;
-    CHECK_OPEN(self->engine, NULL);
+    EXT_CHECK_OPEN(self->engine, NULL);
     /* Runs quickly and is thread-safe in Wasmtime: no GIL release needed. */
     wasmtime_engine_increment_epoch(self->engine);
     Py_RETURN_NONE;
@@ -200,7 +198,7 @@ static PyObject *
 engine_is_pulley(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     EngineObject *self = (EngineObject *)op;
-    CHECK_OPEN(self->engine, NULL);
+    EXT_CHECK_OPEN(self->engine, NULL);
     return PyBool_FromLong(wasmtime_engine_is_pulley(self->engine));
 }
 
@@ -254,7 +252,7 @@ static PyType_Slot engine_slots[] = {
 static PyType_Spec engine_spec = {
     .name = "wasmtime.Engine",
     .basicsize = sizeof(EngineObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE,
     .slots = engine_slots,
 };
 

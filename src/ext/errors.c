@@ -6,7 +6,7 @@
  * deleted at that point, its one release point.  ExitTrap (WASI proc_exit)
  * derives from WasmtimeError and carries `.code`.
  */
-#include "common.h"
+#include "base.h"
 
 #include <stdarg.h>
 
@@ -141,7 +141,7 @@ static PyType_Slot wasmtimeerror_slots[] = {
 static PyType_Spec wasmtimeerror_spec = {
     .name = "wasmtime.WasmtimeError",
     .basicsize = 0,
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC inherited */
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE, /* GC inherited */
     .slots = wasmtimeerror_slots,
 };
 
@@ -153,7 +153,7 @@ static PyType_Slot exittrap_slots[] = {
 static PyType_Spec exittrap_spec = {
     .name = "wasmtime.ExitTrap",
     .basicsize = 0,
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC inherited */
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE, /* GC inherited */
     .slots = exittrap_slots,
 };
 

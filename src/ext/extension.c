@@ -1,24 +1,56 @@
-/* Module definition of wasmtime._ext: multi-phase init, module state, and the
- * call to every type file's <type>_register().
+/* Floor 5: the module definition of wasmtime._ext.
  *
- * The module state owns every type object and exception class; nothing of
- * Python lives in a C global.
+ * Multi-phase init; the module state (state.h) owns every type object and
+ * exception class, so nothing of Python lives in a C global.  This is the
+ * only file that calls the <type>_register() functions, in dependency order
+ * (a base class before its subclasses).
+ *
+ * Subinterpreters: the extension keeps all its Python state in the module
+ * state and has no other mutable C global (ext_def is set once, to the same
+ * address, by every import), so each interpreter gets its own types.  It
+ * declares support for interpreters that share the main GIL; a per-
+ * interpreter GIL is not declared, because host callbacks that Wasmtime
+ * runs on its own threads take the GIL with PyGILState_Ensure, which is
+ * defined for the main interpreter only.
  */
-#include "common.h"
+#include "state.h"
 
-PyTypeObject *
-ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases)
-{
-    PyTypeObject *tp = (PyTypeObject *)PyType_FromModuleAndSpec(mod, spec, bases);
-    if (tp == NULL) {
-        return NULL;
-    }
-    if (PyModule_AddType(mod, tp) < 0) {
-        Py_DECREF(tp);
-        return NULL;
-    }
-    return tp;
-}
+/* Each defined by the file of its type. */
+int managed_register(PyObject *mod, ext_state *st);
+int errors_register(PyObject *mod, ext_state *st);
+int trap_register(PyObject *mod, ext_state *st);
+int wat_register(PyObject *mod, ext_state *st);
+int valtype_register(PyObject *mod, ext_state *st);
+int limits_register(PyObject *mod, ext_state *st);
+int externtypes_register(PyObject *mod, ext_state *st);
+int importexport_register(PyObject *mod, ext_state *st);
+int config_register(PyObject *mod, ext_state *st);
+int engine_register(PyObject *mod, ext_state *st);
+int store_register(PyObject *mod, ext_state *st);
+int module_register(PyObject *mod, ext_state *st);
+int val_register(PyObject *mod, ext_state *st);
+int func_register(PyObject *mod, ext_state *st);
+int caller_register(PyObject *mod, ext_state *st);
+int global_register(PyObject *mod, ext_state *st);
+int table_register(PyObject *mod, ext_state *st);
+int tag_register(PyObject *mod, ext_state *st);
+int memory_register(PyObject *mod, ext_state *st);
+int sharedmemory_register(PyObject *mod, ext_state *st);
+int instance_register(PyObject *mod, ext_state *st);
+int wasi_register(PyObject *mod, ext_state *st);
+int linker_register(PyObject *mod, ext_state *st);
+int instancepre_register(PyObject *mod, ext_state *st);
+
+static int (*const registrations[])(PyObject *, ext_state *) = {
+    /* floor 2 */
+    managed_register, errors_register, trap_register, wat_register, valtype_register,
+    limits_register, externtypes_register, importexport_register,
+    /* floor 4 */
+    config_register, engine_register, store_register, module_register, val_register,
+    func_register, caller_register, global_register, table_register, tag_register,
+    memory_register, sharedmemory_register, instance_register, wasi_register,
+    linker_register, instancepre_register,
+};
 
 static int
 ext_exec(PyObject *mod)
@@ -29,35 +61,16 @@ ext_exec(PyObject *mod)
     if (st->str_message == NULL || st->str_code == NULL) {
         return -1;
     }
-    if (managed_register(mod, st) < 0 || errors_register(mod, st) < 0 ||
-        config_register(mod, st) < 0 || engine_register(mod, st) < 0 ||
-        store_register(mod, st) < 0 || valtype_register(mod, st) < 0 ||
-        limits_register(mod, st) < 0 ||
-        typeobjs_register(mod, st) < 0 || importexport_register(mod, st) < 0 ||
-        module_register(mod, st) < 0 || wat_register(mod, st) < 0 ||
-        val_register(mod, st) < 0 || trap_register(mod, st) < 0 ||
-        func_register(mod, st) < 0 || caller_register(mod, st) < 0 ||
-        externs_register(mod, st) < 0 || memory_register(mod, st) < 0 ||
-        sharedmemory_register(mod, st) < 0 || instance_register(mod, st) < 0 ||
-        wasi_register(mod, st) < 0 || linker_register(mod, st) < 0) {
-        return -1;
+    for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {
+        if (registrations[i](mod, st) < 0) {
+            return -1;
+        }
     }
     if (PyModule_AddStringConstant(mod, "WASMTIME_VERSION", WASMTIME_VERSION) < 0) {
         return -1;
     }
     return 0;
 }
-
-#define STATE_FIELDS(X)                                                      \
-    X(Managed_Type) X(Config_Type) X(Engine_Type) X(Store_Type)             \
-    X(Module_Type) X(ValType_Type) X(FuncType_Type) X(GlobalType_Type)      \
-    X(TableType_Type) X(MemoryType_Type) X(TagType_Type) X(Limits_Type)     \
-    X(ImportType_Type) X(ExportType_Type) X(Val_Type) X(WasmtimeError)      \
-    X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code) X(Func_Type)       \
-    X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)              \
-    X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)    \
-    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)   \
-    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type)
 
 static int
 ext_traverse(PyObject *mod, visitproc visit, void *arg)
@@ -67,7 +80,7 @@ ext_traverse(PyObject *mod, visitproc visit, void *arg)
         return 0;
     }
 #define VISIT(f) Py_VISIT(st->f);
-    STATE_FIELDS(VISIT)
+    EXT_STATE_FIELDS(VISIT)
 #undef VISIT
     return 0;
 }
@@ -80,7 +93,7 @@ ext_clear(PyObject *mod)
         return 0;
     }
 #define CLEAR(f) Py_CLEAR(st->f);
-    STATE_FIELDS(CLEAR)
+    EXT_STATE_FIELDS(CLEAR)
 #undef CLEAR
     return 0;
 }
@@ -93,10 +106,13 @@ ext_free(void *mod)
 
 static PyModuleDef_Slot ext_slots[] = {
     {Py_mod_exec, ext_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+#endif
     {0, NULL},
 };
 
-struct PyModuleDef ext_module_def = {
+static PyModuleDef ext_module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "wasmtime._ext",
     .m_doc = "The C implementation of the wasmtime package.",
@@ -110,5 +126,6 @@ struct PyModuleDef ext_module_def = {
 PyMODINIT_FUNC
 PyInit__ext(void)
 {
+    ext_def = &ext_module_def;
     return PyModuleDef_Init(&ext_module_def);
 }

@@ -6,47 +6,13 @@
  * order) and cached on the Instance, so lookups are dict lookups and the same
  * objects come back from values() and by_index.
  */
-#include "common.h"
-
-#include <structmember.h>
+#include "runtime.h"
 
 typedef struct {
     PyObject_HEAD
     PyObject *map;      /* strong: dict name -> extern */
     PyObject *by_index; /* strong: tuple in module order */
 } ExportsObject;
-
-PyObject *
-ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst)
-{
-    InstanceObject *self = PyObject_GC_New(InstanceObject, st->Instance_Type);
-    if (self == NULL) {
-        return NULL;
-    }
-    self->store = (StoreObject *)Py_NewRef(so);
-    self->instance = *inst;
-    self->exports = NULL;
-    self->weakreflist = NULL;
-    PyObject_GC_Track(self);
-    return (PyObject *)self;
-}
-
-/* Check that `module` is a Module of the store's engine; returns it or NULL. */
-const wasmtime_module_t *
-ext_module_for_store(ext_state *st, PyObject *module, StoreObject *so)
-{
-    if (!PyObject_TypeCheck(module, st->Module_Type)) {
-        ext_wrong_type(st, "a Module", module);
-        return NULL;
-    }
-    ModuleObject *m = (ModuleObject *)module;
-    CHECK_OPEN(m->module, NULL);
-    if (m->engine != so->engine) {
-        ext_raise_msg(st, "the Module was compiled by another Engine than the Store's");
-        return NULL;
-    }
-    return m->module;
-}
 
 static PyObject *
 instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -65,7 +31,7 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (ext_resolve_store(st, store, &c) < 0) {
         return NULL;
     }
-    const wasmtime_module_t *m = ext_module_for_store(st, module, c.so);
+    const wasmtime_module_t *m = ext_module_of_engine(st, module, c.so->engine, "Store");
     if (m == NULL) {
         return NULL;
     }
@@ -255,7 +221,7 @@ static PyType_Slot instance_slots[] = {
 static PyType_Spec instance_spec = {
     .name = "wasmtime.Instance",
     .basicsize = sizeof(InstanceObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = instance_slots,
 };
 
@@ -418,7 +384,7 @@ static PyType_Slot exports_slots[] = {
 static PyType_Spec exports_spec = {
     .name = "wasmtime.InstanceExports",
     .basicsize = sizeof(ExportsObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION |
              Py_TPFLAGS_MAPPING,
     .slots = exports_slots,
 };

@@ -1,99 +1,26 @@
-/* Linker and InstancePre (wraps wasmtime/linker.h and the instance_pre part
- * of wasmtime/instance.h).
+/* Linker: resolves a module's imports by name (wraps wasmtime/linker.h).
  *
  * Ownership: the Linker owns its wasmtime_linker_t and holds its Engine.
  * Callables of define_func are borrowed by Wasmtime; their strong references
- * live in `host_objects`, a list that every Store the linker touches also
- * keeps (a store may call them after the Linker object is gone).
+ * live in `host_objects`, a dict (module, name) -> callable that every Store
+ * the linker touches and every InstancePre it makes also keeps (a store may
+ * call them after the Linker object is gone).  A redefinition under
+ * allow_shadowing drops the callable it replaces: in place while nobody
+ * else holds the dict, else on a fresh copy, so the holders keep exactly
+ * what their instances may still call and nothing grows without bound.
  *
- * Beyond the C API, the Linker records what it defines (`defs`, in order),
- * which gives iteration, alias()/alias_module(), and missing-import errors
- * that list what is defined.  It also refuses to hand WASI functions to a
- * Store without a WASI context: Wasmtime would abort the process on the first
- * WASI call.
+ * Beyond the C API, the Linker records what it defines (linkdefs.c), which
+ * gives iteration, alias()/alias_module(), and missing-import errors that
+ * list what is defined.  It also refuses to hand WASI functions to a Store
+ * without a WASI context: Wasmtime would abort the process on the first
+ * WASI call.  InstancePre (instancepre.c) is made here by instantiate_pre.
+ *
+ * Arguments first, owner second: every method converts its arguments (the
+ * only ones that can run Python code are the truth values of
+ * access_caller and allow_shadowing) before it checks that the Linker is
+ * open, and the registry compares only exact str keys.
  */
-#include "common.h"
-
-#include <structmember.h>
-
-typedef struct {
-    PyObject_HEAD
-    wasmtime_linker_t *linker; /* owned; NULL once closed */
-    PyObject *engine;          /* strong: EngineObject */
-    PyObject *host_objects;    /* strong list: callables of define_func */
-    PyObject *defs;            /* strong dict (module, name) -> definition tuple */
-    ext_state *st;
-    bool shadowing;
-    bool has_wasi;
-    int busy;                  /* calls running with the GIL released */
-    PyObject *weakreflist;
-} LinkerObject;
-
-typedef struct {
-    PyObject_HEAD
-    wasmtime_instance_pre_t *pre; /* owned */
-    PyObject *engine;             /* strong */
-    PyObject *host_objects;       /* strong: the linker's list */
-    bool imports_wasi;            /* the module imports a WASI module */
-    int busy;                     /* instantiations running without the GIL */
-    ext_state *st;
-} InstancePreObject;
-
-/* Definition tuples stored in `defs`:
- *   ("func", FuncType, callable, access_caller)   store-independent
- *   ("item", Store, extern)                        store-bound item
- *   ("wasi", FuncType)                             from define_wasi
- *   ("module", Store, Module, type)                from define_module
- *   ("default", type)                              unknown-import trap stand-in
- *   ("item", Store, None, type)                    unknown-import default value */
-
-static const char *const WASI_MODULES[] = {"wasi_snapshot_preview1", "wasi_unstable", NULL};
-
-/* The preview1 functions define_wasi adds (a fact of the WASI spec), used to
- * record their types. */
-static const char *const WASI_P1_FUNCS[] = {
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
-    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
-    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
-    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
-    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
-    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
-    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
-    "sock_accept", "sock_recv", "sock_send", "sock_shutdown", NULL};
-
-static bool
-is_wasi_module(const char *name, size_t len)
-{
-    for (int i = 0; WASI_MODULES[i] != NULL; i++) {
-        if (strlen(WASI_MODULES[i]) == len && memcmp(WASI_MODULES[i], name, len) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool
-module_imports_wasi(const wasmtime_module_t *m)
-{
-    wasm_importtype_vec_t vec;
-    wasmtime_module_imports(m, &vec);
-    bool found = false;
-    for (size_t i = 0; i < vec.size && !found; i++) {
-        const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
-        found = is_wasi_module(mod->data, mod->size);
-    }
-    wasm_importtype_vec_delete(&vec);
-    return found;
-}
-
-static int
-no_wasi_context(ext_state *st)
-{
-    ext_raise_msg(st, "this module imports WASI, but the Store has no WASI context: call "
-                      "store.set_wasi(WasiConfig()) first");
-    return -1;
-}
+#include "runtime.h"
 
 /* A str argument as UTF-8 (borrowed from the str). */
 static const char *
@@ -110,11 +37,32 @@ static LinkerObject *
 linker_open(PyObject *op)
 {
     LinkerObject *self = (LinkerObject *)op;
-    if (self->linker == NULL) {
-        ALREADY_CLOSED();
-        return NULL;
-    }
+    EXT_CHECK_OPEN(self->linker, NULL);
     return self;
+}
+
+/* Keep `callable` for the definition (module, name), dropping the one it
+ * replaces (see the header comment). 0 or -1. */
+static int
+linker_keep_callable(LinkerObject *self, PyObject *module, PyObject *name, PyObject *callable)
+{
+    PyObject *key = PyTuple_Pack(2, module, name);
+    if (key == NULL) {
+        return -1;
+    }
+    if (Py_REFCNT(self->host_objects) > 1) {
+        /* A Store or InstancePre holds the current dict: it keeps it as it
+         * is, and we go on with a copy. */
+        PyObject *copy = PyDict_Copy(self->host_objects);
+        if (copy == NULL) {
+            Py_DECREF(key);
+            return -1;
+        }
+        Py_SETREF(self->host_objects, copy);
+    }
+    int rc = PyDict_SetItem(self->host_objects, key, callable);
+    Py_DECREF(key);
+    return rc;
 }
 
 /* Resolve `store` for this linker: same engine, and keep our callables. */
@@ -129,34 +77,6 @@ linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
         return -1;
     }
     return ext_store_keep(c->so, self->host_objects);
-}
-
-static int
-record(LinkerObject *self, PyObject *module, PyObject *name, PyObject *def)
-{
-    PyObject *key = PyTuple_Pack(2, module, name);
-    if (key == NULL) {
-        return -1;
-    }
-    /* Re-defining moves the name to the end, like a fresh definition. */
-    if (PyDict_DelItem(self->defs, key) < 0) {
-        PyErr_Clear();
-    }
-    int rc = PyDict_SetItem(self->defs, key, def);
-    Py_DECREF(key);
-    return rc;
-}
-
-static int
-record_str(LinkerObject *self, const char *module, size_t mlen, const char *name, size_t nlen,
-           PyObject *def)
-{
-    PyObject *m = PyUnicode_DecodeUTF8(module, (Py_ssize_t)mlen, "replace");
-    PyObject *n = m ? PyUnicode_DecodeUTF8(name, (Py_ssize_t)nlen, "replace") : NULL;
-    int rc = n ? record(self, m, n, def) : -1;
-    Py_XDECREF(m);
-    Py_XDECREF(n);
-    return rc;
 }
 
 /* ---- construction -------------------------------------------------------------- */
@@ -177,14 +97,14 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return ext_wrong_type(st, "an Engine", engine);
     }
     EngineObject *eng = (EngineObject *)engine;
-    CHECK_OPEN(eng->engine, NULL);
+    EXT_CHECK_OPEN(eng->engine, NULL);
     LinkerObject *self = (LinkerObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL;
     }
     self->st = st;
     self->engine = Py_NewRef(engine);
-    self->host_objects = PyList_New(0);
+    self->host_objects = PyDict_New();
     self->defs = PyDict_New();
     if (self->host_objects == NULL || self->defs == NULL) {
         Py_DECREF(self);
@@ -197,16 +117,16 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static int
 linker_set_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 {
-    LinkerObject *self = linker_open(op);
-    if (self == NULL) {
-        return -1;
-    }
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete allow_shadowing");
         return -1;
     }
-    int t = PyObject_IsTrue(value);
+    int t = PyObject_IsTrue(value); /* may run Python code: before linker_open */
     if (t < 0) {
+        return -1;
+    }
+    LinkerObject *self = linker_open(op);
+    if (self == NULL) {
         return -1;
     }
     self->shadowing = t != 0;
@@ -260,9 +180,9 @@ linker_define(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     }
     PyObject *ty = extern_type_py(st, &c, &ext);
     ext_extern_release(&ext);
-    PyObject *def = ty ? Py_BuildValue("(sOOO)", "item", (PyObject *)c.so, a[3], ty) : NULL;
+    PyObject *def = ty ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c.so, a[3], false) : NULL;
     Py_XDECREF(ty);
-    if (def == NULL || record(self, a[1], a[2], def) < 0) {
+    if (def == NULL || ext_linkdefs_record(self->defs, a[1], a[2], def) < 0) {
         Py_XDECREF(def);
         return NULL;
     }
@@ -289,7 +209,7 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         ext_wrong_type(st, "a callable", callable);
         return -1;
     }
-    const wasm_functype_t *fty = typeobj_get(ty);
+    const wasm_functype_t *fty = wasmtype_get(ty);
     if (fty == NULL) {
         return -1;
     }
@@ -302,7 +222,7 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     wasmtime_func_unchecked_callback_t unchecked;
     void (*finalizer)(void *);
     ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
-    if (PyList_Append(self->host_objects, callable) < 0) {
+    if (linker_keep_callable(self, module, name, callable) < 0) {
         finalizer(env);
         return -1;
     }
@@ -318,9 +238,8 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     if (err != NULL) {
         return ext_raise_error_int(st, err);
     }
-    PyObject *def = Py_BuildValue("(sOOO)", "func", ty, callable,
-                                  access_caller ? Py_True : Py_False);
-    if (def == NULL || record(self, module, name, def) < 0) {
+    PyObject *def = ext_linkdef_new(LINKDEF_FUNC, ty, NULL, callable, access_caller);
+    if (def == NULL || ext_linkdefs_record(self->defs, module, name, def) < 0) {
         Py_XDECREF(def);
         return -1;
     }
@@ -336,12 +255,12 @@ linker_define_func(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     if (ext_parse_args(args, nargs, kwnames, "define_func", kwlist, 4, a) < 0) {
         return NULL;
     }
-    LinkerObject *self = linker_open(op);
-    if (self == NULL) {
+    int access = a[4] == NULL ? 0 : PyObject_IsTrue(a[4]); /* before linker_open */
+    if (access < 0) {
         return NULL;
     }
-    int access = a[4] == NULL ? 0 : PyObject_IsTrue(a[4]);
-    if (access < 0 || define_func_raw(self, a[0], a[1], a[2], a[3], access != 0) < 0) {
+    LinkerObject *self = linker_open(op);
+    if (self == NULL || define_func_raw(self, a[0], a[1], a[2], a[3], access != 0) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -393,9 +312,9 @@ linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
         }
         PyObject *ty = extern_type_py(st, &c, &ext);
         PyObject *item = ty ? ext_extern_to_py(st, c.so, &ext) : NULL;
-        PyObject *def = item ? Py_BuildValue("(sOOO)", "item", (PyObject *)c.so, item, ty) : NULL;
+        PyObject *def = item ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c.so, item, false) : NULL;
         PyObject *en = def ? PyUnicode_DecodeUTF8(ename, (Py_ssize_t)elen, "replace") : NULL;
-        int rc = en ? record(self, a[1], en, def) : -1;
+        int rc = en ? ext_linkdefs_record(self->defs, a[1], en, def) : -1;
         Py_XDECREF(ty);
         Py_XDECREF(item);
         Py_XDECREF(def);
@@ -425,11 +344,11 @@ linker_define_wasi(PyObject *op, PyObject *Py_UNUSED(ignored))
     wasmtime_store_t *scratch = wasmtime_store_new(((EngineObject *)self->engine)->engine,
                                                    NULL, NULL);
     wasmtime_context_t *ctx = wasmtime_store_context(scratch);
-    const char *mod = WASI_MODULES[0];
+    const char *mod = ext_wasi_modules[0];
     int rc = 0;
-    for (int i = 0; WASI_P1_FUNCS[i] != NULL && rc == 0; i++) {
+    for (int i = 0; ext_wasi_p1_funcs[i] != NULL && rc == 0; i++) {
         wasmtime_extern_t ext;
-        const char *fn = WASI_P1_FUNCS[i];
+        const char *fn = ext_wasi_p1_funcs[i];
         if (!wasmtime_linker_get(self->linker, ctx, mod, strlen(mod), fn, strlen(fn), &ext)) {
             continue;
         }
@@ -437,9 +356,9 @@ linker_define_wasi(PyObject *op, PyObject *Py_UNUSED(ignored))
         PyObject *pyty = externtype_to_py(st, ty);
         wasm_externtype_delete(ty);
         wasmtime_extern_delete(&ext);
-        PyObject *def = pyty ? Py_BuildValue("(sO)", "wasi", pyty) : NULL;
+        PyObject *def = pyty ? ext_linkdef_new(LINKDEF_WASI, pyty, NULL, NULL, false) : NULL;
         Py_XDECREF(pyty);
-        rc = def ? record_str(self, mod, strlen(mod), fn, strlen(fn), def) : -1;
+        rc = def ? ext_linkdefs_record_utf8(self->defs, mod, strlen(mod), fn, strlen(fn), def) : -1;
         Py_XDECREF(def);
     }
     wasmtime_store_delete(scratch);
@@ -469,12 +388,12 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     if (linker_store(self, a[0], &c) < 0) {
         return NULL;
     }
-    const wasmtime_module_t *m = ext_module_for_store(st, a[2], c.so);
+    const wasmtime_module_t *m = ext_module_of_engine(st, a[2], c.so->engine, "Store");
     if (m == NULL) {
         return NULL;
     }
-    if (self->has_wasi && !c.so->has_wasi && module_imports_wasi(m)) {
-        return no_wasi_context(st), NULL;
+    if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
+        return ext_no_wasi_context(st), NULL;
     }
     Py_ssize_t nlen;
     const char *n = name_arg(st, a[1], &nlen);
@@ -513,9 +432,9 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
             continue;
         }
         PyObject *ty = externtype_to_py(st, ety);
-        PyObject *def = ty ? Py_BuildValue("(sOOO)", "module", (PyObject *)c.so, a[2], ty) : NULL;
+        PyObject *def = ty ? ext_linkdef_new(LINKDEF_MODULE, ty, (PyObject *)c.so, a[2], false) : NULL;
         Py_XDECREF(ty);
-        rc = def ? record_str(self, n, (size_t)nlen, en->data, en->size, def) : -1;
+        rc = def ? ext_linkdefs_record_utf8(self->defs, n, (size_t)nlen, en->data, en->size, def) : -1;
         Py_XDECREF(def);
     }
     wasm_exporttype_vec_delete(&vec);
@@ -525,63 +444,6 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     Py_RETURN_NONE;
 }
 
-/* Record every import of `m` not yet defined: as a ("default", type) trap
- * stand-in (function imports only) when `store` is NULL, else as a value
- * ("item", store, None, type) bound to `store`. */
-static int
-record_unknown_imports(LinkerObject *self, const wasmtime_module_t *m, PyObject *store)
-{
-    bool funcs_only = store == NULL;
-    wasm_importtype_vec_t vec;
-    wasmtime_module_imports(m, &vec);
-    int rc = 0;
-    for (size_t i = 0; i < vec.size && rc == 0; i++) {
-        const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
-        const wasm_name_t *nm = wasm_importtype_name(vec.data[i]);
-        if (funcs_only &&
-            wasm_externtype_kind(wasm_importtype_type(vec.data[i])) != WASM_EXTERN_FUNC) {
-            continue;
-        }
-        PyObject *pm = PyUnicode_DecodeUTF8(mod->data, (Py_ssize_t)mod->size, "replace");
-        PyObject *pn = pm ? PyUnicode_DecodeUTF8(nm->data, (Py_ssize_t)nm->size, "replace") : NULL;
-        PyObject *key = pn ? PyTuple_Pack(2, pm, pn) : NULL;
-        int has = key ? PyDict_Contains(self->defs, key) : -1;
-        if (has == 0) {
-            PyObject *ty = externtype_to_py(self->st, wasm_importtype_type(vec.data[i]));
-            PyObject *def = ty == NULL ? NULL
-                            : store == NULL ? Py_BuildValue("(sO)", "default", ty)
-                                            : Py_BuildValue("(sOOO)", "item", store, Py_None, ty);
-            Py_XDECREF(ty);
-            rc = def ? PyDict_SetItem(self->defs, key, def) : -1;
-            Py_XDECREF(def);
-        }
-        else if (has < 0) {
-            rc = -1;
-        }
-        Py_XDECREF(pm);
-        Py_XDECREF(pn);
-        Py_XDECREF(key);
-    }
-    wasm_importtype_vec_delete(&vec);
-    return rc;
-}
-
-static const wasmtime_module_t *
-linker_module_arg(LinkerObject *self, PyObject *module)
-{
-    if (!PyObject_TypeCheck(module, self->st->Module_Type)) {
-        ext_wrong_type(self->st, "a Module", module);
-        return NULL;
-    }
-    ModuleObject *mo = (ModuleObject *)module;
-    CHECK_OPEN(mo->module, NULL);
-    if (mo->engine != self->engine) {
-        ext_raise_msg(self->st, "the Module was compiled by another Engine than the Linker's");
-        return NULL;
-    }
-    return mo->module;
-}
-
 static PyObject *
 linker_define_unknown_imports_as_traps(PyObject *op, PyObject *module)
 {
@@ -589,12 +451,12 @@ linker_define_unknown_imports_as_traps(PyObject *op, PyObject *module)
     if (self == NULL) {
         return NULL;
     }
-    const wasmtime_module_t *m = linker_module_arg(self, module);
+    const wasmtime_module_t *m = ext_module_of_engine(self->st, module, self->engine, "Linker");
     if (m == NULL) {
         return NULL;
     }
     wasmtime_error_t *err = wasmtime_linker_define_unknown_imports_as_traps(self->linker, m);
-    if (err == NULL && record_unknown_imports(self, m, NULL) < 0) {
+    if (err == NULL && ext_linkdefs_record_unknown(self->st, self->defs, m, NULL) < 0) {
         return NULL;
     }
     if (err != NULL) {
@@ -617,7 +479,7 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
     if (self == NULL) {
         return NULL;
     }
-    const wasmtime_module_t *m = linker_module_arg(self, a[1]);
+    const wasmtime_module_t *m = ext_module_of_engine(self->st, a[1], self->engine, "Linker");
     if (m == NULL) {
         return NULL;
     }
@@ -627,7 +489,7 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
     }
     wasmtime_error_t *err =
         wasmtime_linker_define_unknown_imports_as_default_values(self->linker, c.ctx, m);
-    if (err == NULL && record_unknown_imports(self, m, (PyObject *)c.so) < 0) {
+    if (err == NULL && ext_linkdefs_record_unknown(self->st, self->defs, m, (PyObject *)c.so) < 0) {
         return NULL;
     }
     if (err != NULL) {
@@ -637,70 +499,6 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
 }
 
 /* ---- lookups -------------------------------------------------------------------- */
-
-/* Add "(the linker defines under `m`: a, b)" to a missing-import error. */
-static void
-explain_missing_import(LinkerObject *self, const wasmtime_module_t *m)
-{
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    PyObject *msg = value ? PyObject_Str(value) : NULL;
-    PyObject *needle = PyUnicode_FromString("unknown import");
-    Py_ssize_t at = (msg && needle) ? PyUnicode_Find(msg, needle, 0, PY_SSIZE_T_MAX, 1) : -1;
-    Py_XDECREF(needle);
-    if (at < 0) {
-        PyErr_Clear();
-        Py_XDECREF(msg);
-        PyErr_Restore(type, value, tb);
-        return;
-    }
-    wasm_importtype_vec_t vec;
-    wasmtime_module_imports(m, &vec);
-    PyObject *extra = NULL;
-    for (size_t i = 0; i < vec.size && extra == NULL; i++) {
-        const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
-        const wasm_name_t *nm = wasm_importtype_name(vec.data[i]);
-        PyObject *pm = PyUnicode_DecodeUTF8(mod->data, (Py_ssize_t)mod->size, "replace");
-        PyObject *pn = PyUnicode_DecodeUTF8(nm->data, (Py_ssize_t)nm->size, "replace");
-        PyObject *key = (pm && pn) ? PyTuple_Pack(2, pm, pn) : NULL;
-        if (key != NULL && PyDict_Contains(self->defs, key) == 0 &&
-            !(self->has_wasi && is_wasi_module(mod->data, mod->size))) {
-            PyObject *names = PyList_New(0);
-            PyObject *k, *v;
-            Py_ssize_t pos = 0;
-            while (names && PyDict_Next(self->defs, &pos, &k, &v)) {
-                int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(k, 0), pm, Py_EQ);
-                if (eq > 0) {
-                    PyList_Append(names, PyTuple_GET_ITEM(k, 1));
-                }
-            }
-            PyObject *sep = PyUnicode_FromString(", ");
-            PyObject *joined = (names && sep) ? PyUnicode_Join(sep, names) : NULL;
-            if (joined != NULL) {
-                extra = PyList_GET_SIZE(names) == 0
-                            ? PyUnicode_FromFormat("%U (the linker defines nothing under `%U`)",
-                                                   msg, pm)
-                            : PyUnicode_FromFormat("%U (the linker defines under `%U`: %U)", msg,
-                                                   pm, joined);
-            }
-            Py_XDECREF(joined);
-            Py_XDECREF(sep);
-            Py_XDECREF(names);
-        }
-        Py_XDECREF(key);
-        Py_XDECREF(pm);
-        Py_XDECREF(pn);
-    }
-    wasm_importtype_vec_delete(&vec);
-    PyErr_Clear();
-    if (extra != NULL && PyObject_SetAttr(value, self->st->str_message, extra) < 0) {
-        PyErr_Clear();
-    }
-    Py_XDECREF(extra);
-    Py_DECREF(msg);
-    PyErr_Restore(type, value, tb);
-}
 
 static PyObject *
 linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
@@ -722,12 +520,12 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     if (linker_store(self, a[0], &c) < 0) {
         return NULL;
     }
-    const wasmtime_module_t *m = ext_module_for_store(st, a[1], c.so);
+    const wasmtime_module_t *m = ext_module_of_engine(st, a[1], c.so->engine, "Store");
     if (m == NULL) {
         return NULL;
     }
-    if (self->has_wasi && !c.so->has_wasi && module_imports_wasi(m)) {
-        return no_wasi_context(st), NULL;
+    if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
+        return ext_no_wasi_context(st), NULL;
     }
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
@@ -745,7 +543,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     PyObject *res = NULL;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         if (PyErr_ExceptionMatches(st->WasmtimeError)) {
-            explain_missing_import(self, mc);
+            ext_linkdefs_explain_missing(st, self->defs, self->has_wasi, mc);
         }
     }
     else {
@@ -763,21 +561,12 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
 static int
 check_def_store(LinkerObject *self, PyObject *module, PyObject *name, StoreObject *so)
 {
-    PyObject *key = PyTuple_Pack(2, module, name);
-    if (key == NULL) {
-        return -1;
-    }
-    PyObject *def = PyDict_GetItemWithError(self->defs, key);
-    Py_DECREF(key);
+    PyObject *def = ext_linkdefs_get(self->defs, module, name);
     if (def == NULL) {
         return PyErr_Occurred() ? -1 : 0;
     }
-    const char *kind = PyUnicode_AsUTF8(PyTuple_GET_ITEM(def, 0));
-    if (kind == NULL) {
-        return -1;
-    }
-    if ((strcmp(kind, "item") == 0 || strcmp(kind, "module") == 0) &&
-        PyTuple_GET_ITEM(def, 1) != (PyObject *)so) {
+    PyObject *store = ext_linkdef_store(def);
+    if (store != Py_None && store != (PyObject *)so) {
         ext_raise_msg(self->st, "object used with the wrong store: `%U::%U` was defined with "
                                 "another Store", module, name);
         return -1;
@@ -823,7 +612,7 @@ linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
-    return func_wrap(self->st, c.so, &f);
+    return ext_func_wrap(self->st, c.so, &f);
 }
 
 static PyObject *
@@ -849,8 +638,8 @@ linker_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
     if (n == NULL) {
         return NULL;
     }
-    if (self->has_wasi && !c.so->has_wasi && is_wasi_module(m, (size_t)mlen)) {
-        return no_wasi_context(st), NULL;
+    if (self->has_wasi && !c.so->has_wasi && ext_is_wasi_module(m, (size_t)mlen)) {
+        return ext_no_wasi_context(st), NULL;
     }
     if (check_def_store(self, a[1], a[2], c.so) < 0) {
         return NULL;
@@ -871,22 +660,7 @@ linker_iter(PyObject *op)
     if (self == NULL) {
         return NULL;
     }
-    PyObject *list = PyList_New(0);
-    PyObject *k, *v;
-    Py_ssize_t pos = 0;
-    while (list != NULL && PyDict_Next(self->defs, &pos, &k, &v)) {
-        PyObject *ty = PyTuple_GET_ITEM(v, PyTuple_GET_SIZE(v) - 1);
-        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(v, 0), "func") == 0) {
-            ty = PyTuple_GET_ITEM(v, 1);
-        }
-        PyObject *t = PyTuple_Pack(3, PyTuple_GET_ITEM(k, 0), PyTuple_GET_ITEM(k, 1), ty);
-        if (t == NULL || PyList_Append(list, t) < 0) {
-            Py_XDECREF(t);
-            Py_CLEAR(list);
-            break;
-        }
-        Py_DECREF(t);
-    }
+    PyObject *list = ext_linkdefs_items(self->defs);
     if (list == NULL) {
         return NULL;
     }
@@ -895,35 +669,31 @@ linker_iter(PyObject *op)
     return it;
 }
 
+/* Define (as_module, as_name) as what (module, name) is; all four are str
+ * (checked by the registry before any use). */
 static int
 alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_module,
           PyObject *as_name)
 {
     ext_state *st = self->st;
-    PyObject *key = PyTuple_Pack(2, module, name);
-    if (key == NULL) {
-        return -1;
-    }
-    PyObject *def = PyDict_GetItemWithError(self->defs, key);
-    Py_DECREF(key);
+    PyObject *def = ext_linkdefs_get(self->defs, module, name);
     if (def == NULL) {
         if (!PyErr_Occurred()) {
-            ext_raise_msg(st, "cannot alias `%S::%S`: the linker does not define it", module,
+            ext_raise_msg(st, "cannot alias `%U::%U`: the linker does not define it", module,
                           name);
         }
         return -1;
     }
     Py_INCREF(def);
-    const char *kind = PyUnicode_AsUTF8(PyTuple_GET_ITEM(def, 0));
+    linkdef_kind kind = ext_linkdef_kind(def);
     int rc = -1;
-    if (kind != NULL && strcmp(kind, "func") == 0) {
-        int access = PyObject_IsTrue(PyTuple_GET_ITEM(def, 3));
-        rc = define_func_raw(self, as_module, as_name, PyTuple_GET_ITEM(def, 1),
-                             PyTuple_GET_ITEM(def, 2), access > 0);
+    if (kind == LINKDEF_FUNC) {
+        rc = define_func_raw(self, as_module, as_name, ext_linkdef_type(def),
+                             ext_linkdef_payload(def), ext_linkdef_access_caller(def));
     }
-    else if (kind != NULL && (strcmp(kind, "item") == 0 || strcmp(kind, "module") == 0)) {
+    else if (ext_linkdef_store(def) != Py_None) {
         /* A store-bound item: define the same extern in the store it lives in. */
-        PyObject *store = PyTuple_GET_ITEM(def, 1);
+        PyObject *store = ext_linkdef_store(def);
         ext_ctx c;
         Py_ssize_t mlen, nlen, amlen, anlen;
         const char *m = name_arg(st, module, &mlen), *n = name_arg(st, name, &nlen);
@@ -932,7 +702,7 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
         if (m && n && am && an && linker_store(self, store, &c) == 0) {
             if (!wasmtime_linker_get(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen,
                                      &ext)) {
-                ext_raise_msg(st, "cannot alias `%S::%S`: it is no longer defined", module, name);
+                ext_raise_msg(st, "cannot alias `%U::%U`: it is no longer defined", module, name);
             }
             else {
                 wasmtime_error_t *err = wasmtime_linker_define(
@@ -942,14 +712,15 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
                     ext_raise_error(st, err);
                 }
                 else {
-                    rc = record(self, as_module, as_name, def);
+                    rc = ext_linkdefs_record(self->defs, as_module, as_name, def);
                 }
             }
         }
     }
     else {
-        ext_raise_msg(st, "cannot alias `%S::%S`: %s definitions are not store-bound items or "
-                          "host functions", module, name, kind ? kind : "these");
+        ext_raise_msg(st, "cannot alias `%U::%U`: %s definitions are not store-bound items or "
+                          "host functions", module, name,
+                      kind == LINKDEF_WASI ? "WASI" : "unknown-import");
     }
     Py_DECREF(def);
     return rc;
@@ -982,22 +753,17 @@ linker_alias_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObj
     if (self == NULL) {
         return NULL;
     }
-    /* Snapshot the names first: aliasing adds definitions. */
-    PyObject *names = PyList_New(0);
-    PyObject *k, *v;
-    Py_ssize_t pos = 0;
-    while (names && PyDict_Next(self->defs, &pos, &k, &v)) {
-        int eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(k, 0), a[0], Py_EQ);
-        if (eq < 0 || (eq > 0 && PyList_Append(names, PyTuple_GET_ITEM(k, 1)) < 0)) {
-            Py_CLEAR(names);
-        }
+    if (!PyUnicode_Check(a[1])) {
+        return ext_wrong_type(self->st, "a str name", a[1]);
     }
+    /* Snapshot the names first: aliasing adds definitions. */
+    PyObject *names = ext_linkdefs_names_under(self->defs, a[0]);
     if (names == NULL) {
         return NULL;
     }
     if (PyList_GET_SIZE(names) == 0) {
         Py_DECREF(names);
-        return ext_raise_msg(self->st, "cannot alias module `%S`: the linker defines nothing "
+        return ext_raise_msg(self->st, "cannot alias module `%U`: the linker defines nothing "
                                        "under it", a[0]);
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names); i++) {
@@ -1021,7 +787,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     ext_state *st = self->st;
-    const wasmtime_module_t *m = linker_module_arg(self, module);
+    const wasmtime_module_t *m = ext_module_of_engine(self->st, module, self->engine, "Linker");
     if (m == NULL) {
         return NULL;
     }
@@ -1029,7 +795,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
     wasmtime_error_t *err = wasmtime_linker_instantiate_pre(self->linker, m, &pre);
     if (err != NULL) {
         ext_raise_error(st, err);
-        explain_missing_import(self, m);
+        ext_linkdefs_explain_missing(st, self->defs, self->has_wasi, m);
         return NULL;
     }
     InstancePreObject *ip = PyObject_GC_New(InstancePreObject, st->InstancePre_Type);
@@ -1040,112 +806,11 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
     ip->pre = pre;
     ip->engine = Py_NewRef(self->engine);
     ip->host_objects = Py_NewRef(self->host_objects);
-    ip->imports_wasi = self->has_wasi && module_imports_wasi(m);
+    ip->imports_wasi = self->has_wasi && ext_module_imports_wasi(m);
     ip->busy = 0;
     ip->st = st;
     PyObject_GC_Track(ip);
     return (PyObject *)ip;
-}
-
-static PyObject *
-instancepre_instantiate(PyObject *op, PyObject *store)
-{
-    InstancePreObject *self = (InstancePreObject *)op;
-    ext_state *st = self->st;
-    CHECK_OPEN(self->pre, NULL);
-    ext_ctx c;
-    if (ext_resolve_store(st, store, &c) < 0) {
-        return NULL;
-    }
-    if (c.so->engine != self->engine) {
-        return ext_raise_msg(st, "the Store belongs to another Engine than the InstancePre");
-    }
-    if (self->imports_wasi && !c.so->has_wasi) {
-        return no_wasi_context(st), NULL;
-    }
-    if (ext_store_keep(c.so, self->host_objects) < 0) {
-        return NULL;
-    }
-    wasmtime_instance_t inst;
-    wasm_trap_t *trap = NULL;
-    wasmtime_error_t *err;
-    self->busy++;
-    ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
-    Py_END_ALLOW_THREADS
-    ext_call_leave(c.so);
-    self->busy--;
-    if (ext_call_finish(st, c.so, err, trap) < 0) {
-        return NULL;
-    }
-    return ext_instance_wrap(st, c.so, &inst);
-}
-
-static PyObject *
-instancepre_module(PyObject *op, void *Py_UNUSED(closure))
-{
-    InstancePreObject *self = (InstancePreObject *)op;
-    CHECK_OPEN(self->pre, NULL);
-    ModuleObject *m = PyObject_GC_New(ModuleObject, self->st->Module_Type);
-    if (m == NULL) {
-        return NULL;
-    }
-    m->weakreflist = NULL;
-    m->module = wasmtime_instance_pre_module(self->pre);
-    m->engine = Py_NewRef(self->engine);
-    m->st = self->st;
-    PyObject_GC_Track(m);
-    return (PyObject *)m;
-}
-
-static PyObject *
-instancepre_close(PyObject *op, PyObject *Py_UNUSED(ignored))
-{
-    InstancePreObject *self = (InstancePreObject *)op;
-    if (self->busy > 0) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "cannot close an InstancePre while it is instantiating");
-        return NULL;
-    }
-    if (self->pre != NULL) {
-        wasmtime_instance_pre_delete(self->pre);
-        self->pre = NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-static int
-instancepre_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    InstancePreObject *self = (InstancePreObject *)op;
-    Py_VISIT(Py_TYPE(op));
-    Py_VISIT(self->engine);
-    Py_VISIT(self->host_objects);
-    return 0;
-}
-
-static int
-instancepre_clear(PyObject *op)
-{
-    InstancePreObject *self = (InstancePreObject *)op;
-    if (self->pre != NULL) {
-        wasmtime_instance_pre_delete(self->pre);
-        self->pre = NULL;
-    }
-    Py_CLEAR(self->host_objects);
-    Py_CLEAR(self->engine);
-    return 0;
-}
-
-static void
-instancepre_dealloc(PyObject *op)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    (void)instancepre_clear(op);
-    tp->tp_free(op);
-    Py_DECREF(tp);
 }
 
 /* ---- Linker slots ------------------------------------------------------------------ */
@@ -1210,47 +875,44 @@ linker_engine(PyObject *op, void *Py_UNUSED(closure))
     return Py_NewRef(e != NULL ? e : Py_None);
 }
 
-#define FASTCALL_KW(f) ((PyCFunction)(void (*)(void))(f)), METH_FASTCALL | METH_KEYWORDS
-
 EXT_KW1(linker_define_unknown_imports_as_traps, "define_unknown_imports_as_traps", "module")
 EXT_KW1(linker_instantiate_pre, "instantiate_pre", "module")
-EXT_KW1(instancepre_instantiate, "instantiate", "store")
 
 static PyMethodDef linker_methods[] = {
-    {"define", FASTCALL_KW(linker_define),
+    {"define", EXT_FASTCALL_KW(linker_define),
      "define($self, store, module, name, item)\n--\n\nDefine `module`.`name` as `item` "
      "(a Func, Global, Memory, SharedMemory, Table or Tag of `store`)."},
-    {"define_func", FASTCALL_KW(linker_define_func),
+    {"define_func", EXT_FASTCALL_KW(linker_define_func),
      "define_func($self, module, name, ty, func, access_caller=False)\n--\n\n"
      "Define a host function usable with every Store of the engine."},
-    {"define_instance", FASTCALL_KW(linker_define_instance),
+    {"define_instance", EXT_FASTCALL_KW(linker_define_instance),
      "define_instance($self, store, name, instance)\n--\n\nDefine every export of "
      "`instance` under module `name`."},
     {"define_wasi", linker_define_wasi, METH_NOARGS,
      "define_wasi($self, /)\n--\n\nDefine WASI preview 1 (wasi_snapshot_preview1)."},
-    {"define_module", FASTCALL_KW(linker_define_module),
+    {"define_module", EXT_FASTCALL_KW(linker_define_module),
      "define_module($self, store, name, module)\n--\n\nDefine the exports of `module` under "
      "`name` (commands are instantiated per call, reactors once)."},
     {"define_unknown_imports_as_traps", EXT_KW1_ENTRY(linker_define_unknown_imports_as_traps),
      "define_unknown_imports_as_traps($self, module)\n--\n\nDefine every missing function "
      "import of `module` as one that traps."},
     {"define_unknown_imports_as_default_values",
-     FASTCALL_KW(linker_define_unknown_imports_as_default_values),
+     EXT_FASTCALL_KW(linker_define_unknown_imports_as_default_values),
      "define_unknown_imports_as_default_values($self, store, module)\n--\n\n"
      "Define every missing import of `module` as a default value."},
-    {"instantiate", FASTCALL_KW(linker_instantiate),
+    {"instantiate", EXT_FASTCALL_KW(linker_instantiate),
      "instantiate($self, store, module)\n--\n\nInstantiate `module`, resolving its imports."},
     {"instantiate_pre", EXT_KW1_ENTRY(linker_instantiate_pre),
      "instantiate_pre($self, module)\n--\n\nResolve `module`'s imports once; the "
      "InstancePre instantiates it quickly in any Store."},
-    {"get_default", FASTCALL_KW(linker_get_default),
+    {"get_default", EXT_FASTCALL_KW(linker_get_default),
      "get_default($self, store, name)\n--\n\nThe default export of module `name`."},
-    {"get", FASTCALL_KW(linker_get),
+    {"get", EXT_FASTCALL_KW(linker_get),
      "get($self, store, module, name)\n--\n\nThe item defined as `module`.`name`."},
-    {"alias", FASTCALL_KW(linker_alias),
+    {"alias", EXT_FASTCALL_KW(linker_alias),
      "alias($self, module, name, as_module, as_name)\n--\n\nDefine `as_module`.`as_name` as "
      "the item defined as `module`.`name`."},
-    {"alias_module", FASTCALL_KW(linker_alias_module),
+    {"alias_module", EXT_FASTCALL_KW(linker_alias_module),
      "alias_module($self, module, as_module)\n--\n\nDefine every item of `module` again "
      "under `as_module`."},
     {"close", linker_close, METH_NOARGS, "close($self, /)\n--\n\nFree the linker."},
@@ -1286,46 +948,14 @@ static PyType_Slot linker_slots[] = {
 static PyType_Spec linker_spec = {
     .name = "wasmtime.Linker",
     .basicsize = sizeof(LinkerObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = linker_slots,
 };
 
-static PyMethodDef instancepre_methods[] = {
-    {"instantiate", EXT_KW1_ENTRY(instancepre_instantiate),
-     "instantiate($self, store)\n--\n\nA new Instance in `store`."},
-    {"close", instancepre_close, METH_NOARGS, "close($self, /)\n--\n\nFree it."},
-    {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef instancepre_getset[] = {
-    {"module", instancepre_module, NULL, "The Module (a new handle each time).", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
-};
-
-static PyType_Slot instancepre_slots[] = {
-    {Py_tp_dealloc, instancepre_dealloc},
-    {Py_tp_traverse, instancepre_traverse},
-    {Py_tp_clear, instancepre_clear},
-    {Py_tp_methods, instancepre_methods},
-    {Py_tp_getset, instancepre_getset},
-    {Py_tp_doc, "A module with its imports resolved by a Linker, ready to instantiate."},
-    {0, NULL},
-};
-
-static PyType_Spec instancepre_spec = {
-    .name = "wasmtime.InstancePre",
-    .basicsize = sizeof(InstancePreObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = instancepre_slots,
-};
 
 int
 linker_register(PyObject *mod, ext_state *st)
 {
-    PyObject *base = (PyObject *)st->Managed_Type;
-    if ((st->Linker_Type = ext_add_type(mod, &linker_spec, base)) == NULL ||
-        (st->InstancePre_Type = ext_add_type(mod, &instancepre_spec, base)) == NULL) {
-        return -1;
-    }
-    return 0;
+    st->Linker_Type = ext_add_type(mod, &linker_spec, (PyObject *)st->Managed_Type);
+    return st->Linker_Type == NULL ? -1 : 0;
 }

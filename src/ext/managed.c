@@ -5,7 +5,7 @@
  * Subclasses override close(); using an object after close() raises
  * ValueError("already closed").
  */
-#include "common.h"
+#include "base.h"
 
 static PyObject *
 managed_close(PyObject *self, PyObject *Py_UNUSED(ignored))
@@ -49,7 +49,7 @@ static PyType_Slot managed_slots[] = {
 static PyType_Spec managed_spec = {
     .name = "wasmtime.Managed",
     .basicsize = sizeof(PyObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE,
     .slots = managed_slots,
 };
 

@@ -14,7 +14,7 @@
  * close() with BufferError, and the view holds the Store alive, so the bytes
  * cannot be unmapped under a memoryview.  See docs/memory.md.
  */
-#include "common.h"
+#include "runtime.h"
 
 static int
 mem_ctx(PyObject *op, PyObject *store, ext_ctx *c)
@@ -48,7 +48,7 @@ memory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyObject_TypeCheck(ty, st->MemoryType_Type)) {
         return ext_wrong_type(st, "a MemoryType", ty);
     }
-    const wasm_memorytype_t *mty = typeobj_get(ty);
+    const wasm_memorytype_t *mty = wasmtype_get(ty);
     if (mty == NULL) {
         return NULL;
     }
@@ -124,26 +124,6 @@ memory_page_size_log2(PyObject *op, PyObject *store)
     return PyLong_FromLong(v);
 }
 
-/* Shared by Memory.grow and SharedMemory.grow: a delta >= 0. */
-int
-ext_grow_delta(ext_state *st, PyObject *obj, uint64_t *delta)
-{
-    int r = ext_long_as_u64(obj, delta);
-    if (r < 0) {
-        ext_wrong_type(st, "an int", obj);
-        return -1;
-    }
-    if (r == 1) {
-        ext_raise_msg(st, "cannot grow by negative amount");
-        return -1;
-    }
-    if (r == 2) {
-        ext_raise_msg(st, "cannot grow by that many pages");
-        return -1;
-    }
-    return 0;
-}
-
 static PyObject *
 memory_grow(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -164,53 +144,6 @@ memory_grow(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         return ext_raise_error(c.so->st, err);
     }
     return PyLong_FromUnsignedLongLong(prev);
-}
-
-/* ctypes.cast(addr, ctypes.POINTER(ctypes.c_ubyte)) */
-PyObject *
-ext_ctypes_pointer(ext_state *st, void *addr)
-{
-    PyObject *ctypes = PyImport_ImportModule("ctypes");
-    if (ctypes == NULL) {
-        return NULL;
-    }
-    PyObject *res = NULL;
-    if (st->ctypes_ptr == NULL) {
-        st->ctypes_ptr = PyObject_CallMethod(ctypes, "POINTER", "N",
-                                             PyObject_GetAttrString(ctypes, "c_ubyte"));
-    }
-    if (st->ctypes_ptr != NULL) {
-        PyObject *voidp = PyObject_CallMethod(ctypes, "c_void_p", "N",
-                                              PyLong_FromVoidPtr(addr));
-        if (voidp != NULL) {
-            res = PyObject_CallMethod(ctypes, "cast", "OO", voidp, st->ctypes_ptr);
-            Py_DECREF(voidp);
-        }
-    }
-    Py_DECREF(ctypes);
-    return res;
-}
-
-/* (ctypes.c_ubyte * size).from_address(addr) */
-PyObject *
-ext_ctypes_array(void *addr, size_t size)
-{
-    PyObject *ctypes = PyImport_ImportModule("ctypes");
-    if (ctypes == NULL) {
-        return NULL;
-    }
-    PyObject *res = NULL;
-    PyObject *ubyte = PyObject_GetAttrString(ctypes, "c_ubyte");
-    PyObject *n = PyLong_FromSize_t(size);
-    PyObject *arrtype = (ubyte && n) ? PyNumber_Multiply(ubyte, n) : NULL;
-    if (arrtype != NULL) {
-        res = PyObject_CallMethod(arrtype, "from_address", "N", PyLong_FromVoidPtr(addr));
-    }
-    Py_XDECREF(arrtype);
-    Py_XDECREF(n);
-    Py_XDECREF(ubyte);
-    Py_DECREF(ctypes);
-    return res;
 }
 
 static PyObject *
@@ -418,7 +351,7 @@ memoryview_releasebuffer(PyObject *op, Py_buffer *view)
     (void)view;
     MemoryViewObject *self = (MemoryViewObject *)op;
     if (self->store != NULL) {
-        store_buffer_released(self->store);
+        ext_store_buffer_released(self->store);
     }
 }
 
@@ -454,11 +387,10 @@ static PyType_Slot memoryview_slots[] = {
 static PyType_Spec memoryview_spec = {
     .name = "wasmtime.MemoryView",
     .basicsize = sizeof(MemoryViewObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = memoryview_slots,
 };
 
-#define FASTCALL_KW(f) ((PyCFunction)(void (*)(void))(f)), METH_FASTCALL | METH_KEYWORDS
 
 EXT_KWN(memory_grow, "grow", 2, "store", "delta")
 EXT_KW1(memory_type, "type", "store")
@@ -471,20 +403,20 @@ EXT_KW1(memory_view, "view", "store")
 
 static PyMethodDef memory_methods[] = {
     {"type", EXT_KW1_ENTRY(memory_type), "type($self, store)\n--\n\nThe MemoryType."},
-    {"grow", (PyCFunction)(void (*)(void))memory_grow_kw, METH_FASTCALL | METH_KEYWORDS,
+    {"grow", EXT_KWN_ENTRY(memory_grow),
      "grow($self, store, delta)\n--\n\nGrow by `delta` pages; returns the previous size."},
     {"size", EXT_KW1_ENTRY(memory_size), "size($self, store)\n--\n\nSize in pages."},
     {"data_len", EXT_KW1_ENTRY(memory_data_len), "data_len($self, store)\n--\n\nSize in bytes."},
     {"data_ptr", EXT_KW1_ENTRY(memory_data_ptr),
      "data_ptr($self, store)\n--\n\nA raw ctypes pointer to the bytes (unchecked; "
      "invalid after grow or close). Prefer view() or read()/write()."},
-    {"get_buffer_ptr", FASTCALL_KW(memory_get_buffer_ptr),
+    {"get_buffer_ptr", EXT_FASTCALL_KW(memory_get_buffer_ptr),
      "get_buffer_ptr($self, store, size=None, offset=0)\n--\n\nA ctypes array over "
      "[offset, offset+size) (bounds-checked now, raw afterwards)."},
-    {"read", FASTCALL_KW(memory_read),
+    {"read", EXT_FASTCALL_KW(memory_read),
      "read($self, store, start=0, stop=None)\n--\n\nCopy out memory[start:stop] as a "
      "bytearray (slice semantics)."},
-    {"write", FASTCALL_KW(memory_write),
+    {"write", EXT_FASTCALL_KW(memory_write),
      "write($self, store, value, start=None)\n--\n\nCopy `value` in at `start`; "
      "IndexError when it does not fit. Returns the byte count."},
     {"page_size", EXT_KW1_ENTRY(memory_page_size), "page_size($self, store)\n--\n\n"},
@@ -498,9 +430,9 @@ static PyMethodDef memory_methods[] = {
 static PyType_Slot memory_slots[] = {
     {Py_tp_members, ext_handle_members},
     {Py_tp_new, memory_new},
-    {Py_tp_dealloc, extern_dealloc},
-    {Py_tp_traverse, extern_traverse},
-    {Py_tp_clear, extern_clear},
+    {Py_tp_dealloc, ext_handle_dealloc},
+    {Py_tp_traverse, ext_handle_traverse},
+    {Py_tp_clear, ext_handle_clear},
     {Py_tp_methods, memory_methods},
     {Py_tp_doc, "Memory(store, ty)\n--\n\nA wasm linear memory."},
     {0, NULL},
@@ -509,7 +441,7 @@ static PyType_Slot memory_slots[] = {
 static PyType_Spec memory_spec = {
     .name = "wasmtime.Memory",
     .basicsize = sizeof(ExternObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = memory_slots,
 };
 

@@ -5,11 +5,9 @@
  * the engine so that closing the Engine from another thread meanwhile is
  * harmless.
  */
-#include "common.h"
+#include "runtime.h"
 
 #include <stdio.h>
-#include <structmember.h>
-
 static EngineObject *
 module_engine_arg(ext_state *st, PyObject *engine)
 {
@@ -18,7 +16,7 @@ module_engine_arg(ext_state *st, PyObject *engine)
         return NULL;
     }
     EngineObject *eng = (EngineObject *)engine;
-    CHECK_OPEN(eng->engine, NULL);
+    EXT_CHECK_OPEN(eng->engine, NULL);
     return eng;
 }
 
@@ -231,7 +229,7 @@ static PyObject *
 module_imports(PyObject *op, void *Py_UNUSED(closure))
 {
     ModuleObject *self = (ModuleObject *)op;
-    CHECK_OPEN(self->module, NULL);
+    EXT_CHECK_OPEN(self->module, NULL);
     wasm_importtype_vec_t vec;
     wasmtime_module_imports(self->module, &vec);
     PyObject *res = importtypes_list(self->st, &vec);
@@ -243,7 +241,7 @@ static PyObject *
 module_exports(PyObject *op, void *Py_UNUSED(closure))
 {
     ModuleObject *self = (ModuleObject *)op;
-    CHECK_OPEN(self->module, NULL);
+    EXT_CHECK_OPEN(self->module, NULL);
     wasm_exporttype_vec_t vec;
     wasmtime_module_exports(self->module, &vec);
     PyObject *res = exporttypes_list(self->st, &vec);
@@ -255,7 +253,7 @@ static PyObject *
 module_serialize(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ModuleObject *self = (ModuleObject *)op;
-    CHECK_OPEN(self->module, NULL);
+    EXT_CHECK_OPEN(self->module, NULL);
     wasm_byte_vec_t out;
     wasmtime_error_t *err = wasmtime_module_serialize(self->module, &out);
     if (err != NULL) {
@@ -353,7 +351,7 @@ static PyType_Slot module_slots[] = {
 static PyType_Spec module_spec = {
     .name = "wasmtime.Module",
     .basicsize = sizeof(ModuleObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = module_slots,
 };
 

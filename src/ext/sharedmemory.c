@@ -6,31 +6,7 @@
  * is lent for the duration of the call).  Shared memories never move, so
  * view() exports a zero-copy buffer; close() waits until none is exported.
  */
-#include "common.h"
-
-#include <structmember.h>
-
-typedef struct {
-    SharedMemoryObject base;
-    Py_ssize_t exports;
-} SharedMemoryFull;
-
-PyObject *
-sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *mem)
-{
-    SharedMemoryFull *self = PyObject_GC_New(SharedMemoryFull, st->SharedMemory_Type);
-    if (self == NULL) {
-        wasmtime_sharedmemory_delete(mem);
-        return NULL;
-    }
-    self->base.mem = mem;
-    self->base.engine = Py_NewRef(engine);
-    self->base.st = st;
-    self->base.weakreflist = NULL;
-    self->exports = 0;
-    PyObject_GC_Track(self);
-    return (PyObject *)self;
-}
+#include "runtime.h"
 
 static PyObject *
 sharedmemory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -51,8 +27,8 @@ sharedmemory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return ext_wrong_type(st, "a MemoryType", ty);
     }
     EngineObject *eng = (EngineObject *)engine;
-    CHECK_OPEN(eng->engine, NULL);
-    const wasm_memorytype_t *mty = typeobj_get(ty);
+    EXT_CHECK_OPEN(eng->engine, NULL);
+    const wasm_memorytype_t *mty = wasmtype_get(ty);
     if (mty == NULL) {
         return NULL;
     }
@@ -61,7 +37,7 @@ sharedmemory_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
-    return sharedmemory_wrap(st, engine, mem);
+    return ext_sharedmemory_wrap(st, engine, mem);
 }
 
 static wasmtime_sharedmemory_t *
@@ -140,7 +116,7 @@ sharedmemory_getbuffer(PyObject *op, Py_buffer *view, int flags)
                           flags) < 0) {
         return -1;
     }
-    ((SharedMemoryFull *)op)->exports++;
+    ((SharedMemoryObject *)op)->exports++;
     return 0;
 }
 
@@ -148,7 +124,7 @@ static void
 sharedmemory_releasebuffer(PyObject *op, Py_buffer *view)
 {
     (void)view;
-    ((SharedMemoryFull *)op)->exports--;
+    ((SharedMemoryObject *)op)->exports--;
 }
 
 static PyObject *
@@ -163,15 +139,15 @@ sharedmemory_view(PyObject *op, PyObject *Py_UNUSED(ignored))
 static PyObject *
 sharedmemory_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    SharedMemoryFull *self = (SharedMemoryFull *)op;
+    SharedMemoryObject *self = (SharedMemoryObject *)op;
     if (self->exports > 0) {
         PyErr_SetString(PyExc_BufferError,
                         "cannot close a SharedMemory while views of it are exported");
         return NULL;
     }
-    if (self->base.mem != NULL) {
-        wasmtime_sharedmemory_delete(self->base.mem);
-        self->base.mem = NULL;
+    if (self->mem != NULL) {
+        wasmtime_sharedmemory_delete(self->mem);
+        self->mem = NULL;
     }
     Py_RETURN_NONE;
 }
@@ -223,7 +199,7 @@ static PyMethodDef sharedmemory_methods[] = {
 };
 
 static PyMemberDef sharedmemory_members[] = {
-    EXT_WEAKREF_MEMBER(SharedMemoryFull, base.weakreflist),
+    EXT_WEAKREF_MEMBER(SharedMemoryObject, weakreflist),
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -242,8 +218,8 @@ static PyType_Slot sharedmemory_slots[] = {
 
 static PyType_Spec sharedmemory_spec = {
     .name = "wasmtime.SharedMemory",
-    .basicsize = sizeof(SharedMemoryFull),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .basicsize = sizeof(SharedMemoryObject),
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = sharedmemory_slots,
 };
 

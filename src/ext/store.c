@@ -6,171 +6,11 @@
  * are the release points; store-bound handles hold a strong reference to the
  * StoreObject and check it before every call.
  */
-#include "common.h"
+#include "runtime.h"
 
-#include <structmember.h>
 #include <pythread.h>
 
 /* ---- resolving `store` arguments and bracketing calls ------------------ */
-
-static int
-store_check_usable(StoreObject *so)
-{
-    if (so->store == NULL) {
-        ALREADY_CLOSED();
-        return -1;
-    }
-    if (so->running > 0 && so->running_thread != PyThread_get_thread_ident()) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "this Store is running wasm on another thread; a Store "
-                        "is used by one thread at a time");
-        return -1;
-    }
-    return 0;
-}
-
-int
-ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out)
-{
-    if (Py_IS_TYPE(obj, st->Store_Type) || PyObject_TypeCheck(obj, st->Store_Type)) {
-        StoreObject *so = (StoreObject *)obj;
-        if (store_check_usable(so) < 0) {
-            return -1;
-        }
-        out->so = so;
-        out->ctx = so->context;
-        return 0;
-    }
-    if (Py_IS_TYPE(obj, st->Caller_Type)) {
-        CallerObject *caller = (CallerObject *)obj;
-        if (caller->caller == NULL) {
-            PyErr_SetString(PyExc_ValueError, "caller is no longer valid");
-            return -1;
-        }
-        if (store_check_usable(caller->store) < 0) {
-            return -1;
-        }
-        out->so = caller->store;
-        out->ctx = wasmtime_caller_context(caller->caller);
-        return 0;
-    }
-    ext_wrong_type(st, "a Store or Caller", obj);
-    return -1;
-}
-
-int
-ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out)
-{
-    if (ext_resolve_store(st, obj, out) < 0) {
-        return -1;
-    }
-    if (out->so != owner) {
-        ext_raise_msg(st, "object used with the wrong store: it belongs to another Store");
-        return -1;
-    }
-    return 0;
-}
-
-void
-ext_call_enter(StoreObject *so)
-{
-    if (so->running++ == 0) {
-        so->running_thread = PyThread_get_thread_ident();
-        /* Nothing may survive from an earlier call. */
-        Py_CLEAR(so->pending_exc);
-    }
-}
-
-void
-ext_call_leave(StoreObject *so)
-{
-    so->running--;
-}
-
-void
-ext_store_set_pending(StoreObject *so)
-{
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    PyErr_NormalizeException(&type, &value, &tb);
-    if (value != NULL && tb != NULL) {
-        PyException_SetTraceback(value, tb);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(tb);
-    Py_XSETREF(so->pending_exc, value);
-}
-
-/* Attach the wasm frames of `trap` to the host exception as a note. */
-static void
-add_wasm_note(PyObject *exc, const wasm_trap_t *trap, const wasmtime_error_t *err)
-{
-    PyObject *text = ext_trap_frames_text(trap, err);
-    if (text == NULL) {
-        PyErr_Clear();
-        return;
-    }
-    PyObject *res = PyObject_CallMethod(exc, "add_note", "O", text);
-    Py_DECREF(text);
-    if (res == NULL) {
-        PyErr_Clear(); /* add_note exists from Python 3.11 */
-    }
-    Py_XDECREF(res);
-}
-
-int
-ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
-{
-    if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
-        PyObject *exc = so->pending_exc;
-        so->pending_exc = NULL;
-        if (so->running == 0) {
-            /* Only the outermost call notes the backtrace, which covers the
-             * frames of every nested call. */
-            add_wasm_note(exc, trap, err);
-        }
-        if (err != NULL) {
-            wasmtime_error_delete(err);
-        }
-        if (trap != NULL) {
-            wasm_trap_delete(trap);
-        }
-        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
-        Py_DECREF(exc);
-        return -1;
-    }
-    if (trap != NULL) {
-        if (err != NULL) {
-            wasmtime_error_delete(err);
-        }
-        ext_raise_trap(st, trap);
-        return -1;
-    }
-    if (err != NULL) {
-        ext_raise_error(st, err);
-        return -1;
-    }
-    return 0;
-}
-
-int
-ext_store_keep(StoreObject *so, PyObject *obj)
-{
-    if (so->host_objects == NULL) {
-        so->host_objects = PyDict_New();
-        if (so->host_objects == NULL) {
-            return -1;
-        }
-    }
-    /* Keyed by identity: keeping the same object twice costs nothing. */
-    PyObject *key = PyLong_FromVoidPtr(obj);
-    if (key == NULL) {
-        return -1;
-    }
-    int rc = PyDict_SetDefault(so->host_objects, key, obj) == NULL ? -1 : 0;
-    Py_DECREF(key);
-    return rc;
-}
 
 static PyObject *
 store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -222,7 +62,7 @@ static PyObject *
 store_data(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     StoreObject *self = (StoreObject *)op;
-    if (store_check_usable(self) < 0) {
+    if (ext_store_usable(self) < 0) {
         return NULL;
     }
     return Py_NewRef(self->data != NULL ? self->data : Py_None);
@@ -232,7 +72,7 @@ static PyObject *
 store_gc(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     StoreObject *self = (StoreObject *)op;
-    if (store_check_usable(self) < 0) {
+    if (ext_store_usable(self) < 0) {
         return NULL;
     }
     /* Keeps the GIL: collection may run externref finalizers, which touch
@@ -267,7 +107,7 @@ static PyObject *
 store_set_fuel(PyObject *op, PyObject *arg)
 {
     StoreObject *self = (StoreObject *)op;
-    if (store_check_usable(self) < 0) {
+    if (ext_store_usable(self) < 0) {
         return NULL;
     }
     uint64_t fuel;
@@ -285,7 +125,7 @@ static PyObject *
 store_get_fuel(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     StoreObject *self = (StoreObject *)op;
-    if (store_check_usable(self) < 0) {
+    if (ext_store_usable(self) < 0) {
         return NULL;
     }
     uint64_t fuel = 0;
@@ -300,7 +140,7 @@ static PyObject *
 store_set_epoch_deadline(PyObject *op, PyObject *arg)
 {
     StoreObject *self = (StoreObject *)op;
-    if (store_check_usable(self) < 0) {
+    if (ext_store_usable(self) < 0) {
         return NULL;
     }
     uint64_t ticks;
@@ -320,7 +160,7 @@ store_set_limits(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject
     PyObject *a[5];
     int64_t v[5];
     if (ext_parse_args(args, nargs, kwnames, "set_limits", kwlist, 0, a) < 0 ||
-        store_check_usable(self) < 0) {
+        ext_store_usable(self) < 0) {
         return NULL;
     }
     for (int i = 0; i < 5; i++) {
@@ -344,24 +184,6 @@ store_set_limits(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject
     Py_RETURN_NONE;
 }
 
-static void
-store_release(StoreObject *self)
-{
-    if (self->store != NULL) {
-        wasmtime_store_t *store = self->store;
-        self->store = NULL;
-        self->context = NULL;
-        /* With the GIL held: finalizers of host functions and externrefs
-         * may drop Python objects. */
-        wasmtime_store_delete(store);
-        /* Nothing can call the host functions any more, and data() now
-         * raises: drop what the store kept for them. */
-        Py_CLEAR(self->host_objects);
-        Py_CLEAR(self->pending_exc);
-        Py_CLEAR(self->data);
-    }
-}
-
 static PyObject *
 store_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
@@ -379,17 +201,45 @@ store_close(PyObject *op, PyObject *Py_UNUSED(ignored))
                         "(release the memoryview/numpy arrays first)");
         return NULL;
     }
-    store_release(self);
+    ext_store_release(self);
     Py_RETURN_NONE;
 }
 
-void
-store_buffer_released(StoreObject *so)
+/* ---- WASI ------------------------------------------------------------------ */
+
+static PyObject *
+store_set_wasi(PyObject *op, PyObject *wasi)
 {
-    if (--so->exports == 0 && so->release_pending) {
-        so->release_pending = false;
-        store_release(so);
+    StoreObject *so = (StoreObject *)op;
+    ext_state *st = so->st;
+    ext_ctx c;
+    if (ext_resolve_store(st, op, &c) < 0) {
+        return NULL;
     }
+    if (!PyObject_TypeCheck(wasi, st->WasiConfig_Type)) {
+        return ext_wrong_type(st, "a WasiConfig", wasi);
+    }
+    WasiConfigObject *w = (WasiConfigObject *)wasi;
+    EXT_CHECK_OPEN(w->config, NULL);
+    if (ext_store_take_wasi(so, w) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+store_set_wasi_http(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    StoreObject *so = (StoreObject *)op;
+    ext_ctx c;
+    if (ext_resolve_store(so->st, op, &c) < 0) {
+        return NULL;
+    }
+    if (!so->has_wasi) {
+        return ext_raise_msg(so->st, "set_wasi() must be called before set_wasi_http()");
+    }
+    wasmtime_context_set_wasi_http(c.ctx);
+    Py_RETURN_NONE;
 }
 
 static int
@@ -415,7 +265,7 @@ store_clear(PyObject *op)
         self->release_pending = true;
     }
     else {
-        store_release(self);
+        ext_store_release(self);
     }
     Py_CLEAR(self->data);
     Py_CLEAR(self->host_objects);
@@ -454,7 +304,7 @@ static PyMethodDef store_methods[] = {
     {"set_epoch_deadline", EXT_KW1_ENTRY(store_set_epoch_deadline),
      "set_epoch_deadline($self, ticks_after_current)\n--\n\n"
      "Trap once the engine's epoch passes the current one plus this many ticks."},
-    {"set_limits", (PyCFunction)(void (*)(void))store_set_limits, METH_FASTCALL | METH_KEYWORDS,
+    {"set_limits", EXT_FASTCALL_KW(store_set_limits),
      "set_limits($self, memory_size=-1, table_elements=-1, instances=-1, tables=-1, "
      "memories=-1)\n--\n\nLimit resources used by this store; negative means no limit."},
     {"set_wasi", EXT_KW1_ENTRY(store_set_wasi),
@@ -489,7 +339,7 @@ static PyType_Slot store_slots[] = {
 static PyType_Spec store_spec = {
     .name = "wasmtime.Store",
     .basicsize = sizeof(StoreObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = store_slots,
 };
 

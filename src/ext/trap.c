@@ -6,11 +6,9 @@
  * objects own no C memory.  Trap derives from Exception and Managed, not from
  * WasmtimeError, as in wasmtime-py.
  */
-#include "common.h"
+#include "base.h"
 
 #include <stdio.h>
-#include <structmember.h>
-
 typedef struct {
     PyObject_HEAD
     PyObject *func_index;  /* strong: int */
@@ -120,7 +118,7 @@ static PyType_Slot frame_slots[] = {
 static PyType_Spec frame_spec = {
     .name = "wasmtime.Frame",
     .basicsize = sizeof(FrameObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = frame_slots,
 };
 
@@ -334,7 +332,7 @@ static PyType_Slot trap_slots[] = {
 static PyType_Spec trap_spec = {
     .name = "wasmtime.Trap",
     .basicsize = 0,
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC inherited */
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE, /* GC inherited */
     .slots = trap_slots,
 };
 

@@ -4,9 +4,7 @@
  * wrap to the signed width like wasmtime-py; floats must be floats.  The
  * conversion to and from wasmtime_val_t lives in convert.c (calls issue).
  */
-#include "common.h"
-
-#include <structmember.h>
+#include "runtime.h"
 
 static PyObject *
 val_make(PyTypeObject *type, wasmtime_valkind_t kind, PyObject *value)
@@ -19,12 +17,6 @@ val_make(PyTypeObject *type, wasmtime_valkind_t kind, PyObject *value)
     self->kind = kind;
     self->value = value; /* steals */
     return (PyObject *)self;
-}
-
-PyObject *
-val_new_kind(ext_state *st, wasmtime_valkind_t kind, PyObject *value)
-{
-    return val_make(st->Val_Type, kind, Py_NewRef(value));
 }
 
 /* kind: an int, or anything with an int `.value` (ctypes constants). */
@@ -162,21 +154,6 @@ VAL_AS(externref, WASMTIME_EXTERNREF)
 VAL_AS(funcref, WASMTIME_FUNCREF)
 #undef VAL_AS
 
-wasm_valkind_t
-ext_wasm_kind_of(wasmtime_valkind_t kind)
-{
-    switch (kind) {
-    case WASMTIME_I32: return WASM_I32;
-    case WASMTIME_I64: return WASM_I64;
-    case WASMTIME_F32: return WASM_F32;
-    case WASMTIME_F64: return WASM_F64;
-    case WASMTIME_V128: return EXT_WASM_V128;
-    case WASMTIME_FUNCREF: return WASM_FUNCREF;
-    case WASMTIME_EXTERNREF: return WASM_EXTERNREF;
-    default: return (wasm_valkind_t)255;
-    }
-}
-
 static PyObject *
 val_type(PyObject *op, void *Py_UNUSED(closure))
 {
@@ -186,7 +163,7 @@ val_type(PyObject *op, void *Py_UNUSED(closure))
         return NULL;
     }
     wasm_valkind_t k = ext_wasm_kind_of(self->kind);
-    if (k == (wasm_valkind_t)255) {
+    if (k == EXT_NO_WASM_KIND) {
         return ext_raise_msg(st, "no ValType for value kind %d", (int)self->kind);
     }
     return valtype_from_kind(st, k);
@@ -303,7 +280,7 @@ static PyType_Slot val_slots[] = {
 static PyType_Spec val_spec = {
     .name = "wasmtime.Val",
     .basicsize = sizeof(ValObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = val_slots,
 };
 

@@ -1,28 +1,15 @@
-/* WasiConfig and Store.set_wasi / set_wasi_http (wraps wasi.h and
- * wasmtime_context_set_wasi).
+/* WasiConfig: the settings of a WASI context (wraps wasi.h).
  *
  * The wasi_config_t is owned until Store.set_wasi consumes it.  Custom
  * stdout/stderr callables are borrowed by the C config; their strong
  * references sit in this object's `outputs` list and move to the Store with
- * the config, so the GC sees them.  A callback that raises is reported with
+ * the config (Store.set_wasi, storectx.c), so the GC sees them.  A callback that raises is reported with
  * sys.unraisablehook and the guest sees EIO, as in wasmtime-py.
  */
-#include "common.h"
+#include "runtime.h"
 
 #include <errno.h>
 
-typedef struct {
-    PyObject_HEAD
-    wasi_config_t *config; /* owned; NULL once consumed or closed */
-    PyObject *outputs;     /* strong list of output callables, or NULL */
-    /* argv and env are applied by set_wasi: Wasmtime's builder appends on
-     * every wasi_config_set_argv/_env/inherit_* call, but assigning the
-     * property again must replace.  NULL = not set; Py_True = inherit;
-     * else a list of UTF-8 bytes (argv) or of names then values (env). */
-    PyObject *argv;
-    PyObject *env;
-    ext_state *st;
-} WasiConfigObject;
 
 static PyObject *
 wasiconfig_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
@@ -278,7 +265,7 @@ wasiconfig_set_custom(PyObject *op, PyObject *value, void *closure)
     static PyObject *wasiconfig_inherit_##NAME(PyObject *op, PyObject *Py_UNUSED(ig)) \
     {                                                                         \
         WasiConfigObject *self = (WasiConfigObject *)op;                      \
-        CHECK_OPEN(self->config, NULL);                                       \
+        EXT_CHECK_OPEN(self->config, NULL);                                       \
         wasi_config_inherit_##NAME(self->config);                             \
         Py_RETURN_NONE;                                                       \
     }
@@ -292,7 +279,7 @@ static PyObject *
 wasiconfig_inherit_argv(PyObject *op, PyObject *Py_UNUSED(ig))
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    CHECK_OPEN(self->config, NULL);
+    EXT_CHECK_OPEN(self->config, NULL);
     Py_XSETREF(self->argv, Py_NewRef(Py_True));
     Py_RETURN_NONE;
 }
@@ -301,56 +288,9 @@ static PyObject *
 wasiconfig_inherit_env(PyObject *op, PyObject *Py_UNUSED(ig))
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    CHECK_OPEN(self->config, NULL);
+    EXT_CHECK_OPEN(self->config, NULL);
     Py_XSETREF(self->env, Py_NewRef(Py_True));
     Py_RETURN_NONE;
-}
-
-/* Give the C config the last argv/env assignment (or inherit_* call). */
-static int
-wasiconfig_apply_args(WasiConfigObject *self)
-{
-    if (self->argv == Py_True) {
-        wasi_config_inherit_argv(self->config);
-    }
-    else if (self->argv != NULL) {
-        Py_ssize_t n = PyList_GET_SIZE(self->argv);
-        const char **argv = PyMem_Malloc(sizeof(char *) * (size_t)(n + 1));
-        if (argv == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            argv[i] = PyBytes_AS_STRING(PyList_GET_ITEM(self->argv, i));
-        }
-        bool ok = wasi_config_set_argv(self->config, (size_t)n, argv);
-        PyMem_Free(argv);
-        if (!ok) {
-            ext_raise_msg(self->st, "failed to configure argv");
-            return -1;
-        }
-    }
-    if (self->env == Py_True) {
-        wasi_config_inherit_env(self->config);
-    }
-    else if (self->env != NULL) {
-        Py_ssize_t n = PyList_GET_SIZE(self->env) / 2;
-        const char **kv = PyMem_Malloc(sizeof(char *) * (size_t)(2 * n + 1));
-        if (kv == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        for (Py_ssize_t i = 0; i < 2 * n; i++) {
-            kv[i] = PyBytes_AS_STRING(PyList_GET_ITEM(self->env, i));
-        }
-        bool ok = wasi_config_set_env(self->config, (size_t)n, kv, kv + n);
-        PyMem_Free(kv);
-        if (!ok) {
-            ext_raise_msg(self->st, "failed to configure environment");
-            return -1;
-        }
-    }
-    return 0;
 }
 
 static PyObject *
@@ -362,7 +302,7 @@ wasiconfig_preopen_dir(PyObject *op, PyObject *const *args, Py_ssize_t nargs, Py
     if (ext_parse_args(args, nargs, kwnames, "preopen_dir", kwlist, 2, a) < 0) {
         return NULL;
     }
-    CHECK_OPEN(self->config, NULL);
+    EXT_CHECK_OPEN(self->config, NULL);
     int fs_mutable = a[2] == NULL ? 1 : PyObject_IsTrue(a[2]);
     if (fs_mutable < 0) {
         return NULL;
@@ -436,59 +376,6 @@ wasiconfig_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
-/* ---- Store.set_wasi / set_wasi_http ------------------------------------------- */
-
-static PyTypeObject *WasiConfig_Type_of(ext_state *st);
-
-PyObject *
-store_set_wasi(PyObject *op, PyObject *wasi)
-{
-    StoreObject *so = (StoreObject *)op;
-    ext_state *st = so->st;
-    ext_ctx c;
-    if (ext_resolve_store(st, op, &c) < 0) {
-        return NULL;
-    }
-    if (!PyObject_TypeCheck(wasi, WasiConfig_Type_of(st))) {
-        return ext_wrong_type(st, "a WasiConfig", wasi);
-    }
-    WasiConfigObject *w = (WasiConfigObject *)wasi;
-    CHECK_OPEN(w->config, NULL);
-    if (wasiconfig_apply_args(w) < 0) {
-        return NULL;
-    }
-    Py_CLEAR(w->argv); /* applied: a failure below still consumes the config */
-    Py_CLEAR(w->env);
-    if (w->outputs != NULL && ext_store_keep(so, w->outputs) < 0) {
-        return NULL;
-    }
-    wasi_config_t *cfg = w->config;
-    w->config = NULL; /* consumed, even on failure */
-    wasmtime_error_t *err = wasmtime_context_set_wasi(c.ctx, cfg);
-    if (err != NULL) {
-        return ext_raise_error(st, err);
-    }
-    so->has_wasi = true;
-    Py_RETURN_NONE;
-}
-
-PyObject *
-store_set_wasi_http(PyObject *op, PyObject *Py_UNUSED(ignored))
-{
-    StoreObject *so = (StoreObject *)op;
-    ext_ctx c;
-    if (ext_resolve_store(so->st, op, &c) < 0) {
-        return NULL;
-    }
-    if (!so->has_wasi) {
-        return ext_raise_msg(so->st, "set_wasi() must be called before set_wasi_http()");
-    }
-    wasmtime_context_set_wasi_http(c.ctx);
-    Py_RETURN_NONE;
-}
-
-#define FASTCALL_KW(f) ((PyCFunction)(void (*)(void))(f)), METH_FASTCALL | METH_KEYWORDS
-
 static PyMethodDef wasiconfig_methods[] = {
     {"inherit_argv", wasiconfig_inherit_argv, METH_NOARGS,
      "inherit_argv($self, /)\n--\n\nUse this process's argv."},
@@ -502,7 +389,7 @@ static PyMethodDef wasiconfig_methods[] = {
      "inherit_stderr($self, /)\n--\n\nWrite to this process's stderr."},
     {"inherit_network", wasiconfig_inherit_network, METH_NOARGS,
      "inherit_network($self, /)\n--\n\nAllow WASIp2 sockets to use the host network."},
-    {"preopen_dir", FASTCALL_KW(wasiconfig_preopen_dir),
+    {"preopen_dir", EXT_FASTCALL_KW(wasiconfig_preopen_dir),
      "preopen_dir($self, path, guest_path, fs_mutable=True)\n--\n\n"
      "Give the guest the host directory `path` as `guest_path`; read-only unless "
      "fs_mutable."},
@@ -543,15 +430,9 @@ static PyType_Slot wasiconfig_slots[] = {
 static PyType_Spec wasiconfig_spec = {
     .name = "wasmtime.WasiConfig",
     .basicsize = sizeof(WasiConfigObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = wasiconfig_slots,
 };
-
-static PyTypeObject *
-WasiConfig_Type_of(ext_state *st)
-{
-    return st->WasiConfig_Type;
-}
 
 int
 wasi_register(PyObject *mod, ext_state *st)

@@ -4,7 +4,7 @@
  * The text is parsed with the GIL released; str and bytes are immutable, so
  * their buffers stay valid meanwhile.
  */
-#include "common.h"
+#include "base.h"
 
 /* Parse WAT text into `out` (owned by the caller on success). */
 static int

@@ -1,12 +1,12 @@
 /* FuncType, GlobalType, TableType, MemoryType and TagType (wasm.h types and
  * wasmtime/memory.h's wasmtime_memorytype_*).
  *
- * Each object owns one wasm_*type_t (TypeObject.ty) with one release point,
+ * Each object owns one wasm_*type_t (WasmTypeObject.ty) with one release point,
  * close() or dealloc.  Getters return new, independent Python objects (copies),
  * so no object ever borrows from another.  TagType(functype) consumes the
  * FuncType, as in wasmtime-py.
  */
-#include "../common.h"
+#include "../base.h"
 
 typedef void (*type_delete_fn)(void *);
 
@@ -20,7 +20,7 @@ static void tagtype_delete(void *p) { wasm_tagtype_delete(p); }
 static type_delete_fn
 type_deleter(PyObject *op)
 {
-    ext_state *st = ((TypeObject *)op)->st;
+    ext_state *st = ((WasmTypeObject *)op)->st;
     PyTypeObject *tp = Py_TYPE(op);
     if (PyType_IsSubtype(tp, st->FuncType_Type)) return functype_delete;
     if (PyType_IsSubtype(tp, st->GlobalType_Type)) return globaltype_delete;
@@ -30,9 +30,9 @@ type_deleter(PyObject *op)
 }
 
 void *
-typeobj_get(PyObject *self)
+wasmtype_get(PyObject *self)
 {
-    void *ty = ((TypeObject *)self)->ty;
+    void *ty = ((WasmTypeObject *)self)->ty;
     if (ty == NULL) {
         ALREADY_CLOSED();
     }
@@ -45,7 +45,7 @@ typeobj_wrap(ext_state *st, PyTypeObject *type, void *ty)
     if (ty == NULL) {
         return ext_raise_msg(st, "failed to allocate %s", type->tp_name);
     }
-    TypeObject *self = (TypeObject *)type->tp_alloc(type, 0);
+    WasmTypeObject *self = (WasmTypeObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL; /* the caller still owns ty */
     }
@@ -210,15 +210,15 @@ functype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyObject *
 functype_params(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_functype_t *ty = typeobj_get(op);
-    return ty == NULL ? NULL : valtype_list(((TypeObject *)op)->st, wasm_functype_params(ty));
+    const wasm_functype_t *ty = wasmtype_get(op);
+    return ty == NULL ? NULL : valtype_list(((WasmTypeObject *)op)->st, wasm_functype_params(ty));
 }
 
 static PyObject *
 functype_results(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_functype_t *ty = typeobj_get(op);
-    return ty == NULL ? NULL : valtype_list(((TypeObject *)op)->st, wasm_functype_results(ty));
+    const wasm_functype_t *ty = wasmtype_get(op);
+    return ty == NULL ? NULL : valtype_list(((WasmTypeObject *)op)->st, wasm_functype_results(ty));
 }
 
 /* ---- GlobalType -------------------------------------------------------- */
@@ -258,18 +258,18 @@ globaltype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyObject *
 globaltype_content(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_globaltype_t *ty = typeobj_get(op);
+    const wasm_globaltype_t *ty = wasmtype_get(op);
     if (ty == NULL) {
         return NULL;
     }
-    return valtype_from_kind(((TypeObject *)op)->st,
+    return valtype_from_kind(((WasmTypeObject *)op)->st,
                              ext_valtype_kind(wasm_globaltype_content(ty)));
 }
 
 static PyObject *
 globaltype_mutable(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_globaltype_t *ty = typeobj_get(op);
+    const wasm_globaltype_t *ty = wasmtype_get(op);
     if (ty == NULL) {
         return NULL;
     }
@@ -352,23 +352,23 @@ tabletype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyObject *
 tabletype_element(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_tabletype_t *ty = typeobj_get(op);
+    const wasm_tabletype_t *ty = wasmtype_get(op);
     if (ty == NULL) {
         return NULL;
     }
-    return valtype_from_kind(((TypeObject *)op)->st,
+    return valtype_from_kind(((WasmTypeObject *)op)->st,
                              ext_valtype_kind(wasm_tabletype_element(ty)));
 }
 
 static PyObject *
 tabletype_limits(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_tabletype_t *ty = typeobj_get(op);
+    const wasm_tabletype_t *ty = wasmtype_get(op);
     if (ty == NULL) {
         return NULL;
     }
     const wasm_limits_t *lim = wasm_tabletype_limits(ty);
-    return limits_new(((TypeObject *)op)->st, lim->min, lim->max != wasm_limits_max_default,
+    return limits_new(((WasmTypeObject *)op)->st, lim->min, lim->max != wasm_limits_max_default,
                       lim->max);
 }
 
@@ -423,40 +423,40 @@ memorytype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyObject *
 memorytype_limits(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_memorytype_t *ty = typeobj_get(op);
+    const wasm_memorytype_t *ty = wasmtype_get(op);
     if (ty == NULL) {
         return NULL;
     }
     uint64_t max = 0;
     bool has_max = wasmtime_memorytype_maximum(ty, &max);
-    return limits_new(((TypeObject *)op)->st, wasmtime_memorytype_minimum(ty), has_max, max);
+    return limits_new(((WasmTypeObject *)op)->st, wasmtime_memorytype_minimum(ty), has_max, max);
 }
 
 static PyObject *
 memorytype_is_64(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_memorytype_t *ty = typeobj_get(op);
+    const wasm_memorytype_t *ty = wasmtype_get(op);
     return ty == NULL ? NULL : PyBool_FromLong(wasmtime_memorytype_is64(ty));
 }
 
 static PyObject *
 memorytype_is_shared(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_memorytype_t *ty = typeobj_get(op);
+    const wasm_memorytype_t *ty = wasmtype_get(op);
     return ty == NULL ? NULL : PyBool_FromLong(wasmtime_memorytype_isshared(ty));
 }
 
 static PyObject *
 memorytype_page_size(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_memorytype_t *ty = typeobj_get(op);
+    const wasm_memorytype_t *ty = wasmtype_get(op);
     return ty == NULL ? NULL : PyLong_FromUnsignedLongLong(wasmtime_memorytype_page_size(ty));
 }
 
 static PyObject *
 memorytype_page_size_log2(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_memorytype_t *ty = typeobj_get(op);
+    const wasm_memorytype_t *ty = wasmtype_get(op);
     return ty == NULL ? NULL : PyLong_FromLong(wasmtime_memorytype_page_size_log2(ty));
 }
 
@@ -477,11 +477,11 @@ tagtype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (!PyObject_TypeCheck(functype, st->FuncType_Type)) {
         return ext_wrong_type(st, "a FuncType", functype);
     }
-    wasm_functype_t *ft = typeobj_get(functype);
+    wasm_functype_t *ft = wasmtype_get(functype);
     if (ft == NULL) {
         return NULL;
     }
-    ((TypeObject *)functype)->ty = NULL; /* consumed, as in wasmtime-py */
+    ((WasmTypeObject *)functype)->ty = NULL; /* consumed, as in wasmtime-py */
     wasm_tagtype_t *ty = wasm_tagtype_new(ft);
     PyObject *res = typeobj_wrap(st, type, ty);
     if (res == NULL && ty != NULL) {
@@ -493,11 +493,11 @@ tagtype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyObject *
 tagtype_functype(PyObject *op, void *Py_UNUSED(closure))
 {
-    const wasm_tagtype_t *ty = typeobj_get(op);
+    const wasm_tagtype_t *ty = wasmtype_get(op);
     if (ty == NULL) {
         return NULL;
     }
-    return functype_from_owned(((TypeObject *)op)->st,
+    return functype_from_owned(((WasmTypeObject *)op)->st,
                                wasm_functype_copy(wasm_tagtype_functype(ty)));
 }
 
@@ -506,7 +506,7 @@ tagtype_functype(PyObject *op, void *Py_UNUSED(closure))
 static PyObject *
 typeobj_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    TypeObject *self = (TypeObject *)op;
+    WasmTypeObject *self = (WasmTypeObject *)op;
     if (self->ty != NULL) {
         type_deleter(op)(self->ty);
         self->ty = NULL;
@@ -518,7 +518,7 @@ static void
 typeobj_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
-    TypeObject *self = (TypeObject *)op;
+    WasmTypeObject *self = (WasmTypeObject *)op;
     if (self->ty != NULL) {
         type_deleter(op)(self->ty);
     }
@@ -574,8 +574,8 @@ static PyGetSetDef tagtype_getset[] = {
     };                                                                        \
     static PyType_Spec NAME##_spec = {                                        \
         .name = "wasmtime." PYNAME,                                           \
-        .basicsize = sizeof(TypeObject),                                      \
-        .flags = Py_TPFLAGS_DEFAULT,                                          \
+        .basicsize = sizeof(WasmTypeObject),                                      \
+        .flags = EXT_TPFLAGS,                                          \
         .slots = NAME##_slots,                                                \
     };
 TYPE_SPEC(functype, "FuncType",
@@ -592,7 +592,7 @@ TYPE_SPEC(tagtype, "TagType",
 #undef TYPE_SPEC
 
 int
-typeobjs_register(PyObject *mod, ext_state *st)
+externtypes_register(PyObject *mod, ext_state *st)
 {
     PyObject *base = (PyObject *)st->Managed_Type;
     if ((st->FuncType_Type = ext_add_type(mod, &functype_spec, base)) == NULL ||

@@ -5,7 +5,7 @@
  * copied into Python values here; the objects own no C memory.  close() only
  * marks them closed (then every getter raises ValueError).
  */
-#include "../common.h"
+#include "../base.h"
 
 typedef struct {
     PyObject_HEAD
@@ -163,7 +163,7 @@ static PyGetSetDef exporttype_getset[] = {
     static PyType_Spec NAME##_spec = {                                        \
         .name = "wasmtime." PYNAME,                                           \
         .basicsize = sizeof(ImportExportObject),                              \
-        .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC |                    \
+        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC |                    \
                  Py_TPFLAGS_DISALLOW_INSTANTIATION,                           \
         .slots = NAME##_slots,                                                \
     };

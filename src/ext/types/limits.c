@@ -3,9 +3,7 @@
  * A plain value object with writable `min` and `max` (None = unbounded),
  * compared by value and unhashable, as in wasmtime-py.
  */
-#include "../common.h"
-
-#include <structmember.h>
+#include "../base.h"
 
 PyObject *
 limits_new(ext_state *st, uint64_t min, bool has_max, uint64_t max)
@@ -127,7 +125,7 @@ static PyType_Slot limits_slots[] = {
 static PyType_Spec limits_spec = {
     .name = "wasmtime.Limits",
     .basicsize = sizeof(LimitsObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = limits_slots,
 };
 

@@ -4,7 +4,7 @@
  * kind and builds a wasm_valtype_t only when C needs one.  close() only marks
  * it closed, after which it raises ValueError like every Managed object.
  */
-#include "../common.h"
+#include "../base.h"
 
 static PyObject *
 valtype_make(PyTypeObject *type, wasm_valkind_t kind)
@@ -71,21 +71,6 @@ VALTYPE_CTOR(externref, WASM_EXTERNREF)
 VALTYPE_CTOR(funcref, WASM_FUNCREF)
 #undef VALTYPE_CTOR
 
-static const char *
-valtype_name(wasm_valkind_t kind)
-{
-    switch (kind) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    case EXT_WASM_V128: return "v128";
-    case WASM_EXTERNREF: return "externref";
-    case WASM_FUNCREF: return "funcref";
-    default: return NULL;
-    }
-}
-
 static PyObject *
 valtype_str(PyObject *op)
 {
@@ -93,7 +78,7 @@ valtype_str(PyObject *op)
     if (self->closed) {
         return ALREADY_CLOSED(), NULL;
     }
-    const char *name = valtype_name(self->kind);
+    const char *name = ext_wasm_kind_name(self->kind);
     if (name == NULL) {
         return PyUnicode_FromFormat("ValType(%d)", (int)self->kind);
     }
@@ -160,7 +145,7 @@ static PyType_Slot valtype_slots[] = {
 static PyType_Spec valtype_spec = {
     .name = "wasmtime.ValType",
     .basicsize = sizeof(ValTypeObject),
-    .flags = Py_TPFLAGS_DEFAULT,
+    .flags = EXT_TPFLAGS,
     .slots = valtype_slots,
 };
 

@@ -1,0 +1,327 @@
+/* Floor 3: the Linker's registry of what it defines.
+ *
+ * Wasmtime's linker cannot list its definitions, so the Linker records each
+ * one here: a dict (module, name) -> definition, in definition order.  It
+ * gives iteration, alias()/alias_module(), wrong-store checks for
+ * store-bound definitions, and missing-import errors that say what is
+ * defined.
+ *
+ * Keys are tuples of two exact str objects, made here from the caller's
+ * names (a str subclass is copied), so no dict operation on the registry
+ * runs Python code: no __eq__ or __hash__ of a user's object can close the
+ * Linker in the middle of a lookup.  Definitions are immutable tuples read
+ * through the accessors of runtime.h; the GC sees every object in them.
+ */
+#include "runtime.h"
+
+/* ---- definitions ---------------------------------------------------------- */
+
+enum { DEF_KIND, DEF_TYPE, DEF_STORE, DEF_PAYLOAD, DEF_ACCESS, DEF_SIZE };
+
+PyObject *
+ext_linkdef_new(linkdef_kind kind, PyObject *type, PyObject *store, PyObject *payload,
+                bool access_caller)
+{
+    PyObject *k = PyLong_FromLong((long)kind);
+    if (k == NULL) {
+        return NULL;
+    }
+    PyObject *def = PyTuple_Pack(DEF_SIZE, k, type, store ? store : Py_None,
+                                 payload ? payload : Py_None,
+                                 access_caller ? Py_True : Py_False);
+    Py_DECREF(k);
+    return def;
+}
+
+linkdef_kind
+ext_linkdef_kind(PyObject *def)
+{
+    return (linkdef_kind)PyLong_AsLong(PyTuple_GET_ITEM(def, DEF_KIND));
+}
+
+PyObject *
+ext_linkdef_type(PyObject *def)
+{
+    return PyTuple_GET_ITEM(def, DEF_TYPE);
+}
+
+PyObject *
+ext_linkdef_store(PyObject *def)
+{
+    return PyTuple_GET_ITEM(def, DEF_STORE);
+}
+
+PyObject *
+ext_linkdef_payload(PyObject *def)
+{
+    return PyTuple_GET_ITEM(def, DEF_PAYLOAD);
+}
+
+bool
+ext_linkdef_access_caller(PyObject *def)
+{
+    return PyTuple_GET_ITEM(def, DEF_ACCESS) == Py_True;
+}
+
+/* ---- the registry --------------------------------------------------------- */
+
+/* An exact str copy of a str (or subclass) name: see the header comment. */
+static PyObject *
+exact_str(PyObject *name)
+{
+    if (PyUnicode_CheckExact(name)) {
+        return Py_NewRef(name);
+    }
+    if (!PyUnicode_Check(name)) {
+        PyErr_Format(PyExc_TypeError, "expected a str name, got %.200s", Py_TYPE(name)->tp_name);
+        return NULL;
+    }
+    return PyUnicode_FromObject(name);
+}
+
+static PyObject *
+make_key(PyObject *module, PyObject *name)
+{
+    PyObject *m = exact_str(module);
+    PyObject *n = m ? exact_str(name) : NULL;
+    PyObject *key = n ? PyTuple_Pack(2, m, n) : NULL;
+    Py_XDECREF(m);
+    Py_XDECREF(n);
+    return key;
+}
+
+int
+ext_linkdefs_record(PyObject *defs, PyObject *module, PyObject *name, PyObject *def)
+{
+    PyObject *key = make_key(module, name);
+    if (key == NULL) {
+        return -1;
+    }
+    /* Re-defining moves the name to the end, like a fresh definition. */
+    if (PyDict_DelItem(defs, key) < 0) {
+        PyErr_Clear();
+    }
+    int rc = PyDict_SetItem(defs, key, def);
+    Py_DECREF(key);
+    return rc;
+}
+
+int
+ext_linkdefs_record_utf8(PyObject *defs, const char *module, size_t mlen, const char *name,
+                         size_t nlen, PyObject *def)
+{
+    PyObject *m = PyUnicode_DecodeUTF8(module, (Py_ssize_t)mlen, "replace");
+    PyObject *n = m ? PyUnicode_DecodeUTF8(name, (Py_ssize_t)nlen, "replace") : NULL;
+    int rc = n ? ext_linkdefs_record(defs, m, n, def) : -1;
+    Py_XDECREF(m);
+    Py_XDECREF(n);
+    return rc;
+}
+
+PyObject *
+ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name)
+{
+    PyObject *key = make_key(module, name);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *def = PyDict_GetItemWithError(defs, key);
+    Py_DECREF(key);
+    return def;
+}
+
+int
+ext_linkdefs_record_unknown(ext_state *st, PyObject *defs, const wasmtime_module_t *m,
+                            PyObject *store)
+{
+    bool funcs_only = store == NULL;
+    wasm_importtype_vec_t vec;
+    wasmtime_module_imports(m, &vec);
+    int rc = 0;
+    for (size_t i = 0; i < vec.size && rc == 0; i++) {
+        const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
+        const wasm_name_t *nm = wasm_importtype_name(vec.data[i]);
+        const wasm_externtype_t *ety = wasm_importtype_type(vec.data[i]);
+        if (funcs_only && wasm_externtype_kind(ety) != WASM_EXTERN_FUNC) {
+            continue;
+        }
+        PyObject *pm = ext_str_from_name(mod);
+        PyObject *pn = pm ? ext_str_from_name(nm) : NULL;
+        PyObject *key = pn ? PyTuple_Pack(2, pm, pn) : NULL;
+        int has = key ? PyDict_Contains(defs, key) : -1;
+        if (has == 0) {
+            PyObject *ty = externtype_to_py(st, ety);
+            PyObject *def = ty == NULL ? NULL
+                            : store == NULL
+                                ? ext_linkdef_new(LINKDEF_TRAP_DEFAULT, ty, NULL, NULL, false)
+                                : ext_linkdef_new(LINKDEF_VALUE_DEFAULT, ty, store, NULL, false);
+            Py_XDECREF(ty);
+            rc = def ? PyDict_SetItem(defs, key, def) : -1;
+            Py_XDECREF(def);
+        }
+        else if (has < 0) {
+            rc = -1;
+        }
+        Py_XDECREF(pm);
+        Py_XDECREF(pn);
+        Py_XDECREF(key);
+    }
+    wasm_importtype_vec_delete(&vec);
+    return rc;
+}
+
+PyObject *
+ext_linkdefs_names_under(PyObject *defs, PyObject *module)
+{
+    PyObject *m = exact_str(module);
+    if (m == NULL) {
+        return NULL;
+    }
+    PyObject *names = PyList_New(0);
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (names != NULL && PyDict_Next(defs, &pos, &k, &v)) {
+        /* Both exact str: the comparison runs no Python code. */
+        if (PyUnicode_Compare(PyTuple_GET_ITEM(k, 0), m) == 0 &&
+            PyList_Append(names, PyTuple_GET_ITEM(k, 1)) < 0) {
+            Py_CLEAR(names);
+        }
+    }
+    Py_DECREF(m);
+    return names;
+}
+
+PyObject *
+ext_linkdefs_items(PyObject *defs)
+{
+    PyObject *list = PyList_New(0);
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (list != NULL && PyDict_Next(defs, &pos, &k, &v)) {
+        PyObject *t = PyTuple_Pack(3, PyTuple_GET_ITEM(k, 0), PyTuple_GET_ITEM(k, 1),
+                                   ext_linkdef_type(v));
+        if (t == NULL || PyList_Append(list, t) < 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(list);
+        }
+        Py_XDECREF(t);
+    }
+    return list;
+}
+
+/* The first import of `m` that `defs` lacks, as a new "module" str; NULL
+ * with no exception when every import is defined. */
+static PyObject *
+first_missing_module(PyObject *defs, bool has_wasi, const wasmtime_module_t *m)
+{
+    wasm_importtype_vec_t vec;
+    wasmtime_module_imports(m, &vec);
+    PyObject *found = NULL;
+    for (size_t i = 0; i < vec.size && found == NULL && !PyErr_Occurred(); i++) {
+        const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
+        if (has_wasi && ext_is_wasi_module(mod->data, mod->size)) {
+            continue;
+        }
+        PyObject *pm = ext_str_from_name(mod);
+        PyObject *pn = pm ? ext_str_from_name(wasm_importtype_name(vec.data[i])) : NULL;
+        PyObject *key = pn ? PyTuple_Pack(2, pm, pn) : NULL;
+        if (key != NULL && PyDict_Contains(defs, key) == 0) {
+            found = Py_NewRef(pm);
+        }
+        Py_XDECREF(key);
+        Py_XDECREF(pm);
+        Py_XDECREF(pn);
+    }
+    wasm_importtype_vec_delete(&vec);
+    return found;
+}
+
+void
+ext_linkdefs_explain_missing(ext_state *st, PyObject *defs, bool has_wasi,
+                             const wasmtime_module_t *m)
+{
+    PyObject *exc = ext_exc_take();
+    if (exc == NULL || !PyErr_GivenExceptionMatches(exc, st->WasmtimeError)) {
+        ext_exc_restore(exc);
+        return;
+    }
+    PyObject *msg = PyObject_GetAttr(exc, st->str_message);
+    PyObject *needle = PyUnicode_FromString("unknown import");
+    Py_ssize_t at = (msg != NULL && needle != NULL && PyUnicode_Check(msg))
+                        ? PyUnicode_Find(msg, needle, 0, PY_SSIZE_T_MAX, 1)
+                        : -1;
+    PyObject *module = at >= 0 ? first_missing_module(defs, has_wasi, m) : NULL;
+    PyObject *names = module != NULL ? ext_linkdefs_names_under(defs, module) : NULL;
+    PyObject *sep = names != NULL ? PyUnicode_FromString(", ") : NULL;
+    PyObject *joined = sep != NULL ? PyUnicode_Join(sep, names) : NULL;
+    PyObject *extra = NULL;
+    if (joined != NULL) {
+        extra = PyList_GET_SIZE(names) == 0
+                    ? PyUnicode_FromFormat("%U (the linker defines nothing under `%U`)", msg,
+                                           module)
+                    : PyUnicode_FromFormat("%U (the linker defines under `%U`: %U)", msg,
+                                           module, joined);
+    }
+    if (extra != NULL && PyObject_SetAttr(exc, st->str_message, extra) < 0) {
+        PyErr_Clear();
+    }
+    PyErr_Clear(); /* the explanation is best effort: the error stays */
+    Py_XDECREF(extra);
+    Py_XDECREF(joined);
+    Py_XDECREF(sep);
+    Py_XDECREF(names);
+    Py_XDECREF(module);
+    Py_XDECREF(needle);
+    Py_XDECREF(msg);
+    ext_exc_restore(exc);
+}
+
+/* ---- WASI ------------------------------------------------------------------ */
+
+const char *const ext_wasi_modules[] = {"wasi_snapshot_preview1", "wasi_unstable", NULL};
+
+/* The preview1 functions define_wasi adds (a fact of the WASI spec), used to
+ * record their types. */
+const char *const ext_wasi_p1_funcs[] = {
+    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
+    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
+    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
+    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
+    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
+    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
+    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
+    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
+    "sock_accept", "sock_recv", "sock_send", "sock_shutdown", NULL};
+
+bool
+ext_is_wasi_module(const char *name, size_t len)
+{
+    for (int i = 0; ext_wasi_modules[i] != NULL; i++) {
+        if (strlen(ext_wasi_modules[i]) == len && memcmp(ext_wasi_modules[i], name, len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+ext_module_imports_wasi(const wasmtime_module_t *m)
+{
+    wasm_importtype_vec_t vec;
+    wasmtime_module_imports(m, &vec);
+    bool found = false;
+    for (size_t i = 0; i < vec.size && !found; i++) {
+        const wasm_name_t *mod = wasm_importtype_module(vec.data[i]);
+        found = ext_is_wasi_module(mod->data, mod->size);
+    }
+    wasm_importtype_vec_delete(&vec);
+    return found;
+}
+
+int
+ext_no_wasi_context(ext_state *st)
+{
+    ext_raise_msg(st, "this module imports WASI, but the Store has no WASI context: call "
+                      "store.set_wasi(WasiConfig()) first");
+    return -1;
+}

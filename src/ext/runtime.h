@@ -1,0 +1,382 @@
+/* Floor 3 of wasmtime._ext: the runtime pieces the Python types share.
+ *
+ *   storectx.c  resolving a `store` argument (Store or Caller), the call
+ *               bracket and its exception hand-off, what a Store keeps alive,
+ *               the Store's release point, and taking a WasiConfig
+ *   handles.c   store-bound handles: wrapping C externs, funcs, callers and
+ *               instances as Python objects and back, wrong-store checks
+ *   convert.c   Python <-> wasm values (references are store-bound, so value
+ *               conversion sits above the handles it creates)
+ *   hostfunc.c  the trampolines through which wasm calls Python
+ *   linkdefs.c  the Linker's registry of what it defines
+ *
+ * It also holds the object structs that more than one file touches.  The
+ * files of floor 4 (one per Python type) use this floor and never each other.
+ */
+#ifndef WASMTIME_NATIVE_RUNTIME_H
+#define WASMTIME_NATIVE_RUNTIME_H
+
+#include "base.h"
+
+/* ---- objects shared between files ---------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    wasm_config_t *config; /* owned; NULL once closed or consumed */
+    /* What the engine will need to know about memory placement (the C API
+     * has no getters): see memory.c for why. */
+    bool memory_may_move;
+    bool small_reservation; /* memory_reservation set below 4 GiB */
+    /* What Engine() must check first, because Wasmtime aborts the process
+     * instead of failing when it cannot build an engine (see engine.c). */
+    bool needs_probe;       /* a Cranelift flag or a target was set */
+    bool simd_off;          /* wasm_simd = False */
+    bool relaxed_simd;      /* wasm_relaxed_simd (on by default) */
+    bool stack_set;         /* max_wasm_stack was set ... */
+    uint64_t max_wasm_stack;/* ... to this */
+} ConfigObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasm_engine_t *engine; /* owned; NULL once closed */
+    ext_state *st;         /* borrowed: lives as long as the module */
+    PyObject *weakreflist;
+    /* true when 32-bit memories of this engine can never move */
+    bool memories32_fixed;
+    /* true when no memory of this engine can ever move */
+    bool memories_fixed;
+} EngineObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_store_t *store;     /* owned; NULL once closed */
+    wasmtime_context_t *context; /* borrowed from store */
+    PyObject *engine;            /* strong: the EngineObject */
+    PyObject *data;              /* strong or NULL: user data */
+    ext_state *st;
+    PyObject *weakreflist;
+    /* Host callables whose C env pointers Wasmtime holds (borrowed there):
+     * the only strong references, so the GC sees cycles through them. */
+    PyObject *host_objects;      /* strong dict id -> object, or NULL until needed */
+    bool has_wasi;               /* set_wasi() was called */
+    /* The exception a host function raised during the current call; taken
+     * by the outermost Python-facing call that sees the trap. */
+    PyObject *pending_exc;       /* strong or NULL */
+    int running;                 /* wasm calls in flight on this store */
+    unsigned long running_thread;/* the thread running them */
+    Py_ssize_t exports;          /* zero-copy memory buffers exported */
+    bool release_pending;        /* GC wanted to delete while exported */
+} StoreObject;
+
+/* A store to act on: a Store, or a live Caller standing in for one. */
+typedef struct {
+    StoreObject *so;          /* borrowed */
+    wasmtime_context_t *ctx;  /* borrowed */
+} ext_ctx;
+
+/* Func, Global, Table, Memory and Tag: a store-bound handle.  The Store must
+ * outlive the raw handle, so the object holds it strongly. */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;    /* strong */
+    wasmtime_extern_t ext; /* kind + handle; no destructor */
+    PyObject *weakreflist;
+} ExternObject;
+
+typedef struct {
+    ExternObject base;     /* kind WASMTIME_EXTERN_FUNC */
+    vectorcallfunc vectorcall;
+    int nparams;           /* -1 until the signature is fetched */
+    int nresults;
+    bool numeric;          /* only i32/i64/f32/f64: the raw fast path */
+    wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
+} FuncObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
+    PyObject *engine;             /* strong: EngineObject */
+    ext_state *st;
+    PyObject *weakreflist;
+    Py_ssize_t exports;           /* zero-copy buffers exported */
+} SharedMemoryObject;
+
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;          /* strong */
+    wasmtime_instance_t instance;
+    PyObject *exports;           /* strong or NULL: cached InstanceExports */
+    PyObject *weakreflist;
+} InstanceObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_caller_t *caller;   /* borrowed, valid during the host call only */
+    StoreObject *store;          /* strong */
+} CallerObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_module_t *module; /* owned; NULL once closed */
+    PyObject *engine;          /* strong: the EngineObject */
+    ext_state *st;
+    PyObject *weakreflist;
+} ModuleObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_valkind_t kind; /* WASMTIME_I32 ... WASMTIME_EXNREF */
+    PyObject *value;     /* strong: int, float, payload object, Func or None */
+} ValObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasi_config_t *config; /* owned; NULL once consumed or closed */
+    PyObject *outputs;     /* strong list of output callables, or NULL */
+    /* argv and env are applied by Store.set_wasi: Wasmtime's builder appends
+     * on every wasi_config_set_argv/_env/inherit_* call, but assigning the
+     * property again must replace.  NULL = not set; Py_True = inherit;
+     * else a list of UTF-8 bytes (argv) or of names then values (env). */
+    PyObject *argv;
+    PyObject *env;
+    ext_state *st;
+} WasiConfigObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_linker_t *linker; /* owned; NULL once closed */
+    PyObject *engine;          /* strong: EngineObject */
+    /* Callables of define_func, which Wasmtime borrows: dict (module, name)
+     * -> callable.  Stores and InstancePres that may call them keep this
+     * dict; a redefinition replaces in place while nobody else holds it,
+     * else on a copy (see linker.c). */
+    PyObject *host_objects;
+    PyObject *defs;            /* strong dict (module, name) -> definition (linkdefs.c) */
+    ext_state *st;
+    bool shadowing;
+    bool has_wasi;
+    int busy;                  /* calls running with the GIL released */
+    PyObject *weakreflist;
+} LinkerObject;
+
+typedef struct {
+    PyObject_HEAD
+    wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
+    PyObject *engine;             /* strong */
+    PyObject *host_objects;       /* strong: the linker's callables at creation */
+    bool imports_wasi;            /* the module imports a WASI module */
+    int busy;                     /* instantiations running without the GIL */
+    ext_state *st;
+} InstancePreObject;
+
+/* ---- stores (storectx.c) -------------------------------------------------- */
+
+/* Resolve a `store` argument (Store or live Caller), checking it is open and
+ * not running wasm on another thread.  0 or -1 with an exception. */
+int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
+/* ext_resolve_store + the handle's own store must be that store. */
+int ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out);
+/* The Store itself is usable: open, and not running on another thread. */
+int ext_store_usable(StoreObject *so);
+/* Bracket wasm execution (must be paired). */
+void ext_call_enter(StoreObject *so);
+void ext_call_leave(StoreObject *so);
+/* After a call: raise the host exception if one is pending, else the trap,
+ * else the error (each consumed). 0 when there was none, -1 otherwise. */
+int ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+/* Record the current exception as the store's pending host exception. */
+void ext_store_set_pending(StoreObject *so);
+/* Keep `obj` alive as long as the store (for env pointers). 0 or -1. */
+int ext_store_keep(StoreObject *so, PyObject *obj);
+/* Delete the C store (the one release point) and what it kept alive. */
+void ext_store_release(StoreObject *so);
+/* A zero-copy memory buffer of this store was released. */
+void ext_store_buffer_released(StoreObject *so);
+/* Consume `w` into the store's WASI context (Store.set_wasi). 0 or -1. */
+int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
+
+/* Whether a call into wasm on store `so` must release the GIL.  It need not
+ * when no other Python thread exists in this interpreter (nobody could take
+ * it, and releasing and re-taking it costs more than a short call) and the
+ * store has no WASI context (WASI runs custom output callbacks on a worker
+ * thread, which must be able to take the GIL).  A thread started during the
+ * call by a host function still runs whenever Python code (a host function)
+ * runs, through the interpreter's usual GIL hand-off. */
+static inline bool
+ext_must_release_gil(const StoreObject *so)
+{
+    if (so->has_wasi) {
+        return true;
+    }
+    PyThreadState *ts = PyThreadState_Get();
+    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
+    return head != ts || PyThreadState_Next(head) != NULL;
+}
+
+/* Run `stmt` (which must not touch Python objects) for store `so`, with the
+ * GIL released when ext_must_release_gil() says so. */
+#define EXT_RUN_WASM(so, stmt)                                                \
+    do {                                                                      \
+        if (ext_must_release_gil(so)) {                                       \
+            Py_BEGIN_ALLOW_THREADS stmt; Py_END_ALLOW_THREADS                 \
+        }                                                                     \
+        else {                                                                \
+            stmt;                                                             \
+        }                                                                     \
+    } while (0)
+
+/* ---- handles (handles.c) -------------------------------------------------- */
+
+/* Python object for an extern of store `so`; takes ownership of a shared
+ * memory inside `ext`. */
+PyObject *ext_extern_to_py(ext_state *st, StoreObject *so, wasmtime_extern_t *ext);
+/* A Python extern (Func, Global, Table, Memory, Tag, SharedMemory) as a
+ * wasmtime_extern_t usable with store `so`; release it with
+ * ext_extern_release() (a shared memory is a clone). 0 or -1. */
+int ext_py_to_extern(ext_state *st, StoreObject *so, PyObject *obj, wasmtime_extern_t *out);
+void ext_extern_release(wasmtime_extern_t *ext);
+/* New Python objects for C handles of store `so`. */
+PyObject *ext_func_wrap(ext_state *st, StoreObject *so, const wasmtime_func_t *f);
+PyObject *ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst);
+PyObject *ext_caller_new(ext_state *st, StoreObject *so, wasmtime_caller_t *caller);
+/* A SharedMemory object owning `mem` (deleted on failure). */
+PyObject *ext_sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *mem);
+/* `module` must be an open Module of `engine`; returns its C module or NULL.
+ * `owner` names the other side in the error ("Store", "Linker"). */
+const wasmtime_module_t *ext_module_of_engine(ext_state *st, PyObject *module,
+                                              PyObject *engine, const char *owner);
+/* A handle object of type `tp` (Global, Table, Memory, Tag) for `ext`. */
+PyObject *ext_handle_new(PyTypeObject *tp, StoreObject *so, const wasmtime_extern_t *ext);
+
+/* Resolve the `store` argument of a handle method: it must be the handle's
+ * own Store (or a Caller of it). */
+static inline int
+ext_handle_ctx(PyObject *op, PyObject *store, ext_ctx *c)
+{
+    ExternObject *self = (ExternObject *)op;
+    return ext_resolve_owner(self->store->st, store, self->store, c);
+}
+
+/* Global(store, ty, val) and Table(store, ty, init): one constructor shape,
+ * described by a spec. */
+typedef struct {
+    const char *format;      /* for PyArg_ParseTupleAndKeywords */
+    const char *value_name;  /* "val" or "init" */
+    const char *type_what;   /* for the TypeError */
+    size_t type_offset;      /* offsetof(ext_state, <the type class>) */
+    wasmtime_valkind_t (*kind)(const void *ty);
+    wasmtime_error_t *(*create)(wasmtime_context_t *ctx, const void *ty,
+                                const wasmtime_val_t *v, wasmtime_extern_t *out);
+} ext_valued_spec;
+PyObject *ext_valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
+                         const ext_valued_spec *spec);
+
+/* Slots shared by the store-bound handle types. */
+extern PyMemberDef ext_handle_members[]; /* weakref slot of ExternObject types */
+int ext_handle_traverse(PyObject *op, visitproc visit, void *arg);
+int ext_handle_clear(PyObject *op);
+void ext_handle_dealloc(PyObject *op);
+/* The type spec of a handle type NAME with NAME##_new and NAME##_methods. */
+#define EXT_HANDLE_SPEC(NAME, PYNAME, DOC)                                    \
+    static PyType_Slot NAME##_slots[] = {                                     \
+        {Py_tp_members, ext_handle_members},                                  \
+        {Py_tp_new, NAME##_new},                                              \
+        {Py_tp_dealloc, ext_handle_dealloc},                                  \
+        {Py_tp_traverse, ext_handle_traverse},                                \
+        {Py_tp_clear, ext_handle_clear},                                      \
+        {Py_tp_methods, NAME##_methods},                                      \
+        {Py_tp_doc, DOC},                                                     \
+        {0, NULL},                                                            \
+    };                                                                        \
+    static PyType_Spec NAME##_spec = {                                        \
+        .name = "wasmtime." PYNAME,                                           \
+        .basicsize = sizeof(ExternObject),                                    \
+        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,                            \
+        .slots = NAME##_slots,                                                \
+    };
+
+/* ---- values (convert.c) --------------------------------------------------- */
+
+/* Python -> wasmtime_val_t of wasmtime kind `kind` (the contract's rules).
+ * On success the value may hold a rooted reference: ext_val_release it. */
+int ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
+                  wasmtime_val_t *out);
+void ext_val_release(wasmtime_val_t *val);
+/* wasmtime_val_t -> Python (does not release `val`). */
+PyObject *ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val);
+/* Numeric fast path: i32/i64/f32/f64 only. */
+int ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out);
+PyObject *ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw);
+/* If `obj` is a Val, check its kind is `kind` (TypeError otherwise) and
+ * return its payload (borrowed); any other object is returned as is.  NULL
+ * on error.  The one place the "wrong type of `Val`" rule lives. */
+PyObject *ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind);
+
+/* ---- host functions (hostfunc.c) ------------------------------------------ */
+
+/* Fill `kinds` (params then results) from a function type; returns whether
+ * all are numbers (the raw fast path applies). */
+bool ext_functype_kinds(const wasm_functype_t *ty, wasmtime_valkind_t *kinds);
+/* Host functions, for Func and Linker.define_func: an env owned by
+ * Wasmtime (free it with the finalizer from ext_hostfunc_callbacks); it
+ * borrows `callable`, which the owner must keep alive. */
+void *ext_hostfunc_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
+                       bool access_caller, bool *numeric);
+void ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
+                            wasmtime_func_unchecked_callback_t *unchecked,
+                            void (**finalizer)(void *));
+
+/* ---- the Linker's registry (linkdefs.c) ----------------------------------- */
+
+/* What a (module, name) of a Linker is defined as. */
+typedef enum {
+    LINKDEF_FUNC,          /* define_func: store-independent host function */
+    LINKDEF_ITEM,          /* define/define_instance: an extern of one Store */
+    LINKDEF_MODULE,        /* define_module: an export of a module in one Store */
+    LINKDEF_WASI,          /* define_wasi */
+    LINKDEF_TRAP_DEFAULT,  /* define_unknown_imports_as_traps */
+    LINKDEF_VALUE_DEFAULT, /* define_unknown_imports_as_default_values (one Store) */
+} linkdef_kind;
+
+/* A definition: kind, its type (FuncType, GlobalType, ...), the Store it is
+ * bound to (or None), a payload (the callable, the extern, the Module, or
+ * None) and access_caller.  Stored as an immutable tuple so the GC sees
+ * every object in it; read it only through these accessors. */
+PyObject *ext_linkdef_new(linkdef_kind kind, PyObject *type, PyObject *store,
+                          PyObject *payload, bool access_caller);
+linkdef_kind ext_linkdef_kind(PyObject *def);
+PyObject *ext_linkdef_type(PyObject *def);    /* borrowed */
+PyObject *ext_linkdef_store(PyObject *def);   /* borrowed; None if store-independent */
+PyObject *ext_linkdef_payload(PyObject *def); /* borrowed */
+bool ext_linkdef_access_caller(PyObject *def);
+
+/* Record `def` as (module, name) (str objects); a redefinition moves the
+ * name to the end, like a fresh definition.  0 or -1. */
+int ext_linkdefs_record(PyObject *defs, PyObject *module, PyObject *name, PyObject *def);
+/* The same with UTF-8 names. */
+int ext_linkdefs_record_utf8(PyObject *defs, const char *module, size_t mlen,
+                             const char *name, size_t nlen, PyObject *def);
+/* The definition of (module, name), borrowed, or NULL (exception set only on
+ * error).  Runs no Python code: keys are compared as exact str. */
+PyObject *ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name);
+/* Record every import of `m` not yet defined: as a trap stand-in (function
+ * imports only) when `store` is NULL, else as a default value of `store`. */
+int ext_linkdefs_record_unknown(ext_state *st, PyObject *defs, const wasmtime_module_t *m,
+                                PyObject *store);
+/* The names defined under `module`, in definition order (a new list). */
+PyObject *ext_linkdefs_names_under(PyObject *defs, PyObject *module);
+/* (module, name, type) for every definition (a new list). */
+PyObject *ext_linkdefs_items(PyObject *defs);
+/* Add "(the linker defines under `m`: a, b)" to a pending missing-import
+ * WasmtimeError of `m`.  Keeps the pending exception either way. */
+void ext_linkdefs_explain_missing(ext_state *st, PyObject *defs, bool has_wasi,
+                                  const wasmtime_module_t *m);
+/* The WASI preview 1 module names and functions, and checks on them. */
+extern const char *const ext_wasi_modules[];
+extern const char *const ext_wasi_p1_funcs[];
+bool ext_is_wasi_module(const char *name, size_t len);
+bool ext_module_imports_wasi(const wasmtime_module_t *m);
+/* WasmtimeError: a WASI module in a Store without set_wasi. Returns -1. */
+int ext_no_wasi_context(ext_state *st);
+
+#endif /* WASMTIME_NATIVE_RUNTIME_H */

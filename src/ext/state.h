@@ -1,0 +1,192 @@
+/* Floor 1 of wasmtime._ext: the module state and the idioms every file uses.
+ *
+ * The module state owns every type object and exception class; nothing of
+ * Python lives in a C global.  This header also holds the one closed-object
+ * check, the method-table macros and the exception save/restore helpers, so
+ * each concern has a single spelling across the extension.
+ *
+ * Floors (docs/architecture.md): 1 state, 2 foundations (base.h), 3 runtime
+ * (runtime.h), 4 one file per Python type, 5 extension.c.  A file includes
+ * only the header of its own floor or a lower one; tests/test_layering.py
+ * checks that and that no file calls a function of a higher floor.
+ */
+#ifndef WASMTIME_NATIVE_STATE_H
+#define WASMTIME_NATIVE_STATE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <wasi.h>
+#include <wasm.h>
+#include <wasmtime.h>
+
+/* ---- module state ------------------------------------------------------ */
+
+typedef struct {
+    PyTypeObject *Managed_Type;
+    PyTypeObject *Config_Type;
+    PyTypeObject *Engine_Type;
+    PyTypeObject *Store_Type;
+    PyTypeObject *Module_Type;
+    PyTypeObject *ValType_Type;
+    PyTypeObject *FuncType_Type;
+    PyTypeObject *GlobalType_Type;
+    PyTypeObject *TableType_Type;
+    PyTypeObject *MemoryType_Type;
+    PyTypeObject *TagType_Type;
+    PyTypeObject *Limits_Type;
+    PyTypeObject *ImportType_Type;
+    PyTypeObject *ExportType_Type;
+    PyTypeObject *Val_Type;
+    PyTypeObject *Func_Type;
+    PyTypeObject *Caller_Type;
+    PyTypeObject *Global_Type;
+    PyTypeObject *Table_Type;
+    PyTypeObject *Memory_Type;
+    PyTypeObject *MemoryView_Type;
+    PyTypeObject *SharedMemory_Type;
+    PyTypeObject *Tag_Type;
+    PyTypeObject *Instance_Type;
+    PyTypeObject *InstanceExports_Type;
+    PyTypeObject *Frame_Type;
+    PyTypeObject *WasiConfig_Type;
+    PyTypeObject *Linker_Type;
+    PyTypeObject *InstancePre_Type;
+    PyObject *Trap;          /* strong: exception class */
+    PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
+    PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
+    bool exports_registered; /* InstanceExports registered as a Mapping */
+    PyObject *WasmtimeError; /* strong: exception class */
+    PyObject *ExitTrap;      /* strong: exception class */
+    PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
+    PyObject *str_message;   /* strong: interned "_message" */
+    PyObject *str_code;      /* strong: interned "code" */
+    /* Func's vectorcall entry, set when func.c registers the type: lower
+     * floors create Func objects (a funcref result, a Linker lookup) without
+     * calling up into func.c. */
+    vectorcallfunc func_vectorcall;
+} ext_state;
+
+/* Every Python object field of ext_state, for the module's traverse/clear. */
+#define EXT_STATE_FIELDS(X)                                                   \
+    X(Managed_Type) X(Config_Type) X(Engine_Type) X(Store_Type)               \
+    X(Module_Type) X(ValType_Type) X(FuncType_Type) X(GlobalType_Type)        \
+    X(TableType_Type) X(MemoryType_Type) X(TagType_Type) X(Limits_Type)       \
+    X(ImportType_Type) X(ExportType_Type) X(Val_Type) X(WasmtimeError)        \
+    X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code) X(Func_Type)       \
+    X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)                \
+    X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)      \
+    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)   \
+    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type)
+
+/* The module definition (set once by PyInit__ext in extension.c). */
+extern PyModuleDef *ext_def;
+
+/* The state of the module that defined `tp` (or one of its bases). */
+static inline ext_state *
+ext_state_from_type(PyTypeObject *tp)
+{
+    PyObject *mod = PyType_GetModuleByDef(tp, ext_def);
+    if (mod == NULL) {
+        return NULL;
+    }
+    return (ext_state *)PyModule_GetState(mod);
+}
+
+/* Flags of every type the extension defines: immutable like CPython's own
+ * extension types, so nobody can monkeypatch a method out from under us. */
+#define EXT_TPFLAGS (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE)
+
+/* Create a heap type from `spec` with `bases` (may be NULL), add it to the
+ * module under its short name and return it (strong) or NULL. */
+PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
+
+/* ---- the closed/consumed check ----------------------------------------- */
+
+/* A Managed object whose C pointer is NULL has been closed or consumed.
+ * EXT_CHECK_OPEN is the one spelling of that check. */
+#define ALREADY_CLOSED() (PyErr_SetString(PyExc_ValueError, "already closed"))
+
+#define EXT_CHECK_OPEN(ptr, ret)                                              \
+    do {                                                                      \
+        if ((ptr) == NULL) {                                                  \
+            ALREADY_CLOSED();                                                 \
+            return ret;                                                       \
+        }                                                                     \
+    } while (0)
+
+/* ---- method tables ------------------------------------------------------- */
+
+/* A METH_FASTCALL | METH_KEYWORDS entry for `impl`. */
+#define EXT_FASTCALL_KW(impl)                                                 \
+    (PyCFunction)(void (*)(void))(impl), METH_FASTCALL | METH_KEYWORDS
+
+/* TypeError unless a tp_new/tp_init got no arguments at all. */
+static inline int
+ext_no_args(const char *name, PyObject *args, PyObject *kwds)
+{
+    if ((args != NULL && PyTuple_GET_SIZE(args) != 0) ||
+        (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes no arguments", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- weak references ----------------------------------------------------- */
+
+/* Every wasmtime-py object supports weak references: the member that
+ * declares the slot, and the call at the top of dealloc. */
+#define EXT_WEAKREF_MEMBER(type, field)                                       \
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(type, field), READONLY, NULL}
+#define EXT_CLEAR_WEAKREFS(op, field)                                         \
+    do {                                                                      \
+        if ((field) != NULL) {                                                \
+            PyObject_ClearWeakRefs(op);                                       \
+        }                                                                     \
+    } while (0)
+
+/* ---- the current exception ----------------------------------------------- */
+
+/* Take the raised exception (normalized, traceback attached) or NULL:
+ * PyErr_GetRaisedException where it exists, its equivalent before 3.12. */
+static inline PyObject *
+ext_exc_take(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (type == NULL) {
+        return NULL;
+    }
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb != NULL && value != NULL) {
+        PyException_SetTraceback(value, tb);
+    }
+    Py_DECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* Raise `exc` again (stolen; NULL raises nothing). */
+static inline void
+ext_exc_restore(PyObject *exc)
+{
+    if (exc == NULL) {
+        return;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
+                  PyException_GetTraceback(exc));
+#endif
+}
+
+#endif /* WASMTIME_NATIVE_STATE_H */

@@ -1,0 +1,260 @@
+/* Floor 3: the Store as the other files see it (wraps the context half of
+ * wasmtime/store.h).
+ *
+ * Resolving a `store` argument (a Store, or a Caller standing in for one
+ * during a host call), the bracket around every call into wasm with the
+ * hand-off of a host exception, what a Store keeps alive for Wasmtime's env
+ * pointers, the release point of the C store, and taking a WasiConfig.
+ * store.c, the Store type itself, is built on these.
+ */
+#include "runtime.h"
+
+#include <pythread.h>
+
+int
+ext_store_usable(StoreObject *so)
+{
+    if (so->store == NULL) {
+        ALREADY_CLOSED();
+        return -1;
+    }
+    if (so->running > 0 && so->running_thread != PyThread_get_thread_ident()) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "this Store is running wasm on another thread; a Store "
+                        "is used by one thread at a time");
+        return -1;
+    }
+    return 0;
+}
+
+int
+ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out)
+{
+    if (Py_IS_TYPE(obj, st->Store_Type) || PyObject_TypeCheck(obj, st->Store_Type)) {
+        StoreObject *so = (StoreObject *)obj;
+        if (ext_store_usable(so) < 0) {
+            return -1;
+        }
+        out->so = so;
+        out->ctx = so->context;
+        return 0;
+    }
+    if (Py_IS_TYPE(obj, st->Caller_Type)) {
+        CallerObject *caller = (CallerObject *)obj;
+        if (caller->caller == NULL) {
+            PyErr_SetString(PyExc_ValueError, "caller is no longer valid");
+            return -1;
+        }
+        if (ext_store_usable(caller->store) < 0) {
+            return -1;
+        }
+        out->so = caller->store;
+        out->ctx = wasmtime_caller_context(caller->caller);
+        return 0;
+    }
+    ext_wrong_type(st, "a Store or Caller", obj);
+    return -1;
+}
+
+int
+ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out)
+{
+    if (ext_resolve_store(st, obj, out) < 0) {
+        return -1;
+    }
+    if (out->so != owner) {
+        ext_raise_msg(st, "object used with the wrong store: it belongs to another Store");
+        return -1;
+    }
+    return 0;
+}
+
+void
+ext_call_enter(StoreObject *so)
+{
+    if (so->running++ == 0) {
+        so->running_thread = PyThread_get_thread_ident();
+        /* Nothing may survive from an earlier call. */
+        Py_CLEAR(so->pending_exc);
+    }
+}
+
+void
+ext_call_leave(StoreObject *so)
+{
+    so->running--;
+}
+
+void
+ext_store_set_pending(StoreObject *so)
+{
+    Py_XSETREF(so->pending_exc, ext_exc_take());
+}
+
+/* Attach the wasm frames of `trap` to the host exception as a note. */
+static void
+add_wasm_note(PyObject *exc, const wasm_trap_t *trap, const wasmtime_error_t *err)
+{
+    PyObject *text = ext_trap_frames_text(trap, err);
+    if (text == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    PyObject *res = PyObject_CallMethod(exc, "add_note", "O", text);
+    Py_DECREF(text);
+    if (res == NULL) {
+        PyErr_Clear(); /* add_note exists from Python 3.11 */
+    }
+    Py_XDECREF(res);
+}
+
+int
+ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
+        PyObject *exc = so->pending_exc;
+        so->pending_exc = NULL;
+        if (so->running == 0) {
+            /* Only the outermost call notes the backtrace, which covers the
+             * frames of every nested call. */
+            add_wasm_note(exc, trap, err);
+        }
+        if (err != NULL) {
+            wasmtime_error_delete(err);
+        }
+        if (trap != NULL) {
+            wasm_trap_delete(trap);
+        }
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+        return -1;
+    }
+    if (trap != NULL) {
+        if (err != NULL) {
+            wasmtime_error_delete(err);
+        }
+        ext_raise_trap(st, trap);
+        return -1;
+    }
+    if (err != NULL) {
+        ext_raise_error(st, err);
+        return -1;
+    }
+    return 0;
+}
+
+int
+ext_store_keep(StoreObject *so, PyObject *obj)
+{
+    if (so->host_objects == NULL) {
+        so->host_objects = PyDict_New();
+        if (so->host_objects == NULL) {
+            return -1;
+        }
+    }
+    /* Keyed by identity: keeping the same object twice costs nothing. */
+    PyObject *key = PyLong_FromVoidPtr(obj);
+    if (key == NULL) {
+        return -1;
+    }
+    int rc = PyDict_SetDefault(so->host_objects, key, obj) == NULL ? -1 : 0;
+    Py_DECREF(key);
+    return rc;
+}
+
+void
+ext_store_release(StoreObject *self)
+{
+    if (self->store != NULL) {
+        wasmtime_store_t *store = self->store;
+        self->store = NULL;
+        self->context = NULL;
+        /* With the GIL held: finalizers of host functions and externrefs
+         * may drop Python objects. */
+        wasmtime_store_delete(store);
+        /* Nothing can call the host functions any more, and data() now
+         * raises: drop what the store kept for them. */
+        Py_CLEAR(self->host_objects);
+        Py_CLEAR(self->pending_exc);
+        Py_CLEAR(self->data);
+    }
+}
+
+void
+ext_store_buffer_released(StoreObject *so)
+{
+    if (--so->exports == 0 && so->release_pending) {
+        so->release_pending = false;
+        ext_store_release(so);
+    }
+}
+
+/* ---- Store.set_wasi ------------------------------------------------------ */
+
+/* Give the C config the last argv/env assignment (or inherit_* call). */
+static int
+wasi_apply_args(WasiConfigObject *self)
+{
+    if (self->argv == Py_True) {
+        wasi_config_inherit_argv(self->config);
+    }
+    else if (self->argv != NULL) {
+        Py_ssize_t n = PyList_GET_SIZE(self->argv);
+        const char **argv = PyMem_Malloc(sizeof(char *) * (size_t)(n + 1));
+        if (argv == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            argv[i] = PyBytes_AS_STRING(PyList_GET_ITEM(self->argv, i));
+        }
+        bool ok = wasi_config_set_argv(self->config, (size_t)n, argv);
+        PyMem_Free(argv);
+        if (!ok) {
+            ext_raise_msg(self->st, "failed to configure argv");
+            return -1;
+        }
+    }
+    if (self->env == Py_True) {
+        wasi_config_inherit_env(self->config);
+    }
+    else if (self->env != NULL) {
+        Py_ssize_t n = PyList_GET_SIZE(self->env) / 2;
+        const char **kv = PyMem_Malloc(sizeof(char *) * (size_t)(2 * n + 1));
+        if (kv == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < 2 * n; i++) {
+            kv[i] = PyBytes_AS_STRING(PyList_GET_ITEM(self->env, i));
+        }
+        bool ok = wasi_config_set_env(self->config, (size_t)n, kv, kv + n);
+        PyMem_Free(kv);
+        if (!ok) {
+            ext_raise_msg(self->st, "failed to configure environment");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+ext_store_take_wasi(StoreObject *so, WasiConfigObject *w)
+{
+    if (wasi_apply_args(w) < 0) {
+        return -1;
+    }
+    Py_CLEAR(w->argv); /* applied: a failure below still consumes the config */
+    Py_CLEAR(w->env);
+    if (w->outputs != NULL && ext_store_keep(so, w->outputs) < 0) {
+        return -1;
+    }
+    wasi_config_t *cfg = w->config;
+    w->config = NULL; /* consumed, even on failure */
+    wasmtime_error_t *err = wasmtime_context_set_wasi(so->context, cfg);
+    if (err != NULL) {
+        return ext_raise_error_int(so->st, err);
+    }
+    so->has_wasi = true;
+    return 0;
+}
