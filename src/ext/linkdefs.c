@@ -209,6 +209,129 @@ ext_linkdefs_items(PyObject *defs)
     return list;
 }
 
+int
+ext_linkdefs_record_instance(ext_state *st, PyObject *defs, ext_ctx *c, PyObject *name,
+                             const wasmtime_instance_t *inst)
+{
+    for (size_t i = 0;; i++) {
+        char *ename;
+        size_t elen;
+        wasmtime_extern_t ext;
+        if (!wasmtime_instance_export_nth(c->ctx, inst, i, &ename, &elen, &ext)) {
+            return 0;
+        }
+        wasm_externtype_t *cty = wasmtime_extern_type(c->ctx, &ext);
+        PyObject *ty = externtype_to_py(st, cty);
+        wasm_externtype_delete(cty);
+        PyObject *item = ty ? ext_extern_to_py(st, c->so, &ext) : NULL;
+        PyObject *def = item ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c->so, item, false)
+                             : NULL;
+        PyObject *en = def ? PyUnicode_DecodeUTF8(ename, (Py_ssize_t)elen, "replace") : NULL;
+        int rc = en ? ext_linkdefs_record(defs, name, en, def) : -1;
+        Py_XDECREF(ty);
+        Py_XDECREF(item);
+        Py_XDECREF(def);
+        Py_XDECREF(en);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+}
+
+int
+ext_linkdefs_record_wasi(ext_state *st, PyObject *defs, wasmtime_linker_t *linker,
+                         wasm_engine_t *engine)
+{
+    /* Record the functions with their types, looked up in a scratch store
+     * (nothing is called). */
+    wasmtime_store_t *scratch = wasmtime_store_new(engine,
+                                                   NULL, NULL);
+    wasmtime_context_t *ctx = wasmtime_store_context(scratch);
+    const char *mod = ext_wasi_modules[0];
+    int rc = 0;
+    for (int i = 0; ext_wasi_p1_funcs[i] != NULL && rc == 0; i++) {
+        wasmtime_extern_t ext;
+        const char *fn = ext_wasi_p1_funcs[i];
+        if (!wasmtime_linker_get(linker, ctx, mod, strlen(mod), fn, strlen(fn), &ext)) {
+            continue;
+        }
+        wasm_externtype_t *ty = wasmtime_extern_type(ctx, &ext);
+        PyObject *pyty = externtype_to_py(st, ty);
+        wasm_externtype_delete(ty);
+        wasmtime_extern_delete(&ext);
+        PyObject *def = pyty ? ext_linkdef_new(LINKDEF_WASI, pyty, NULL, NULL, false) : NULL;
+        Py_XDECREF(pyty);
+        rc = def ? ext_linkdefs_record_utf8(defs, mod, strlen(mod), fn, strlen(fn), def) : -1;
+        Py_XDECREF(def);
+    }
+    wasmtime_store_delete(scratch);
+    return rc;
+}
+
+int
+ext_linkdefs_record_module(ext_state *st, PyObject *defs, const char *n, size_t nlen,
+                           const wasmtime_module_t *m, PyObject *store, PyObject *module)
+{
+    wasm_exporttype_vec_t vec;
+    wasmtime_module_exports(m, &vec);
+    /* A command (exports `_start`) only has its functions defined: Wasmtime
+     * skips the memory and tables it tolerates in a command. */
+    bool command = false;
+    for (size_t i = 0; i < vec.size; i++) {
+        const wasm_name_t *en = wasm_exporttype_name(vec.data[i]);
+        if (en->size == 6 && memcmp(en->data, "_start", 6) == 0) {
+            command = true;
+        }
+    }
+    int rc = 0;
+    for (size_t i = 0; i < vec.size && rc == 0; i++) {
+        const wasm_name_t *en = wasm_exporttype_name(vec.data[i]);
+        const wasm_externtype_t *ety = wasm_exporttype_type(vec.data[i]);
+        if (command && wasm_externtype_kind(ety) != WASM_EXTERN_FUNC) {
+            continue;
+        }
+        PyObject *ty = externtype_to_py(st, ety);
+        PyObject *def = ty ? ext_linkdef_new(LINKDEF_MODULE, ty, store, module, false) : NULL;
+        Py_XDECREF(ty);
+        rc = def ? ext_linkdefs_record_utf8(defs, n, (size_t)nlen, en->data, en->size, def) : -1;
+        Py_XDECREF(def);
+    }
+    wasm_exporttype_vec_delete(&vec);
+    return rc;
+}
+
+int
+ext_linkdefs_check_store(ext_state *st, PyObject *defs, PyObject *module, PyObject *name,
+                         StoreObject *so)
+{
+    PyObject *def = ext_linkdefs_get(defs, module, name);
+    if (def == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    PyObject *store = ext_linkdef_store(def);
+    if (store != Py_None && store != (PyObject *)so) {
+        ext_raise_msg(st, "object used with the wrong store: `%U::%U` was defined with "
+                                "another Store", module, name);
+        return -1;
+    }
+    return 1;
+}
+
+int
+ext_linkdefs_check_default_store(ext_state *st, PyObject *defs, PyObject *module,
+                                 StoreObject *so)
+{
+    /* Wasmtime's default: the export "", else "_start", else a no-op. */
+    static const char *const candidates[] = {"", "_start"};
+    int found = 0;
+    for (size_t i = 0; i < 2 && found == 0; i++) {
+        PyObject *name = PyUnicode_FromString(candidates[i]);
+        found = name ? ext_linkdefs_check_store(st, defs, module, name, so) : -1;
+        Py_XDECREF(name);
+    }
+    return found < 0 ? -1 : 0;
+}
+
 /* The first import of `m` that `defs` lacks, as a new "module" str; NULL
  * with no exception when every import is defined. */
 static PyObject *

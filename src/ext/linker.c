@@ -302,26 +302,8 @@ linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
-    /* Record each export. */
-    for (size_t i = 0;; i++) {
-        char *ename;
-        size_t elen;
-        wasmtime_extern_t ext;
-        if (!wasmtime_instance_export_nth(c.ctx, &inst->instance, i, &ename, &elen, &ext)) {
-            break;
-        }
-        PyObject *ty = extern_type_py(st, &c, &ext);
-        PyObject *item = ty ? ext_extern_to_py(st, c.so, &ext) : NULL;
-        PyObject *def = item ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c.so, item, false) : NULL;
-        PyObject *en = def ? PyUnicode_DecodeUTF8(ename, (Py_ssize_t)elen, "replace") : NULL;
-        int rc = en ? ext_linkdefs_record(self->defs, a[1], en, def) : -1;
-        Py_XDECREF(ty);
-        Py_XDECREF(item);
-        Py_XDECREF(def);
-        Py_XDECREF(en);
-        if (rc < 0) {
-            return NULL;
-        }
+    if (ext_linkdefs_record_instance(st, self->defs, &c, a[1], &inst->instance) < 0) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -339,30 +321,8 @@ linker_define_wasi(PyObject *op, PyObject *Py_UNUSED(ignored))
         return ext_raise_error(st, err);
     }
     self->has_wasi = true;
-    /* Record the functions with their types, looked up in a scratch store
-     * (nothing is called). */
-    wasmtime_store_t *scratch = wasmtime_store_new(((EngineObject *)self->engine)->engine,
-                                                   NULL, NULL);
-    wasmtime_context_t *ctx = wasmtime_store_context(scratch);
-    const char *mod = ext_wasi_modules[0];
-    int rc = 0;
-    for (int i = 0; ext_wasi_p1_funcs[i] != NULL && rc == 0; i++) {
-        wasmtime_extern_t ext;
-        const char *fn = ext_wasi_p1_funcs[i];
-        if (!wasmtime_linker_get(self->linker, ctx, mod, strlen(mod), fn, strlen(fn), &ext)) {
-            continue;
-        }
-        wasm_externtype_t *ty = wasmtime_extern_type(ctx, &ext);
-        PyObject *pyty = externtype_to_py(st, ty);
-        wasm_externtype_delete(ty);
-        wasmtime_extern_delete(&ext);
-        PyObject *def = pyty ? ext_linkdef_new(LINKDEF_WASI, pyty, NULL, NULL, false) : NULL;
-        Py_XDECREF(pyty);
-        rc = def ? ext_linkdefs_record_utf8(self->defs, mod, strlen(mod), fn, strlen(fn), def) : -1;
-        Py_XDECREF(def);
-    }
-    wasmtime_store_delete(scratch);
-    if (rc < 0) {
+    if (ext_linkdefs_record_wasi(st, self->defs, self->linker,
+                                 ((EngineObject *)self->engine)->engine) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -406,38 +366,17 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
     err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
-    wasmtime_module_delete(mc);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
+        wasmtime_module_delete(mc);
         return NULL;
     }
-    wasm_exporttype_vec_t vec;
-    wasmtime_module_exports(m, &vec);
-    /* A command (exports `_start`) only has its functions defined: Wasmtime
-     * skips the memory and tables it tolerates in a command. */
-    bool command = false;
-    for (size_t i = 0; i < vec.size; i++) {
-        const wasm_name_t *en = wasm_exporttype_name(vec.data[i]);
-        if (en->size == 6 && memcmp(en->data, "_start", 6) == 0) {
-            command = true;
-        }
-    }
-    int rc = 0;
-    for (size_t i = 0; i < vec.size && rc == 0; i++) {
-        const wasm_name_t *en = wasm_exporttype_name(vec.data[i]);
-        const wasm_externtype_t *ety = wasm_exporttype_type(vec.data[i]);
-        if (command && wasm_externtype_kind(ety) != WASM_EXTERN_FUNC) {
-            continue;
-        }
-        PyObject *ty = externtype_to_py(st, ety);
-        PyObject *def = ty ? ext_linkdef_new(LINKDEF_MODULE, ty, (PyObject *)c.so, a[2], false) : NULL;
-        Py_XDECREF(ty);
-        rc = def ? ext_linkdefs_record_utf8(self->defs, n, (size_t)nlen, en->data, en->size, def) : -1;
-        Py_XDECREF(def);
-    }
-    wasm_exporttype_vec_delete(&vec);
+    /* Recorded from the clone: the Module may have been closed meanwhile. */
+    int rc = ext_linkdefs_record_module(st, self->defs, n, (size_t)nlen, mc, (PyObject *)c.so,
+                                        a[2]);
+    wasmtime_module_delete(mc);
     if (rc < 0) {
         return NULL;
     }
@@ -553,27 +492,6 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     return res;
 }
 
-/* Store-bound definitions (define, define_instance, define_module, default
- * values) belong to the Store they were made with.  Wasmtime hands them out
- * to any Store, and the first use of such a handle in the wrong Store
- * panics (aborting the process): refuse them here.  Returns 1 if `module`
- * defines `name`, 0 if not, -1 with an exception set. */
-static int
-check_def_store(LinkerObject *self, PyObject *module, PyObject *name, StoreObject *so)
-{
-    PyObject *def = ext_linkdefs_get(self->defs, module, name);
-    if (def == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    PyObject *store = ext_linkdef_store(def);
-    if (store != Py_None && store != (PyObject *)so) {
-        ext_raise_msg(self->st, "object used with the wrong store: `%U::%U` was defined with "
-                                "another Store", module, name);
-        return -1;
-    }
-    return 1;
-}
-
 static PyObject *
 linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -595,16 +513,7 @@ linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     if (n == NULL) {
         return NULL;
     }
-    /* Wasmtime's default: the export "", else "_start", else a no-op. */
-    PyObject *empty = PyUnicode_FromString("");
-    int found = empty ? check_def_store(self, a[1], empty, c.so) : -1;
-    Py_XDECREF(empty);
-    if (found == 0) {
-        PyObject *start = PyUnicode_FromString("_start");
-        found = start ? check_def_store(self, a[1], start, c.so) : -1;
-        Py_XDECREF(start);
-    }
-    if (found < 0) {
+    if (ext_linkdefs_check_default_store(self->st, self->defs, a[1], c.so) < 0) {
         return NULL;
     }
     wasmtime_func_t f;
@@ -641,7 +550,7 @@ linker_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
     if (self->has_wasi && !c.so->has_wasi && ext_is_wasi_module(m, (size_t)mlen)) {
         return ext_no_wasi_context(st), NULL;
     }
-    if (check_def_store(self, a[1], a[2], c.so) < 0) {
+    if (ext_linkdefs_check_store(self->st, self->defs, a[1], a[2], c.so) < 0) {
         return NULL;
     }
     wasmtime_extern_t ext;

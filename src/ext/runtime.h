@@ -363,6 +363,26 @@ PyObject *ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name);
  * imports only) when `store` is NULL, else as a default value of `store`. */
 int ext_linkdefs_record_unknown(ext_state *st, PyObject *defs, const wasmtime_module_t *m,
                                 PyObject *store);
+/* Store-bound definitions (define, define_instance, define_module, default
+ * values) belong to the Store they were made with.  Wasmtime hands them out
+ * to any Store, and the first use of such a handle in the wrong Store
+ * panics (aborting the process): refuse them.  1 if (module, name) is
+ * defined, 0 if not, -1 with WasmtimeError for another Store's item. */
+int ext_linkdefs_check_store(ext_state *st, PyObject *defs, PyObject *module, PyObject *name,
+                             StoreObject *so);
+/* The same for what Linker.get_default would return for `module`. 0 or -1. */
+int ext_linkdefs_check_default_store(ext_state *st, PyObject *defs, PyObject *module,
+                                     StoreObject *so);
+/* Record what define_instance, define_wasi and define_module defined:
+ * every export of `inst` under `name` (bound to c's Store); the WASI
+ * preview 1 functions with their types; the exports of module `m` (the
+ * Python Module `module`, instantiated in `store`) under `n`.  0 or -1. */
+int ext_linkdefs_record_instance(ext_state *st, PyObject *defs, ext_ctx *c, PyObject *name,
+                                 const wasmtime_instance_t *inst);
+int ext_linkdefs_record_wasi(ext_state *st, PyObject *defs, wasmtime_linker_t *linker,
+                             wasm_engine_t *engine);
+int ext_linkdefs_record_module(ext_state *st, PyObject *defs, const char *n, size_t nlen,
+                               const wasmtime_module_t *m, PyObject *store, PyObject *module);
 /* The names defined under `module`, in definition order (a new list). */
 PyObject *ext_linkdefs_names_under(PyObject *defs, PyObject *module);
 /* (module, name, type) for every definition (a new list). */
