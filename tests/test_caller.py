@@ -1,5 +1,5 @@
 """wasmtime.Caller: the first argument of host functions made with
-access_caller=True (API contract 1.9 Caller, 2.3)."""
+access_caller=True."""
 
 import pytest
 

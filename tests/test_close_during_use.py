@@ -4,8 +4,7 @@ closing it while the GIL is released) never frees memory in use."""
 
 import pytest
 
-from wasmtime import (Engine, Func, FuncType, Instance, Linker, Module, Store,
-                      WasmtimeError)
+from wasmtime import Engine, Func, FuncType, Instance, Linker, Module, Store, WasmtimeError
 
 START = """
 (module

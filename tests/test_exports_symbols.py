@@ -4,7 +4,6 @@ import shutil
 import subprocess
 
 import pytest
-
 import wasmtime._ext
 
 NM = shutil.which("nm")

@@ -1,5 +1,5 @@
 """wasmtime.Func: host functions, calling wasm, conversions, arity, results,
-and the propagation of host exceptions (API contract 1.9, 2.1-2.3, 2.5)."""
+and the propagation of host exceptions."""
 
 import math
 import sys

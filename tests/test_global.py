@@ -1,4 +1,4 @@
-"""wasmtime.Global (API contract 1.9 Global, 2.1, 2.7)."""
+"""wasmtime.Global."""
 
 import math
 

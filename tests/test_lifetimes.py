@@ -1,5 +1,5 @@
-"""What keeps what alive, and what happens after Store.close() (API contract
-2.8; DESIGN.md section 3)."""
+"""What keeps what alive, and what happens after Store.close()
+(docs/architecture.md, "Ownership and lifetimes")."""
 
 import gc
 import weakref
@@ -24,7 +24,6 @@ from wasmtime import (
     Tag,
     TagType,
     ValType,
-    WasmtimeError,
 )
 
 I32 = ValType.i32()
@@ -147,12 +146,12 @@ def test_each_handle_kind_holds_store(kind):
     config.wasm_exceptions = True
     store = Store(Engine(config))
     make = {
-        "func": lambda: Func(store, FuncType([], []), lambda: None),
-        "memory": lambda: Memory(store, MemoryType(Limits(1, None))),
-        "global": lambda: Global(store, GlobalType(I32, True), 1),
-        "table": lambda: Table(store, TableType(ValType.funcref(), Limits(1, None)), None),
-        "tag": lambda: Tag(store, TagType(FuncType([], []))),
-        "instance": lambda: Instance(store, Module(store.engine, "(module)"), []),
+        "func": lambda: Func(store, FuncType([], []), lambda: None),  # noqa: F821
+        "memory": lambda: Memory(store, MemoryType(Limits(1, None))),  # noqa: F821
+        "global": lambda: Global(store, GlobalType(I32, True), 1),  # noqa: F821
+        "table": lambda: Table(store, TableType(ValType.funcref(), Limits(1, None)), None),  # noqa: F821
+        "tag": lambda: Tag(store, TagType(FuncType([], []))),  # noqa: F821
+        "instance": lambda: Instance(store, Module(store.engine, "(module)"), []),  # noqa: F821
     }[kind]
     handle = make()
     ref = weakref.ref(store)
@@ -236,7 +235,7 @@ def test_closure_capturing_handles_released(engine):
     calls = []
 
     def cb():
-        calls.append(mem.size(store))
+        calls.append(mem.size(store))  # noqa: F821
 
     ref = weakref.ref(cb)
     f = Func(store, FuncType([], []), cb)

@@ -1,5 +1,5 @@
 """wasmtime.Memory: sizes, grow, read/write, raw pointers and the zero-copy
-view (API contract 1.9 Memory, 2.7, 6.8)."""
+view (docs/memory.md)."""
 
 import ctypes
 import gc

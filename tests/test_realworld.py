@@ -314,7 +314,7 @@ def test_data_len_bounded_over_many_evals(qjs_engine, qjs_module):
     for i in range(200):
         vm.run("[...Array(1000).keys()].map(x => x * %d).join(',').length" % i)
     base = vm.mem.data_len(vm.store)
-    for i in range(2000):
+    for _ in range(2000):
         assert vm.run("[...Array(1000).keys()].map(x => x * 2).length") == "1000"
     assert vm.mem.data_len(vm.store) == base
 

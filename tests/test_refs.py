@@ -1,4 +1,4 @@
-"""externref and funcref values across the boundary (API contract 2.1, 2.8)."""
+"""externref and funcref values across the boundary."""
 
 import gc
 import weakref
@@ -6,7 +6,6 @@ import weakref
 import pytest
 
 from wasmtime import (
-    Engine,
     Func,
     FuncType,
     Global,

@@ -1,5 +1,5 @@
-"""wasmtime.SharedMemory (API contract 1.9 SharedMemory; 2.11: the upstream
-size() and import bugs are fixed here)."""
+"""wasmtime.SharedMemory (wasmtime-py's size() and import bugs are fixed here;
+see docs/compatibility.md)."""
 
 import ctypes
 import gc

@@ -1,4 +1,4 @@
-"""wasmtime.Table: funcref and externref tables (API contract 1.9 Table, 2.1)."""
+"""wasmtime.Table: funcref and externref tables."""
 
 import pytest
 

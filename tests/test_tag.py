@@ -1,4 +1,4 @@
-"""wasmtime.Tag: exception tags (API contract 1.9 Tag), with wasm_exceptions."""
+"""wasmtime.Tag: exception tags, with wasm_exceptions."""
 
 import pytest
 

@@ -1,7 +1,6 @@
-"""Threads, the GIL, interruption and resource exhaustion (API contract 2.5,
-2.10; DESIGN.md section 4)."""
+"""Threads, the GIL, interruption and resource exhaustion
+(docs/architecture.md, "Threads and the GIL")."""
 
-import sys
 import threading
 import time
 
@@ -18,7 +17,6 @@ from wasmtime import (
     Trap,
     TrapCode,
     ValType,
-    WasmtimeError,
 )
 
 I32 = ValType.i32()

@@ -1,4 +1,4 @@
-"""wasmtime.Trap, Frame and TrapCode (API contract 1.3, 2.5)."""
+"""wasmtime.Trap, Frame and TrapCode."""
 
 import pytest
 
@@ -14,7 +14,6 @@ from wasmtime import (
     Store,
     Trap,
     TrapCode,
-    ValType,
     WasmtimeError,
 )
 

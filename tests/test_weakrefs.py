@@ -5,8 +5,20 @@ import weakref
 
 import pytest
 
-from wasmtime import (Config, Engine, Func, FuncType, Instance, Limits, Linker, Memory,
-                      MemoryType, Module, SharedMemory, Store)
+from wasmtime import (
+    Config,
+    Engine,
+    Func,
+    FuncType,
+    Instance,
+    Limits,
+    Linker,
+    Memory,
+    MemoryType,
+    Module,
+    SharedMemory,
+    Store,
+)
 
 WAT = """
 (module

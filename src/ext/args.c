@@ -2,7 +2,7 @@
  *
  * It fills an array of borrowed PyObject* (NULL where an optional argument
  * was not given); the caller converts each value itself, so type errors can
- * carry the texts the API contract pins.  Error texts follow CPython's own.
+ * carry the texts wasmtime-py's tests pin.  Error texts follow CPython's own.
  */
 #include "base.h"
 

@@ -4,7 +4,7 @@
  * Floor 3: reference values are store-bound, so conversion sits above the
  * handles it creates (handles.c).
  *
- * The rules are wasmtime-py's (API contract 2.1): a Val must match the type
+ * The rules are wasmtime-py's: a Val must match the type
  * exactly; an externref slot takes any object; ints wrap to the width and are
  * never floats; a Func is a funcref.  An externref made here owns a strong
  * reference to its payload, dropped by the finalizer Wasmtime runs when the
@@ -223,4 +223,44 @@ ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind)
         return NULL;
     }
     return v->value;
+}
+
+/* Global(store, ty, val) and Table(store, ty, init): a handle made from a
+ * value. */
+PyObject *
+ext_valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
+               const ext_valued_spec *spec)
+{
+    char *kwlist[] = {"store", "ty", (char *)spec->value_name, NULL};
+    PyObject *store, *ty, *val;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, spec->format, kwlist, &store, &ty, &val)) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type(type);
+    if (st == NULL) {
+        return NULL;
+    }
+    PyTypeObject *tyclass = *(PyTypeObject **)((char *)st + spec->type_offset);
+    if (!PyObject_TypeCheck(ty, tyclass)) {
+        return ext_wrong_type(st, spec->type_what, ty);
+    }
+    ext_ctx c;
+    if (ext_resolve_store(st, store, &c) < 0) {
+        return NULL;
+    }
+    const void *cty = wasmtype_get(ty);
+    if (cty == NULL) {
+        return NULL;
+    }
+    wasmtime_val_t v;
+    if (ext_py_to_val(st, &c, val, spec->kind(cty), &v) < 0) {
+        return NULL;
+    }
+    wasmtime_extern_t ext;
+    wasmtime_error_t *err = spec->create(c.ctx, cty, &v, &ext);
+    ext_val_release(&v);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    return ext_handle_new(type, c.so, &ext);
 }

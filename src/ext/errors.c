@@ -1,4 +1,11 @@
-/* Every C error becomes a Python exception here (wraps wasmtime/error.h).
+/* WasmtimeError and ExitTrap, and the raising helpers every file uses (wraps
+ * wasmtime/error.h).
+ *
+ * This file turns a wasmtime_error_t into a Python exception and gives the
+ * other files their raising helpers (ext_raise_msg, ext_wrong_type).  Traps
+ * (wasm_trap_t) become Trap in trap.c; a host exception travels through the
+ * Store (storectx.c); argument errors are raised where the argument is
+ * checked.
  *
  * WasmtimeError derives from Exception and Managed.  An error that comes from
  * Wasmtime is turned into Python at once: its message is copied into the

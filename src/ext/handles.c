@@ -171,45 +171,6 @@ ext_module_of_engine(ext_state *st, PyObject *module, PyObject *engine, const ch
     return m->module;
 }
 
-/* Global(store, ty, val) and Table(store, ty, init). */
-PyObject *
-ext_valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
-               const ext_valued_spec *spec)
-{
-    char *kwlist[] = {"store", "ty", (char *)spec->value_name, NULL};
-    PyObject *store, *ty, *val;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, spec->format, kwlist, &store, &ty, &val)) {
-        return NULL;
-    }
-    ext_state *st = ext_state_from_type(type);
-    if (st == NULL) {
-        return NULL;
-    }
-    PyTypeObject *tyclass = *(PyTypeObject **)((char *)st + spec->type_offset);
-    if (!PyObject_TypeCheck(ty, tyclass)) {
-        return ext_wrong_type(st, spec->type_what, ty);
-    }
-    ext_ctx c;
-    if (ext_resolve_store(st, store, &c) < 0) {
-        return NULL;
-    }
-    const void *cty = wasmtype_get(ty);
-    if (cty == NULL) {
-        return NULL;
-    }
-    wasmtime_val_t v;
-    if (ext_py_to_val(st, &c, val, spec->kind(cty), &v) < 0) {
-        return NULL;
-    }
-    wasmtime_extern_t ext;
-    wasmtime_error_t *err = spec->create(c.ctx, cty, &v, &ext);
-    ext_val_release(&v);
-    if (err != NULL) {
-        return ext_raise_error(st, err);
-    }
-    return ext_handle_new(type, c.so, &ext);
-}
-
 
 /* ---- slots shared by the handle types ------------------------------------ */
 

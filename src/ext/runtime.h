@@ -297,7 +297,7 @@ void ext_handle_dealloc(PyObject *op);
 
 /* ---- values (convert.c) --------------------------------------------------- */
 
-/* Python -> wasmtime_val_t of wasmtime kind `kind` (the contract's rules).
+/* Python -> wasmtime_val_t of wasmtime kind `kind` (wasmtime-py's rules, convert.c).
  * On success the value may hold a rooted reference: ext_val_release it. */
 int ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
                   wasmtime_val_t *out);

@@ -7,6 +7,8 @@ from os import PathLike
 from types import TracebackType
 
 from typing_extensions import disjoint_base, final
+
+from ._enums import TrapCode as TrapCode
 from typing import (
     Any,
     Callable,
@@ -346,62 +348,6 @@ class Instance:
     def __new__(cls, store: Storelike, module: Module, imports: Sequence[AsExtern]) -> "Instance": ...
     def exports(self, store: Storelike) -> InstanceExports: ...
 
-class TrapCode(enum.Enum):
-    STACK_OVERFLOW = 0
-    MEMORY_OUT_OF_BOUNDS = 1
-    HEAP_MISALIGNED = 2
-    TABLE_OUT_OF_BOUNDS = 3
-    INDIRECT_CALL_TO_NULL = 4
-    BAD_SIGNATURE = 5
-    INTEGER_OVERFLOW = 6
-    INTEGER_DIVISION_BY_ZERO = 7
-    BAD_CONVERSION_TO_INTEGER = 8
-    UNREACHABLE = 9
-    INTERRUPT = 10
-    OUT_OF_FUEL = 11
-    ATOMIC_WAIT_NON_SHARED_MEMORY = 12
-    NULL_REFERENCE = 13
-    ARRAY_OUT_OF_BOUNDS = 14
-    ALLOCATION_TOO_LARGE = 15
-    CAST_FAILURE = 16
-    CANNOT_ENTER_COMPONENT = 17
-    NO_ASYNC_RESULT = 18
-    UNHANDLED_TAG = 19
-    CONTINUATION_ALREADY_CONSUMED = 20
-    DISABLED_OPCODE = 21
-    ASYNC_DEADLOCK = 22
-    CANNOT_LEAVE_COMPONENT = 23
-    CANNOT_BLOCK_SYNC_TASK = 24
-    INVALID_CHAR = 25
-    DEBUG_ASSERT_STRING_ENCODING_FINISHED = 26
-    DEBUG_ASSERT_EQUAL_CODE_UNITS = 27
-    DEBUG_ASSERT_POINTER_ALIGNED = 28
-    DEBUG_ASSERT_UPPER_BITS_UNSET = 29
-    STRING_OUT_OF_BOUNDS = 30
-    LIST_OUT_OF_BOUNDS = 31
-    INVALID_DISCRIMINANT = 32
-    UNALIGNED_POINTER = 33
-    TASK_CANCEL_NOT_CANCELLED = 34
-    TASK_CANCEL_OR_RETURN_TWICE = 35
-    SUBTASK_CANCEL_AFTER_TERMINAL = 36
-    TASK_RETURN_INVALID = 37
-    WAITABLE_SET_DROP_HAS_WAITERS = 38
-    SUBTASK_DROP_NOT_RESOLVED = 39
-    THREAD_NEW_INDIRECT_INVALID_TYPE = 40
-    THREAD_NEW_INDIRECT_UNINITIALIZED = 41
-    BACKPRESSURE_OVERFLOW = 42
-    UNSUPPORTED_CALLBACK_CODE = 43
-    CANNOT_RESUME_THREAD = 44
-    CONCURRENT_FUTURE_STREAM_OP = 45
-    REFERENCE_COUNT_OVERFLOW = 46
-    STREAM_OP_TOO_BIG = 47
-    WAITABLE_SYNC_AND_ASYNC = 48
-    UNCAUGHT_EXCEPTION = 49
-    READ_FROM_DROPPED_STREAM = 50
-    WRITE_TO_DROPPED_STREAM = 51
-    WRITE_TO_DROPPED_FUTURE = 52
-    LIFT_DROPPED_STREAM = 53
-
 @final
 class Frame(Managed):
     @property
@@ -477,6 +423,8 @@ class Linker(Managed):
     def alias_module(self, module: str, as_module: str) -> None: ...
     def __iter__(self) -> Iterator[Tuple[str, str, _AsExternType]]: ...
 
+# Generated from __all__ in __init__.py by tools/sync_stubs.py: do not edit.
+# <all:begin>
 __all__ = [
     "wat2wasm",
     "Config",
@@ -510,3 +458,4 @@ __all__ = [
     "Tag",
     "InstancePre",
 ]
+# <all:end>

@@ -37,7 +37,7 @@ def _fuel(text: str) -> int:
     try:
         value = int(text, 0)
     except ValueError:
-        raise argparse.ArgumentTypeError("invalid fuel amount %r" % text)
+        raise argparse.ArgumentTypeError("invalid fuel amount %r" % text) from None
     if not 0 <= value < 2**64:
         raise argparse.ArgumentTypeError("fuel must be between 0 and 2**64-1")
     return value
