@@ -248,11 +248,10 @@ static int
 config_set_epoch_interruption(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 {
     ConfigObject *self = (ConfigObject *)op;
-    if (config_check(self, value) < 0) {
-        return -1;
-    }
-    int truth = PyObject_IsTrue(value);
-    if (truth < 0) {
+    /* __bool__ may run Python code (even build an Engine from this Config,
+     * consuming it): convert first, then check the Config. */
+    int truth = value == NULL ? 0 : PyObject_IsTrue(value);
+    if (truth < 0 || config_check(self, value) < 0) {
         return -1;
     }
     wasmtime_config_epoch_interruption_set(self->config, truth != 0);

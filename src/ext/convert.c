@@ -12,11 +12,21 @@
  */
 #include "runtime.h"
 
+/* TypeError for a value that does not convert.  Only builtin scalars are
+ * shown by repr(): a user's __repr__ must not run in the middle of a
+ * conversion (it could close the Store the other values belong to). */
 static int
 wrong_value(PyObject *obj, wasmtime_valkind_t kind)
 {
-    PyErr_Format(PyExc_TypeError, "don't know how to convert %.200R to %s", obj,
-                 ext_kind_name(kind));
+    if (obj == Py_None || PyBool_Check(obj) || PyLong_CheckExact(obj) ||
+        PyFloat_CheckExact(obj) || PyUnicode_CheckExact(obj) || PyBytes_CheckExact(obj)) {
+        PyErr_Format(PyExc_TypeError, "don't know how to convert %.200R to %s", obj,
+                     ext_kind_name(kind));
+    }
+    else {
+        PyErr_Format(PyExc_TypeError, "don't know how to convert a %.200s object to %s",
+                     Py_TYPE(obj)->tp_name, ext_kind_name(kind));
+    }
     return -1;
 }
 

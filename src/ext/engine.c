@@ -147,17 +147,22 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (st == NULL) {
         return NULL;
     }
-    wasm_config_t *cfg = NULL;
-    if (config != Py_None) {
-        if (!PyObject_TypeCheck(config, st->Config_Type)) {
-            return ext_wrong_type(st, "Config", config);
-        }
-        cfg = ((ConfigObject *)config)->config;
-        EXT_CHECK_OPEN(cfg, NULL);
+    if (config != Py_None && !PyObject_TypeCheck(config, st->Config_Type)) {
+        return ext_wrong_type(st, "Config", config);
     }
     EngineObject *self = (EngineObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL;
+    }
+    /* After the allocation, which may run the GC and with it a finalizer
+     * that closes the Config. */
+    wasm_config_t *cfg = NULL;
+    if (config != Py_None) {
+        cfg = ((ConfigObject *)config)->config;
+        if (cfg == NULL) {
+            Py_DECREF(self);
+            return ALREADY_CLOSED(), NULL;
+        }
     }
     self->st = st;
     self->memories_fixed = false;

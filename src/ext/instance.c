@@ -27,16 +27,19 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (st == NULL) {
         return NULL;
     }
-    ext_ctx c;
-    if (ext_resolve_store(st, store, &c) < 0) {
-        return NULL;
-    }
-    const wasmtime_module_t *m = ext_module_of_engine(st, module, c.so->engine, "Store");
-    if (m == NULL) {
-        return NULL;
-    }
+    /* Iterating `imports` runs Python code (a generator may close the Store
+     * or the Module): first, before both are checked. */
     PyObject *seq = PySequence_Fast(imports, "imports must be a sequence");
     if (seq == NULL) {
+        return NULL;
+    }
+    ext_ctx c;
+    const wasmtime_module_t *m = NULL;
+    if (ext_resolve_store(st, store, &c) == 0) {
+        m = ext_module_of_engine(st, module, c.so->engine, "Store");
+    }
+    if (m == NULL) {
+        Py_DECREF(seq);
         return NULL;
     }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);

@@ -131,12 +131,12 @@ memory_grow(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Format(PyExc_TypeError, "grow() takes 2 arguments (%zd given)", nargs);
         return NULL;
     }
-    ext_ctx c;
-    if (mem_ctx(op, args[0], &c) < 0) {
+    uint64_t delta, prev = 0;
+    if (ext_grow_delta(((ExternObject *)op)->store->st, args[1], &delta) < 0) {
         return NULL;
     }
-    uint64_t delta, prev = 0;
-    if (ext_grow_delta(c.so->st, args[1], &delta) < 0) {
+    ext_ctx c;
+    if (mem_ctx(op, args[0], &c) < 0) {
         return NULL;
     }
     wasmtime_error_t *err = wasmtime_memory_grow(c.ctx, mem_of(op), delta, &prev);
@@ -164,31 +164,32 @@ memory_get_buffer_ptr(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     if (ext_parse_args(args, nargs, kwnames, "get_buffer_ptr", kwlist, 1, a) < 0) {
         return NULL;
     }
-    ext_ctx c;
-    if (mem_ctx(op, a[0], &c) < 0) {
-        return NULL;
-    }
-    ext_state *st = c.so->st;
-    size_t len = wasmtime_memory_data_size(c.ctx, mem_of(op));
-    uint64_t offset = 0, size;
+    uint64_t offset = 0, size = 0;
+    bool has_size = a[1] != NULL && a[1] != Py_None;
     if (a[2] != NULL && ext_long_as_u64(a[2], &offset) != 0) {
         PyErr_SetString(PyExc_ValueError, "offset must be a non-negative int");
         return NULL;
     }
+    if (has_size && ext_long_as_u64(a[1], &size) != 0) {
+        PyErr_SetString(PyExc_ValueError, "size must be a non-negative int or None");
+        return NULL;
+    }
+    ext_ctx c;
+    if (mem_ctx(op, a[0], &c) < 0) {
+        return NULL;
+    }
+    size_t len = wasmtime_memory_data_size(c.ctx, mem_of(op));
     if (offset > len) {
         PyErr_SetString(PyExc_IndexError, "offset is past the end of the memory");
         return NULL;
     }
-    size = len - offset;
-    if (a[1] != NULL && a[1] != Py_None && ext_long_as_u64(a[1], &size) != 0) {
-        PyErr_SetString(PyExc_ValueError, "size must be a non-negative int or None");
-        return NULL;
+    if (!has_size) {
+        size = len - offset;
     }
     if (size > len - offset) {
         PyErr_SetString(PyExc_IndexError, "offset + size is past the end of the memory");
         return NULL;
     }
-    (void)st;
     return ext_ctypes_array(wasmtime_memory_data(c.ctx, mem_of(op)) + offset, (size_t)size);
 }
 
@@ -200,11 +201,7 @@ memory_read(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     if (ext_parse_args(args, nargs, kwnames, "read", kwlist, 1, a) < 0) {
         return NULL;
     }
-    ext_ctx c;
-    if (mem_ctx(op, a[0], &c) < 0) {
-        return NULL;
-    }
-    size_t len = wasmtime_memory_data_size(c.ctx, mem_of(op));
+    /* __index__ of start/stop runs Python code: before mem_ctx. */
     PyObject *slice = PySlice_New(a[1] ? a[1] : Py_None, a[2] ? a[2] : Py_None, NULL);
     if (slice == NULL) {
         return NULL;
@@ -215,6 +212,11 @@ memory_read(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     if (rc < 0) {
         return NULL;
     }
+    ext_ctx c;
+    if (mem_ctx(op, a[0], &c) < 0) {
+        return NULL;
+    }
+    size_t len = wasmtime_memory_data_size(c.ctx, mem_of(op));
     if (len > (size_t)PY_SSIZE_T_MAX) {
         len = (size_t)PY_SSIZE_T_MAX;
     }
@@ -222,7 +224,6 @@ memory_read(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwn
     if (n <= 0) {
         return PyByteArray_FromStringAndSize(NULL, 0);
     }
-    /* Re-read the base: nothing above can run wasm, but keep it obvious. */
     const uint8_t *base = wasmtime_memory_data(c.ctx, mem_of(op));
     return PyByteArray_FromStringAndSize((const char *)base + start, n);
 }
@@ -235,10 +236,8 @@ memory_write(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
     if (ext_parse_args(args, nargs, kwnames, "write", kwlist, 2, a) < 0) {
         return NULL;
     }
-    ext_ctx c;
-    if (mem_ctx(op, a[0], &c) < 0) {
-        return NULL;
-    }
+    /* Converting `value` (iteration, the buffer protocol) and `start`
+     * (__index__) runs Python code: all before mem_ctx. */
     PyObject *value = a[1], *owned = NULL;
     if (!PyObject_CheckBuffer(value) || PyUnicode_Check(value)) {
         owned = PyByteArray_FromObject(value);
@@ -253,16 +252,22 @@ memory_write(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
         return NULL;
     }
     PyObject *res = NULL;
-    size_t len = wasmtime_memory_data_size(c.ctx, mem_of(op));
-    Py_ssize_t start = 0;
-    if (a[2] != NULL && a[2] != Py_None) {
+    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX, step = 1;
+    bool has_start = a[2] != NULL && a[2] != Py_None;
+    if (has_start) {
         PyObject *slice = PySlice_New(a[2], Py_None, NULL);
-        Py_ssize_t stop, step;
         if (slice == NULL || PySlice_Unpack(slice, &start, &stop, &step) < 0) {
             Py_XDECREF(slice);
             goto done;
         }
         Py_DECREF(slice);
+    }
+    ext_ctx c;
+    if (mem_ctx(op, a[0], &c) < 0) {
+        goto done;
+    }
+    size_t len = wasmtime_memory_data_size(c.ctx, mem_of(op));
+    if (has_start) {
         PySlice_AdjustIndices(len > (size_t)PY_SSIZE_T_MAX ? PY_SSIZE_T_MAX : (Py_ssize_t)len,
                               &start, &stop, step);
     }

@@ -37,10 +37,8 @@ store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_INCREF(engine);
     }
     EngineObject *eng = (EngineObject *)engine;
-    if (eng->engine == NULL) {
-        Py_DECREF(engine);
-        return ALREADY_CLOSED(), NULL;
-    }
+    /* Allocation may run the GC, and a finalizer may close the Engine: the
+     * check comes after it. */
     StoreObject *self = (StoreObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         Py_DECREF(engine);
@@ -49,6 +47,10 @@ store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->st = st;
     self->engine = engine;
     self->data = data == Py_None ? NULL : Py_NewRef(data);
+    if (eng->engine == NULL) {
+        Py_DECREF(self);
+        return ALREADY_CLOSED(), NULL;
+    }
     self->store = wasmtime_store_new(eng->engine, self, NULL);
     if (self->store == NULL) {
         Py_DECREF(self);
@@ -84,7 +86,9 @@ store_gc(PyObject *op, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-/* A non-negative int that fits in u64, or -1 with TypeError/OverflowError. */
+/* A non-negative int that fits in u64, or -1 with TypeError/OverflowError.
+ * Runs no Python code (no __index__), but callers still convert before they
+ * check the Store, as everywhere. */
 static int
 store_u64_arg(PyObject *obj, const char *what, uint64_t *out)
 {
@@ -107,11 +111,8 @@ static PyObject *
 store_set_fuel(PyObject *op, PyObject *arg)
 {
     StoreObject *self = (StoreObject *)op;
-    if (ext_store_usable(self) < 0) {
-        return NULL;
-    }
     uint64_t fuel;
-    if (store_u64_arg(arg, "fuel", &fuel) < 0) {
+    if (store_u64_arg(arg, "fuel", &fuel) < 0 || ext_store_usable(self) < 0) {
         return NULL;
     }
     wasmtime_error_t *err = wasmtime_context_set_fuel(self->context, fuel);
@@ -140,11 +141,8 @@ static PyObject *
 store_set_epoch_deadline(PyObject *op, PyObject *arg)
 {
     StoreObject *self = (StoreObject *)op;
-    if (ext_store_usable(self) < 0) {
-        return NULL;
-    }
     uint64_t ticks;
-    if (store_u64_arg(arg, "ticks_after_current", &ticks) < 0) {
+    if (store_u64_arg(arg, "ticks_after_current", &ticks) < 0 || ext_store_usable(self) < 0) {
         return NULL;
     }
     wasmtime_context_set_epoch_deadline(self->context, ticks);
@@ -159,8 +157,7 @@ store_set_limits(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject
     StoreObject *self = (StoreObject *)op;
     PyObject *a[5];
     int64_t v[5];
-    if (ext_parse_args(args, nargs, kwnames, "set_limits", kwlist, 0, a) < 0 ||
-        ext_store_usable(self) < 0) {
+    if (ext_parse_args(args, nargs, kwnames, "set_limits", kwlist, 0, a) < 0) {
         return NULL;
     }
     for (int i = 0; i < 5; i++) {
@@ -179,6 +176,9 @@ store_set_limits(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject
         }
         /* Negative means "no limit", as in wasmtime_store_limiter. */
         v[i] = x < 0 ? -1 : (int64_t)x;
+    }
+    if (ext_store_usable(self) < 0) {
+        return NULL;
     }
     wasmtime_store_limiter(self->store, v[0], v[1], v[2], v[3], v[4]);
     Py_RETURN_NONE;

@@ -34,15 +34,14 @@ wasiconfig_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
+/* Setters convert their value first (iteration, __fspath__ and the buffer
+ * protocol run Python code, which may close or consume this config), and
+ * only then check that the config is still open. */
 static int
-wasi_check(WasiConfigObject *self, PyObject *value)
+wasi_no_delete(PyObject *value)
 {
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "WasiConfig options cannot be deleted");
-        return -1;
-    }
-    if (self->config == NULL) {
-        ALREADY_CLOSED();
         return -1;
     }
     return 0;
@@ -104,7 +103,7 @@ static int
 wasiconfig_set_argv(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    if (wasi_check(self, value) < 0) {
+    if (wasi_no_delete(value) < 0) {
         return -1;
     }
     PyObject *seq = PySequence_Fast(value, "argv must be a sequence of str");
@@ -115,8 +114,11 @@ wasiconfig_set_argv(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     const char **argv = keep ? utf8_array(seq, n, keep, -1) : NULL;
     int rc = -1;
-    if (argv != NULL) {
-        PyMem_Free(argv);
+    PyMem_Free(argv);
+    if (argv != NULL && self->config == NULL) {
+        ALREADY_CLOSED();
+    }
+    else if (argv != NULL) {
         Py_XSETREF(self->argv, Py_NewRef(keep)); /* applied by set_wasi */
         rc = 0;
     }
@@ -129,7 +131,7 @@ static int
 wasiconfig_set_env(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    if (wasi_check(self, value) < 0) {
+    if (wasi_no_delete(value) < 0) {
         return -1;
     }
     PyObject *seq = PySequence_Fast(value, "env must be a sequence of (name, value) pairs");
@@ -141,7 +143,10 @@ wasiconfig_set_env(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     const char **names = keep ? utf8_array(seq, n, keep, 0) : NULL;
     const char **values = names ? utf8_array(seq, n, keep, 1) : NULL;
     int rc = -1;
-    if (values != NULL) {
+    if (values != NULL && self->config == NULL) {
+        ALREADY_CLOSED();
+    }
+    else if (values != NULL) {
         Py_XSETREF(self->env, Py_NewRef(keep)); /* names, then values; see set_wasi */
         rc = 0;
     }
@@ -158,11 +163,13 @@ static int
 wasiconfig_set_file(PyObject *op, PyObject *value, void *closure)
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    if (wasi_check(self, value) < 0) {
+    PyObject *path = NULL;
+    if (wasi_no_delete(value) < 0 || !PyUnicode_FSConverter(value, &path)) {
         return -1;
     }
-    PyObject *path = NULL;
-    if (!PyUnicode_FSConverter(value, &path)) {
+    if (self->config == NULL) {
+        Py_DECREF(path);
+        ALREADY_CLOSED();
         return -1;
     }
     const char *which = closure == (void *)0 ? "stdin" : closure == (void *)1 ? "stdout"
@@ -190,11 +197,13 @@ static int
 wasiconfig_set_stdin_bytes(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    if (wasi_check(self, value) < 0) {
+    Py_buffer view;
+    if (wasi_no_delete(value) < 0 || ext_get_bytes(value, &view, "bytes") < 0) {
         return -1;
     }
-    Py_buffer view;
-    if (ext_get_bytes(value, &view, "bytes") < 0) {
+    if (self->config == NULL) {
+        PyBuffer_Release(&view);
+        ALREADY_CLOSED();
         return -1;
     }
     wasm_byte_vec_t vec;
@@ -239,9 +248,10 @@ static int
 wasiconfig_set_custom(PyObject *op, PyObject *value, void *closure)
 {
     WasiConfigObject *self = (WasiConfigObject *)op;
-    if (wasi_check(self, value) < 0) {
+    if (wasi_no_delete(value) < 0) {
         return -1;
     }
+    EXT_CHECK_OPEN(self->config, -1); /* nothing below runs Python code */
     if (!PyCallable_Check(value)) {
         ext_wrong_type(self->st, "a callable", value);
         return -1;
@@ -302,7 +312,6 @@ wasiconfig_preopen_dir(PyObject *op, PyObject *const *args, Py_ssize_t nargs, Py
     if (ext_parse_args(args, nargs, kwnames, "preopen_dir", kwlist, 2, a) < 0) {
         return NULL;
     }
-    EXT_CHECK_OPEN(self->config, NULL);
     int fs_mutable = a[2] == NULL ? 1 : PyObject_IsTrue(a[2]);
     if (fs_mutable < 0) {
         return NULL;
@@ -316,8 +325,13 @@ wasiconfig_preopen_dir(PyObject *op, PyObject *const *args, Py_ssize_t nargs, Py
         return ext_wrong_type(self->st, "a str guest path", a[1]);
     }
     guest = PyUnicode_AsUTF8String(a[1]);
-    if (guest == NULL) {
+    if (guest == NULL || self->config == NULL) {
+        /* __bool__ and __fspath__ above may have closed this config. */
+        if (guest != NULL) {
+            ALREADY_CLOSED();
+        }
         Py_DECREF(host);
+        Py_XDECREF(guest);
         return NULL;
     }
     bool ok = wasi_config_preopen_dir(self->config, PyBytes_AS_STRING(host),

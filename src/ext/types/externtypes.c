@@ -235,12 +235,12 @@ globaltype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (st == NULL) {
         return NULL;
     }
-    int kind = valtype_arg(st, valtype, "a ValType");
-    if (kind < 0) {
+    int is_mut = PyObject_IsTrue(mutable); /* may run Python code: first */
+    if (is_mut < 0) {
         return NULL;
     }
-    int is_mut = PyObject_IsTrue(mutable);
-    if (is_mut < 0) {
+    int kind = valtype_arg(st, valtype, "a ValType");
+    if (kind < 0) {
         return NULL;
     }
     wasm_valtype_t *vt = valkind_to_valtype((wasm_valkind_t)kind);
