@@ -5,13 +5,13 @@
  * only file that calls the <type>_register() functions, in dependency order
  * (a base class before its subclasses).
  *
- * Subinterpreters: the extension keeps all its Python state in the module
- * state and has no other mutable C global (ext_def is set once, to the same
- * address, by every import), so each interpreter gets its own types.  It
- * declares support for interpreters that share the main GIL; a per-
- * interpreter GIL is not declared, because host callbacks that Wasmtime
- * runs on its own threads take the GIL with PyGILState_Ensure, which is
- * defined for the main interpreter only.
+ * Subinterpreters: not supported, and declared so (Py_mod_multiple_
+ * interpreters on 3.12+, an ImportError from ext_exec before).  Wasmtime
+ * calls back into Python from trampolines, externref finalizers and WASI
+ * output callbacks, which take the GIL with PyGILState_Ensure; that API
+ * only knows the main interpreter, and in a subinterpreter it deadlocks on
+ * the GIL its own thread already holds.  Refusing the import is a clean
+ * error instead of a hang.
  */
 #include "state.h"
 
@@ -55,6 +55,12 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
 static int
 ext_exec(PyObject *mod)
 {
+    if (PyInterpreterState_Get() != PyInterpreterState_Main()) {
+        PyErr_SetString(PyExc_ImportError,
+                        "wasmtime._ext cannot be imported in a subinterpreter: its callbacks "
+                        "from Wasmtime need the main interpreter");
+        return -1;
+    }
     ext_state *st = (ext_state *)PyModule_GetState(mod);
     st->str_message = PyUnicode_InternFromString("_message");
     st->str_code = PyUnicode_InternFromString("code");
@@ -107,7 +113,7 @@ ext_free(void *mod)
 static PyModuleDef_Slot ext_slots[] = {
     {Py_mod_exec, ext_exec},
 #if PY_VERSION_HEX >= 0x030C0000
-    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_SUPPORTED},
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
 #endif
     {0, NULL},
 };
