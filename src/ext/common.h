@@ -167,6 +167,7 @@ typedef struct {
     StoreObject *store;          /* strong */
     wasmtime_instance_t instance;
     PyObject *exports;           /* strong or NULL: cached InstanceExports */
+    PyObject *module;            /* strong: the Module it was made from (export names) */
     PyObject *weakreflist;
 } InstanceObject;
 
@@ -182,6 +183,8 @@ typedef struct {
     PyObject *engine;          /* strong: the EngineObject */
     ext_state *st;
     PyObject *weakreflist;
+    PyObject *export_names;    /* strong or NULL: see ext_module_export_names */
+    bool has_users;            /* an Instance or InstancePre holds it (see module_close) */
 } ModuleObject;
 
 typedef struct {
@@ -305,6 +308,14 @@ typedef struct {
 
 int ext_wasm_input(ext_state *st, PyObject *obj, ext_wasm_bytes *out);
 void ext_wasm_input_release(ext_wasm_bytes *in);
+
+/* ---- modules (module.c) ------------------------------------------------ */
+
+/* The export names of a Module (a ModuleObject), in module order: a dict
+ * used as an ordered set (values None), read on first need, then cached on
+ * the Module and shared by its Instances; never mutated.  New reference, or
+ * NULL with an exception (ValueError if the Module was closed before). */
+PyObject *ext_module_export_names(PyObject *module);
 
 /* ---- types (types/ directory) -------------------------------------------------- */
 
@@ -436,7 +447,9 @@ int wasi_register(PyObject *mod, ext_state *st);
 int linker_register(PyObject *mod, ext_state *st);
 PyObject *store_set_wasi(PyObject *op, PyObject *wasi);
 PyObject *store_set_wasi_http(PyObject *op, PyObject *ignored);
-PyObject *ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst);
+/* A new Instance made from `module` (a ModuleObject, which it keeps). */
+PyObject *ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst,
+                            PyObject *module);
 const wasmtime_module_t *ext_module_for_store(ext_state *st, PyObject *module, StoreObject *so);
 
 /* Create a heap type from `spec` with `base` (may be NULL), add it to the

@@ -34,6 +34,7 @@ typedef struct {
     wasmtime_instance_pre_t *pre; /* owned */
     PyObject *engine;             /* strong */
     PyObject *host_objects;       /* strong: the linker's list */
+    PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
     int busy;                     /* instantiations running without the GIL */
     ext_state *st;
@@ -749,7 +750,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         }
     }
     else {
-        res = ext_instance_wrap(st, c.so, &inst);
+        res = ext_instance_wrap(st, c.so, &inst, a[1]);
     }
     wasmtime_module_delete(mc);
     return res;
@@ -1038,6 +1039,8 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     ip->pre = pre;
+    ip->module = Py_NewRef(module);
+    ((ModuleObject *)module)->has_users = true;
     ip->engine = Py_NewRef(self->engine);
     ip->host_objects = Py_NewRef(self->host_objects);
     ip->imports_wasi = self->has_wasi && module_imports_wasi(m);
@@ -1079,7 +1082,7 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         return NULL;
     }
-    return ext_instance_wrap(st, c.so, &inst);
+    return ext_instance_wrap(st, c.so, &inst, self->module);
 }
 
 static PyObject *
@@ -1094,6 +1097,8 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
     m->weakreflist = NULL;
     m->module = wasmtime_instance_pre_module(self->pre);
     m->engine = Py_NewRef(self->engine);
+    m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
+    m->has_users = false;
     m->st = self->st;
     PyObject_GC_Track(m);
     return (PyObject *)m;
@@ -1122,6 +1127,7 @@ instancepre_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->engine);
     Py_VISIT(self->host_objects);
+    Py_VISIT(self->module);
     return 0;
 }
 
@@ -1134,6 +1140,7 @@ instancepre_clear(PyObject *op)
         self->pre = NULL;
     }
     Py_CLEAR(self->host_objects);
+    Py_CLEAR(self->module);
     Py_CLEAR(self->engine);
     return 0;
 }

@@ -3,7 +3,9 @@
  * Owns its wasmtime_module_t and holds its Engine (strong).  Compilation,
  * validation and deserialization run with the GIL released, on a clone of
  * the engine so that closing the Engine from another thread meanwhile is
- * harmless.
+ * harmless.  Instances and InstancePres hold their Module (strong): its
+ * export names, read once when an Instance first needs them (len, iteration)
+ * and cached here, spare them enumerating an instance (see instance.c).
  */
 #include "common.h"
 
@@ -251,6 +253,41 @@ module_exports(PyObject *op, void *Py_UNUSED(closure))
     return res;
 }
 
+PyObject *
+ext_module_export_names(PyObject *module)
+{
+    ModuleObject *self = (ModuleObject *)module;
+    if (self->export_names != NULL) {
+        return Py_NewRef(self->export_names);
+    }
+    CHECK_OPEN(self->module, NULL);
+    /* Not at compile time: wasmtime_module_exports also builds every export's
+     * type, about a microsecond each, as much as deserializing the module. */
+    wasm_exporttype_vec_t vec;
+    wasmtime_module_exports(self->module, &vec);
+    PyObject *names = PyDict_New();
+    for (size_t i = 0; names != NULL && i < vec.size; i++) {
+        PyObject *name = ext_str_from_name(wasm_exporttype_name(vec.data[i]));
+        if (name == NULL || PyDict_SetItem(names, name, Py_None) < 0) {
+            Py_CLEAR(names);
+        }
+        Py_XDECREF(name);
+    }
+    wasm_exporttype_vec_delete(&vec);
+    if (names == NULL) {
+        return NULL;
+    }
+    /* An allocation above may have run a finalizer that got here first. */
+    if (self->export_names == NULL) {
+        self->export_names = Py_NewRef(names);
+    }
+    else {
+        Py_DECREF(names);
+        names = Py_NewRef(self->export_names);
+    }
+    return names;
+}
+
 static PyObject *
 module_serialize(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
@@ -270,6 +307,15 @@ static PyObject *
 module_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ModuleObject *self = (ModuleObject *)op;
+    /* Instances of the module list its export names, which can only be read
+     * while it is open. */
+    if (self->module != NULL && self->has_users && self->export_names == NULL) {
+        PyObject *names = ext_module_export_names(op);
+        if (names == NULL) {
+            return NULL;
+        }
+        Py_DECREF(names);
+    }
     if (self->module != NULL) {
         wasmtime_module_delete(self->module);
         self->module = NULL;
@@ -282,12 +328,14 @@ module_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((ModuleObject *)op)->engine);
+    Py_VISIT(((ModuleObject *)op)->export_names);
     return 0;
 }
 
 static int
 module_clear(PyObject *op)
 {
+    /* export_names (strs only, never in a cycle) stays until dealloc. */
     Py_CLEAR(((ModuleObject *)op)->engine);
     return 0;
 }
@@ -303,6 +351,7 @@ module_dealloc(PyObject *op)
         wasmtime_module_delete(self->module);
     }
     Py_CLEAR(self->engine);
+    Py_CLEAR(self->export_names);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
