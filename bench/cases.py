@@ -1,7 +1,8 @@
 """Benchmark cases, run unchanged under wasmtime-native and wasmtime-py.
 
-`python cases.py` prints one JSON object: case name -> nanoseconds per
-operation (or MB/s where the name says so).  bench/run.py runs it in both
+`python cases.py [PATTERN ...]` prints one JSON object: case name ->
+nanoseconds per operation (or MB/s where the name says so), for every case,
+or only those whose name contains one of the patterns.  bench/run.py runs it in both
 virtualenvs, alternating, and writes RESULTS.md.  Only the public wasmtime
 API is used, except where a case is marked "ours": features wasmtime-py does
 not have (the zero-copy view), for which the peer uses its closest API.
@@ -85,6 +86,51 @@ WAT = """
 """
 
 
+def _leb(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _sleb(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if (n == 0 and not byte & 0x40) or (n == -1 and byte & 0x40):
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
+
+
+def exports_module(count):
+    """Binary module with `count` functions `() -> i32`, each exported: "f"
+    (returns 0), then "f1" .. "f<count-1>"."""
+    def section(i, payload):
+        return bytes([i]) + _leb(len(payload)) + payload
+
+    def vec(items):
+        return _leb(len(items)) + b"".join(items)
+
+    names = ["f"] + ["f%d" % i for i in range(1, count)]
+    exports = [_leb(len(n)) + n.encode() + b"\x00" + _leb(i) for i, n in enumerate(names)]
+    bodies = []
+    for i in range(count):
+        body = b"\x00\x41" + _sleb(i) + b"\x0b"  # no locals; i32.const i
+        bodies.append(_leb(len(body)) + body)
+    return b"".join([b"\x00asm\x01\x00\x00\x00",
+                     section(1, vec([b"\x60\x00\x01\x7f"])),
+                     section(3, vec([b"\x00"] * count)),
+                     section(7, vec(exports)),
+                     section(10, vec(bodies))])
+
+
 def timeit(fn, min_time=0.25, start=1):
     """ns per call of fn(n) which performs n operations."""
     n = start
@@ -121,7 +167,7 @@ def run_cases(only=None):
     mem = ex["memory"]
 
     def case(name, fn):
-        if only and name not in only:
+        if only and not any(pattern in name for pattern in only):
             return
         gc.collect()
         res[name] = fn()
@@ -328,6 +374,18 @@ def run_cases(only=None):
         two = time.perf_counter() - t0
         return one / two
     case("B10 two threads speedup (x)", b10)
+
+    def b12(count):
+        module = Module(engine, exports_module(count))
+
+        def run(n):
+            for _ in range(n):
+                s = Store(engine)
+                assert Instance(s, module, []).exports(s)["f"](s) == 0
+        return timeit(run, start=10)
+    for count in (1, 16, 256, 4096):
+        case("B12 per request: new Store + Instance + exports(s)['f'] + call, %d exports"
+             % count, lambda: b12(count))
     return res
 
 

@@ -1,6 +1,8 @@
 """Run the benchmarks side by side with wasmtime-py and write RESULTS.md.
 
-    ./dev bench            (builds ours into .venv first)
+    ./dev bench                      (builds ours into .venv first)
+    ./dev bench --only B12 [--only …] only the cases whose name contains a
+                                     pattern; prints a table, writes no file
 
 Ours runs from the repository's .venv; the peer, wasmtime==50.0.1 from PyPI,
 gets its own virtualenv in bench/.venvs/peer.  Each repetition runs every
@@ -66,9 +68,10 @@ def import_time(python):
     return best * 1e9
 
 
-def run_cases(python):
+def run_cases(python, only=()):
     env = dict(os.environ, PYTHONPATH="")
-    out = subprocess.check_output([python, os.path.join(HERE, "cases.py")], cwd=HERE, env=env)
+    out = subprocess.check_output([python, os.path.join(HERE, "cases.py"), *only],
+                                  cwd=HERE, env=env)
     return json.loads(out)
 
 
@@ -166,7 +169,38 @@ def goals_section(ours, peer, floor):
     return out
 
 
+def main_only(only):
+    """A few cases, both implementations alternating: a table on stdout."""
+    ensure_peer()
+    ours_runs, peer_runs = [], []
+    for rep in range(REPS):
+        print("repetition %d/%d" % (rep + 1, REPS), file=sys.stderr)
+        ours_runs.append(run_cases(OURS, only))
+        peer_runs.append(run_cases(PEER, only))
+    lines = [
+        "- Date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "- Machine: %s" % machine(),
+        "- Command: `./dev bench %s` (%d repetitions, alternating, medians)"
+        % (" ".join("--only %r" % o for o in only), REPS),
+        "",
+        "| case | wasmtime-native | wasmtime-py | speedup |",
+        "|---|---|---|---|",
+    ]
+    for n in ours_runs[0]:
+        o = statistics.median(r[n] for r in ours_runs)
+        p = statistics.median(r[n] for r in peer_runs)
+        sp = o / p if any(h in n for h in HIGHER_IS_BETTER) else p / o
+        lines.append("| %s | %s | %s | %.1f× |" % (n, fmt(o), fmt(p), sp))
+    print("\n".join(lines))
+
+
 def main():
+    args = sys.argv[1:]
+    only = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--only"]
+    if len(only) * 2 != len(args):
+        sys.exit("usage: run.py [--only PATTERN]...")
+    if only:
+        return main_only(only)
     ensure_peer()
     floor_exe = build_floor()
     ours_runs, peer_runs, floors = [], [], []

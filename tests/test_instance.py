@@ -2,6 +2,8 @@
 2.7)."""
 
 import collections.abc
+import gc
+import tracemalloc
 
 import pytest
 
@@ -382,3 +384,326 @@ def test_closed_module_rejected(store):
     module.close()
     with pytest.raises(ValueError):
         Instance(store, module, [])
+
+
+# ---- lazy exports: exports(store) is O(1), each name is looked up once -----------------
+
+
+def _leb(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _section(section_id, payload):
+    return bytes([section_id]) + _leb(len(payload)) + payload
+
+
+def _vec(items):
+    return _leb(len(items)) + b"".join(items)
+
+
+def many_exports(n):
+    """Binary module with one function `() -> i32` returning 7, exported `n`
+    times: as "f", then "e1" .. "e<n-1>" (built directly, no WAT)."""
+    names = ["f"] + ["e%d" % i for i in range(1, n)]
+    exports = [_leb(len(s)) + s.encode() + b"\x00\x00" for s in names]  # func 0
+    return b"".join([
+        b"\x00asm\x01\x00\x00\x00",
+        _section(1, _vec([b"\x60\x00\x01\x7f"])),          # type 0: () -> i32
+        _section(3, _vec([b"\x00"])),                       # func 0: type 0
+        _section(7, _vec(exports)),
+        _section(10, _vec([_leb(4) + b"\x00\x41\x07\x0b"])),  # i32.const 7
+    ]), names
+
+
+def test_many_exports_builder_is_valid(engine):
+    data, names = many_exports(3)
+    assert [e.name for e in Module(engine, data).exports] == names == ["f", "e1", "e2"]
+
+
+def test_100k_exports(store):
+    """Before, exports(store) walked every export with a call that is itself
+    linear: minutes for this module.  Now a lookup is one call."""
+    data, names = many_exports(100_000)
+    module = Module(store.engine, data)
+    ex = Instance(store, module, []).exports(store)
+    assert ex["f"](store) == 7
+    assert ex["e99999"](store) == 7
+    assert ex["e99999"] is ex["e99999"]
+    with pytest.raises(KeyError):
+        ex["e100000"]
+    assert len(ex) == 100_000
+    assert "e50000" in ex
+    by_index = ex.by_index
+    assert len(by_index) == 100_000
+    assert by_index[0] is ex["f"]
+    assert by_index[-1] is ex["e99999"]
+    # A second instance shares the module's names, not the wrappers.
+    ex2 = Instance(store, module, []).exports(store)
+    assert len(ex2) == 100_000
+    assert ex2["f"] is not ex["f"]
+    assert ex2["f"](store) == 7
+
+
+def _live(cls):
+    return sum(1 for o in gc.get_objects() if type(o) is cls)
+
+
+def test_lookup_wraps_only_what_is_asked(store):
+    """A lookup makes one wrapper; len, `in`, iteration and keys make none."""
+    data, names = many_exports(1000)
+    inst = Instance(store, Module(store.engine, data), [])
+    gc.collect()
+    before = _live(Func)
+    ex = inst.exports(store)
+    assert _live(Func) == before
+    f = ex["f"]
+    assert _live(Func) == before + 1
+    assert len(ex) == 1000
+    assert list(ex) == names
+    assert list(ex.keys()) == names
+    assert "e999" in ex and "e1000" not in ex
+    assert ex.get("nope") is None
+    assert _live(Func) == before + 1
+    assert ex.get("e7") is ex["e7"]
+    assert _live(Func) == before + 2
+    by_index = ex.by_index
+    assert _live(Func) == before + 1000
+    assert by_index[0] is f
+    assert by_index[7] is ex["e7"]
+
+
+def test_lookups_before_by_index_keep_identity(exports):
+    """Objects looked up one by one are the ones by_index, values() and
+    items() give later, in module order."""
+    f2, g = exports["f2"], exports["g"]
+    values = list(exports.values())
+    assert values[4] is f2 and values[2] is g
+    by_index = exports.by_index
+    assert by_index[4] is f2 and by_index[2] is g
+    assert [v for v in by_index] == values
+    assert [k for k, _ in exports.items()] == NAMES
+    for (k, v), w in zip(exports.items(), by_index):
+        assert v is w is exports[k]
+    assert list(exports) == NAMES
+    assert exports.by_index is by_index
+
+
+def test_len_iter_before_any_lookup(exports):
+    assert list(exports) == NAMES
+    assert len(exports) == 5
+    assert list(exports.keys()) == NAMES
+    assert exports.keys() == set(NAMES)
+
+
+def test_missing_names(exports):
+    for key in ["nope", "", "F", "f ", "f\x00", "\ud800", "m\udcff"]:
+        with pytest.raises(KeyError):
+            exports[key]
+        assert exports.get(key) is None
+        assert key not in exports
+    # the same once the names are known
+    list(exports)
+    with pytest.raises(KeyError):
+        exports["nope"]
+    with pytest.raises(KeyError) as info:
+        exports["also missing"]
+    assert info.value.args == ("also missing",)
+
+
+def test_str_subclass_key(store, exports):
+    """A str subclass finds the export; its dunders do not run during the
+    lookup (they could close the store)."""
+    calls = []
+
+    class Name(str):
+        def __hash__(self):
+            calls.append("hash")
+            store.close()
+            return str.__hash__(self)
+
+        def __eq__(self, other):
+            calls.append("eq")
+            store.close()
+            return str.__eq__(self, other)
+
+    f = exports[Name("f")]
+    assert calls == []
+    assert f is exports["f"]
+    assert exports.get(Name("m")) is exports["m"]
+    assert f(store) == 1
+
+
+def test_exports_obtained_through_a_caller(store):
+    wat = """
+    (module
+      (import "" "host" (func $host))
+      (global (export "g") i32 (i32.const 42))
+      (func (export "run") call $host))
+    """
+    seen = []
+    holder = []
+
+    def host(caller):
+        ex = holder[0].exports(caller)
+        seen.append(ex)
+        seen.append(ex["g"])
+        seen.append(ex["g"].value(caller))
+
+    func = Func(store, FuncType([], []), host, access_caller=True)
+    inst = Instance(store, Module(store.engine, wat), [func])
+    holder.append(inst)
+    inst.exports(store)["run"](store)
+    ex, g, value = seen
+    assert value == 42
+    assert inst.exports(store) is ex
+    assert ex["g"] is g
+    assert g.value(store) == 42
+
+
+def test_exports_through_a_caller_of_another_store(engine):
+    other = Store(engine)
+    inst = Instance(other, Module(engine, EXPORTS_WAT), [])
+    store = Store(engine)
+    errors = []
+
+    def host(caller):
+        try:
+            inst.exports(caller)
+        except WasmtimeError as e:
+            errors.append(e)
+
+    func = Func(store, FuncType([], []), host, access_caller=True)
+    call = Instance(store, Module(engine, '(module (import "" "" (func $h)) '
+                                          '(func (export "run") call $h))'), [func])
+    call.exports(store)["run"](store)
+    assert len(errors) == 1 and "wrong store" in str(errors[0])
+
+
+def test_lazy_lookups_in_a_closed_store(engine):
+    """Wrappers made before close are kept; names come from the Module; a
+    lookup that would need the store raises ValueError."""
+    store = Store(engine)
+    ex = Instance(store, Module(engine, EXPORTS_WAT), []).exports(store)
+    f = ex["f"]
+    store.close()
+    assert ex["f"] is f
+    assert len(ex) == 5
+    assert list(ex) == NAMES
+    assert "m" in ex
+    with pytest.raises(ValueError):
+        ex["m"]
+    with pytest.raises(ValueError):
+        ex.get("m")
+    with pytest.raises(ValueError):
+        ex.by_index
+    with pytest.raises(ValueError):
+        ex.values()
+    # the names are known: a missing one is a KeyError, store or not
+    with pytest.raises(KeyError):
+        ex["nope"]
+    with pytest.raises(ValueError):
+        f(store)
+
+
+def test_exports_outlive_the_instance(store):
+    ex = Instance(store, Module(store.engine, EXPORTS_WAT), []).exports(store)
+    gc.collect()
+    assert ex["f"](store) == 1
+    assert len(ex.by_index) == 5
+
+
+def test_module_closed_after_instantiation(engine):
+    """Instances list the exports of a Module closed since, whichever way
+    they were made and whether or not the names had been read before."""
+    store = Store(engine)
+    module = Module(engine, EXPORTS_WAT)
+    ex = Instance(store, module, []).exports(store)
+    module.close()
+    with pytest.raises(ValueError):
+        module.exports
+    assert list(ex) == NAMES
+    assert ex["f2"](store) == 3
+
+    linker = wasmtime.Linker(engine)
+    module = Module(engine, EXPORTS_WAT)
+    inst = linker.instantiate(store, module)
+    module.close()
+    assert list(inst.exports(store)) == NAMES
+
+    module = Module(engine, EXPORTS_WAT)
+    pre = linker.instantiate_pre(module)
+    module.close()
+    ex = pre.instantiate(store).exports(store)
+    assert list(ex) == NAMES
+    assert ex["f"](store) == 1
+    assert [e.name for e in pre.module.exports] == NAMES
+
+
+def test_linker_paths_know_the_names(store):
+    module = Module(store.engine, EXPORTS_WAT)
+    linker = wasmtime.Linker(store.engine)
+    for inst in [linker.instantiate(store, module),
+                 linker.instantiate_pre(module).instantiate(store),
+                 Instance(store, module, [])]:
+        ex = inst.exports(store)
+        assert list(ex) == NAMES
+        assert ex["f2"](store) == 3
+        assert [type(v) for v in ex.by_index] == [Func, Memory, Global, Table, Func]
+
+
+def test_instances_share_names_not_wrappers(store):
+    module = Module(store.engine, EXPORTS_WAT)
+    a = Instance(store, module, []).exports(store)
+    b = Instance(store, module, []).exports(store)
+    assert list(a) == list(b) == NAMES
+    assert a["f"] is not b["f"]
+    assert a.by_index[0] is a["f"] and b.by_index[0] is b["f"]
+
+
+def test_exports_repr(exports):
+    text = repr(exports)
+    assert text.startswith("InstanceExports(")
+    for name in NAMES:
+        assert repr(name) in text
+
+
+def _per_request_growth(engine, module, keep):
+    kept = []
+
+    def request():
+        s = Store(engine)
+        ex = Instance(s, module, []).exports(s)
+        assert ex["f"](s) == 1
+        assert ex.by_index[4] is ex["f2"]
+        if keep:
+            kept.append(ex)
+
+    for _ in range(200):
+        request()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for _ in range(3000):
+            request()
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    return sum(s.size_diff for s in after.compare_to(before, "filename"))
+
+
+def test_per_request_exports_do_not_leak(engine):
+    module = Module(engine, EXPORTS_WAT)
+    growth = _per_request_growth(engine, module, keep=False)
+    assert growth < 128 * 1024, growth
+    # Control: keeping each request's exports breaks the bound.
+    assert _per_request_growth(engine, module, keep=True) > 128 * 1024

@@ -145,10 +145,13 @@ wat = '''(module (import "" "started" (func $s)) (memory (export "mem") 1)
   (global (export "g") (mut i32) (i32.const 0))
   (table (export "t") 1 funcref)
   (func (export "spin") call $s (loop br 0))
-  (func (export "one") (result i32) i32.const 1))'''
+  (func (export "one") (result i32) i32.const 1)
+  (func (export "two") (result i32) i32.const 2))'''
 host = w.Func(store, w.FuncType([], []), started.set)
 inst = w.Instance(store, w.Module(engine, wat), [host])
 ex = inst.exports(store)
+# Looked up before: a lookup not cached yet needs the store (see "export").
+mem, g, tab, one = ex["mem"], ex["g"], ex["t"], ex["one"]
 res = {}
 def run():
     try:
@@ -159,9 +162,9 @@ t = threading.Thread(target=run)
 t.start()
 started.wait(30)
 time.sleep(0.05)
-mem, g, tab = ex["mem"], ex["g"], ex["t"]
 ops = {
-    "call": lambda: ex["one"](store),
+    "call": lambda: one(store),
+    "export": lambda: ex["two"],
     "host_call": lambda: host(store),
     "mem_read": lambda: mem.read(store, 0, 4),
     "mem_write": lambda: mem.write(store, b"x", 0),
@@ -178,6 +181,10 @@ ops = {
     "instance": lambda: w.Instance(store, w.Module(engine, "(module)"), []),
     "exports": lambda: inst.exports(store),
     "func_type": lambda: host.type(store),
+    # Answered from the module's names, without the store:
+    "export_cached": lambda: ex["one"],
+    "len": lambda: len(ex),
+    "contains": lambda: "two" in ex,
 }
 for name, op in ops.items():
     try:
@@ -205,8 +212,10 @@ def test_store_used_from_another_thread_while_running(run_python):
     results = dict(line.split(" ", 1) for line in lines)
     for name in ["call", "host_call", "mem_read", "mem_write", "mem_grow", "mem_size",
                  "mem_view", "global", "table", "gc", "close", "get_fuel", "new_func",
-                 "new_memory", "instance", "exports", "func_type"]:
+                 "new_memory", "instance", "exports", "func_type", "export"]:
         assert results[name] == "RuntimeError", (name, results[name])
+    for name in ["export_cached", "len", "contains"]:
+        assert results[name] == "NO-ERROR", (name, results[name])
     assert results["alive"] == "True"
     assert results["a"] == "Trap TrapCode.INTERRUPT"
     assert results["after"] == "1 True"

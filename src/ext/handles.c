@@ -58,7 +58,8 @@ ext_caller_new(ext_state *st, StoreObject *so, wasmtime_caller_t *caller)
 }
 
 PyObject *
-ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst)
+ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst,
+                  PyObject *module)
 {
     InstanceObject *self = PyObject_GC_New(InstanceObject, st->Instance_Type);
     if (self == NULL) {
@@ -67,6 +68,8 @@ ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *ins
     self->store = (StoreObject *)Py_NewRef(so);
     self->instance = *inst;
     self->exports = NULL;
+    self->module = Py_NewRef(module);
+    ((ModuleObject *)module)->has_users = true;
     self->weakreflist = NULL;
     PyObject_GC_Track(self);
     return (PyObject *)self;
@@ -171,6 +174,41 @@ ext_module_of_engine(ext_state *st, PyObject *module, PyObject *engine, const ch
     return m->module;
 }
 
+
+PyObject *
+ext_module_export_names(PyObject *module)
+{
+    ModuleObject *self = (ModuleObject *)module;
+    if (self->export_names != NULL) {
+        return Py_NewRef(self->export_names);
+    }
+    EXT_CHECK_OPEN(self->module, NULL);
+    /* Not at compile time: wasmtime_module_exports also builds every export's
+     * type, about a microsecond each, as much as deserializing the module. */
+    wasm_exporttype_vec_t vec;
+    wasmtime_module_exports(self->module, &vec);
+    PyObject *names = PyDict_New();
+    for (size_t i = 0; names != NULL && i < vec.size; i++) {
+        PyObject *name = ext_str_from_name(wasm_exporttype_name(vec.data[i]));
+        if (name == NULL || PyDict_SetItem(names, name, Py_None) < 0) {
+            Py_CLEAR(names);
+        }
+        Py_XDECREF(name);
+    }
+    wasm_exporttype_vec_delete(&vec);
+    if (names == NULL) {
+        return NULL;
+    }
+    /* An allocation above may have run a finalizer that got here first. */
+    if (self->export_names == NULL) {
+        self->export_names = Py_NewRef(names);
+    }
+    else {
+        Py_DECREF(names);
+        names = Py_NewRef(self->export_names);
+    }
+    return names;
+}
 
 /* ---- slots shared by the handle types ------------------------------------ */
 

@@ -2,16 +2,33 @@
  *
  * Instantiation runs the start function, so it releases the GIL and is
  * bracketed like a call: a host exception raised during it comes back as the
- * same object.  exports(store) is built once (every export wrapped in module
- * order) and cached on the Instance, so lookups are dict lookups and the same
- * objects come back from values() and by_index.
+ * same object.
+ *
+ * exports(store) costs O(1): it makes (once, then cached on the Instance) an
+ * InstanceExports that has looked nothing up yet.  exports[name] is one
+ * wasmtime_instance_export_get, wrapped once and cached, so the same object
+ * comes back every time.  len, `in`, iteration and keys() use the export
+ * names of the Module (read once per Module, see ext_module_export_names),
+ * not the store.  by_index, values(), items(), == and repr need every export:
+ * they look up the missing ones by name, once, and keep them in module order.
+ * Never wasmtime_instance_export_nth: it walks the exports from the first at
+ * every call, so enumerating with it is quadratic.
+ *
+ * Ownership: Instance and InstanceExports each hold the Store and the Module
+ * (strong); the InstanceExports does not point back at its Instance, so there
+ * is no cycle.
  */
 #include "runtime.h"
 
 typedef struct {
     PyObject_HEAD
-    PyObject *map;      /* strong: dict name -> extern */
-    PyObject *by_index; /* strong: tuple in module order */
+    StoreObject *store;           /* strong: the Instance's store */
+    wasmtime_instance_t instance; /* no destructor */
+    PyObject *module;             /* strong: the Instance's Module */
+    PyObject *names;              /* strong or NULL until needed: the Module's export names */
+    PyObject *cache;              /* strong or NULL: dict name -> extern, the exports seen */
+    PyObject *by_index;           /* strong or NULL: tuple in module order; once set, `cache`
+                                     holds every export, in module order too */
 } ExportsObject;
 
 static PyObject *
@@ -68,7 +85,7 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
     if (ext_call_finish(st, c.so, err, trap) == 0) {
-        res = ext_instance_wrap(st, c.so, &inst);
+        res = ext_instance_wrap(st, c.so, &inst, module);
     }
 done:
     for (Py_ssize_t i = 0; i < converted; i++) {
@@ -104,50 +121,23 @@ exports_register_mapping(ext_state *st)
 }
 
 static PyObject *
-exports_build(ext_state *st, ext_ctx *c, InstanceObject *self)
+exports_new(ext_state *st, InstanceObject *inst)
 {
     if (exports_register_mapping(st) < 0) {
         return NULL;
     }
-    PyObject *map = PyDict_New();
-    PyObject *items = PyList_New(0);
-    if (map == NULL || items == NULL) {
-        goto fail;
-    }
-    for (size_t i = 0;; i++) {
-        char *name;
-        size_t len;
-        wasmtime_extern_t ext;
-        if (!wasmtime_instance_export_nth(c->ctx, &self->instance, i, &name, &len, &ext)) {
-            break;
-        }
-        PyObject *item = ext_extern_to_py(st, self->store, &ext);
-        PyObject *key = item ? PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace") : NULL;
-        if (key == NULL || PyDict_SetItem(map, key, item) < 0 || PyList_Append(items, item) < 0) {
-            Py_XDECREF(key);
-            Py_XDECREF(item);
-            goto fail;
-        }
-        Py_DECREF(key);
-        Py_DECREF(item);
-    }
     ExportsObject *ex = PyObject_GC_New(ExportsObject, st->InstanceExports_Type);
     if (ex == NULL) {
-        goto fail;
-    }
-    ex->map = map;
-    ex->by_index = PyList_AsTuple(items);
-    Py_DECREF(items);
-    PyObject_GC_Track(ex);
-    if (ex->by_index == NULL) {
-        Py_DECREF(ex);
         return NULL;
     }
+    ex->store = (StoreObject *)Py_NewRef(inst->store);
+    ex->instance = inst->instance;
+    ex->module = Py_NewRef(inst->module);
+    ex->names = NULL;
+    ex->cache = NULL;
+    ex->by_index = NULL;
+    PyObject_GC_Track(ex);
     return (PyObject *)ex;
-fail:
-    Py_XDECREF(map);
-    Py_XDECREF(items);
-    return NULL;
 }
 
 static PyObject *
@@ -160,9 +150,20 @@ instance_exports(PyObject *op, PyObject *store)
         return NULL;
     }
     if (self->exports == NULL) {
-        self->exports = exports_build(st, &c, self);
+        PyObject *ex = exports_new(st, self);
+        if (ex == NULL) {
+            return NULL;
+        }
+        /* The first call imports collections.abc, which runs Python code
+         * that could have got here first. */
+        if (self->exports == NULL) {
+            self->exports = ex;
+        }
+        else {
+            Py_DECREF(ex);
+        }
     }
-    return Py_XNewRef(self->exports);
+    return Py_NewRef(self->exports);
 }
 
 static int
@@ -172,6 +173,7 @@ instance_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->store);
     Py_VISIT(self->exports);
+    Py_VISIT(self->module);
     return 0;
 }
 
@@ -180,6 +182,7 @@ instance_clear(PyObject *op)
 {
     InstanceObject *self = (InstanceObject *)op;
     Py_CLEAR(self->exports);
+    Py_CLEAR(self->module);
     Py_CLEAR(self->store);
     return 0;
 }
@@ -200,7 +203,8 @@ EXT_KW1(instance_exports, "exports", "store")
 static PyMethodDef instance_methods[] = {
     {"exports", EXT_KW1_ENTRY(instance_exports),
      "exports($self, store)\n--\n\nThe instance's exports: a Mapping by name, with "
-     "`.by_index` in module order (built once, cached)."},
+     "`.by_index` in module order (made once and cached; each export is looked up on "
+     "first use)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -230,36 +234,185 @@ static PyType_Spec instance_spec = {
 
 /* ---- InstanceExports --------------------------------------------------------- */
 
+/* The Module's export names, read on first need.  Borrowed, or NULL with an
+ * exception. */
 static PyObject *
-exports_getitem(PyObject *op, PyObject *key)
+exports_names(ExportsObject *self)
 {
-    ExportsObject *self = (ExportsObject *)op;
-    PyObject *v = PyUnicode_Check(key) ? PyDict_GetItemWithError(self->map, key) : NULL;
-    if (v == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetObject(PyExc_KeyError, key);
+    if (self->names == NULL) {
+        if (self->module == NULL) { /* cleared by the garbage collector */
+            ALREADY_CLOSED();
+            return NULL;
+        }
+        PyObject *names = ext_module_export_names(self->module);
+        if (names == NULL) {
+            return NULL;
+        }
+        /* ext_module_export_names may have run a finalizer that got here. */
+        Py_XSETREF(self->names, names);
+    }
+    return self->names;
+}
+
+/* The export named `name` (an exact str), wrapped on first use and cached: a
+ * new reference, or NULL, with an exception set on failure and without one
+ * when there is no such export. */
+static PyObject *
+exports_lookup_name(ExportsObject *self, PyObject *name)
+{
+    if (self->cache != NULL) {
+        PyObject *v = PyDict_GetItemWithError(self->cache, name);
+        if (v != NULL || PyErr_Occurred()) {
+            return Py_XNewRef(v);
+        }
+    }
+    /* When the names are known already, a missing one needs no store. */
+    if (self->names != NULL) {
+        int has = PyDict_Contains(self->names, name);
+        if (has <= 0) {
+            return NULL;
+        }
+    }
+    Py_ssize_t len;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(name, &len);
+    if (utf8 == NULL) {
+        /* A lone surrogate: wasm names are valid UTF-8, so no such export. */
+        if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+            PyErr_Clear();
         }
         return NULL;
     }
-    return Py_NewRef(v);
+    if (self->store == NULL) { /* cleared by the garbage collector */
+        ALREADY_CLOSED();
+        return NULL;
+    }
+    ext_state *st = self->store->st;
+    ext_ctx c;
+    if (ext_resolve_store(st, (PyObject *)self->store, &c) < 0) {
+        return NULL;
+    }
+    wasmtime_extern_t ext;
+    /* Runs quickly (a hash lookup in the module's export map): keeps the GIL. */
+    if (!wasmtime_instance_export_get(c.ctx, &self->instance, utf8, (size_t)len, &ext)) {
+        return NULL;
+    }
+    PyObject *item = ext_extern_to_py(st, self->store, &ext);
+    if (item == NULL) {
+        return NULL;
+    }
+    if (self->cache == NULL && (self->cache = PyDict_New()) == NULL) {
+        Py_DECREF(item);
+        return NULL;
+    }
+    /* setdefault, not set: an allocation above may have run a finalizer that
+     * looked the same name up, and the first object out must stay the one. */
+    PyObject *kept = PyDict_SetDefault(self->cache, name, item);
+    Py_DECREF(item);
+    return Py_XNewRef(kept);
+}
+
+/* The same for any key: no export unless it is a str. */
+static PyObject *
+exports_lookup(ExportsObject *self, PyObject *key)
+{
+    if (!PyUnicode_Check(key)) {
+        return NULL;
+    }
+    /* A str subclass becomes a plain str first: its __hash__/__eq__ could
+     * run Python code (that may close the store) in the middle of a lookup. */
+    PyObject *name = PyUnicode_CheckExact(key) ? Py_NewRef(key) : PyUnicode_FromObject(key);
+    if (name == NULL) {
+        return NULL;
+    }
+    PyObject *v = exports_lookup_name(self, name);
+    Py_DECREF(name);
+    return v;
+}
+
+/* Make `by_index`, and `cache` complete and in module order: one lookup per
+ * export not seen yet.  0 or -1. */
+static int
+exports_complete(ExportsObject *self)
+{
+    if (self->by_index != NULL) {
+        return 0;
+    }
+    PyObject *names = exports_names(self);
+    if (names == NULL) {
+        return -1;
+    }
+    /* Held: a finalizer may clear the exports (tp_clear) meanwhile. */
+    Py_INCREF(names);
+    PyObject *tuple = PyTuple_New(PyDict_GET_SIZE(names));
+    PyObject *cache = tuple ? PyDict_New() : NULL;
+    if (cache == NULL) {
+        goto fail;
+    }
+    PyObject *name, *ignored;
+    Py_ssize_t pos = 0, i = 0;
+    /* `names` is never mutated, so iterating it while lookups run is safe,
+     * and it yields the names in module order. */
+    while (PyDict_Next(names, &pos, &name, &ignored)) {
+        PyObject *item = exports_lookup_name(self, name);
+        if (item == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetObject(PyExc_KeyError, name);
+            }
+            goto fail;
+        }
+        PyTuple_SET_ITEM(tuple, i++, item);
+        if (PyDict_SetItem(cache, name, item) < 0) {
+            goto fail;
+        }
+    }
+    /* A finalizer run by an allocation above may have completed it first;
+     * both hold the same objects. */
+    if (self->by_index == NULL) {
+        Py_XSETREF(self->cache, cache);
+        self->by_index = tuple;
+    }
+    else {
+        Py_DECREF(cache);
+        Py_DECREF(tuple);
+    }
+    Py_DECREF(names);
+    return 0;
+fail:
+    Py_XDECREF(cache);
+    Py_XDECREF(tuple);
+    Py_DECREF(names);
+    return -1;
+}
+
+static PyObject *
+exports_getitem(PyObject *op, PyObject *key)
+{
+    PyObject *v = exports_lookup((ExportsObject *)op, key);
+    if (v == NULL && !PyErr_Occurred()) {
+        PyErr_SetObject(PyExc_KeyError, key);
+    }
+    return v;
 }
 
 static Py_ssize_t
 exports_len(PyObject *op)
 {
-    return PyDict_GET_SIZE(((ExportsObject *)op)->map);
+    PyObject *names = exports_names((ExportsObject *)op);
+    return names == NULL ? -1 : PyDict_GET_SIZE(names);
 }
 
 static int
 exports_contains(PyObject *op, PyObject *key)
 {
-    return PyDict_Contains(((ExportsObject *)op)->map, key);
+    PyObject *names = exports_names((ExportsObject *)op);
+    return names == NULL ? -1 : PyDict_Contains(names, key);
 }
 
 static PyObject *
 exports_iter(PyObject *op)
 {
-    return PyObject_GetIter(((ExportsObject *)op)->map);
+    PyObject *names = exports_names((ExportsObject *)op);
+    return names == NULL ? NULL : PyObject_GetIter(names);
 }
 
 static PyObject *
@@ -269,30 +422,38 @@ exports_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         PyErr_Format(PyExc_TypeError, "get() takes 1 or 2 arguments (%zd given)", nargs);
         return NULL;
     }
-    PyObject *dflt = nargs == 2 ? args[1] : Py_None;
-    PyObject *v = PyDict_GetItemWithError(((ExportsObject *)op)->map, args[0]);
-    if (v == NULL && PyErr_Occurred()) {
-        return NULL;
+    PyObject *v = exports_lookup((ExportsObject *)op, args[0]);
+    if (v == NULL && !PyErr_Occurred()) {
+        v = Py_NewRef(nargs == 2 ? args[1] : Py_None);
     }
-    return Py_NewRef(v != NULL ? v : dflt);
+    return v;
 }
 
 static PyObject *
 exports_keys(PyObject *op, PyObject *Py_UNUSED(ig))
 {
-    return PyObject_CallMethod(((ExportsObject *)op)->map, "keys", NULL);
+    PyObject *names = exports_names((ExportsObject *)op);
+    return names == NULL ? NULL : PyObject_CallMethod(names, "keys", NULL);
 }
 
 static PyObject *
 exports_values(PyObject *op, PyObject *Py_UNUSED(ig))
 {
-    return PyObject_CallMethod(((ExportsObject *)op)->map, "values", NULL);
+    ExportsObject *self = (ExportsObject *)op;
+    if (exports_complete(self) < 0) {
+        return NULL;
+    }
+    return PyObject_CallMethod(self->cache, "values", NULL);
 }
 
 static PyObject *
 exports_items(PyObject *op, PyObject *Py_UNUSED(ig))
 {
-    return PyObject_CallMethod(((ExportsObject *)op)->map, "items", NULL);
+    ExportsObject *self = (ExportsObject *)op;
+    if (exports_complete(self) < 0) {
+        return NULL;
+    }
+    return PyObject_CallMethod(self->cache, "items", NULL);
 }
 
 static PyObject *
@@ -301,26 +462,36 @@ exports_richcompare(PyObject *a, PyObject *b, int op)
     if (op != Py_EQ && op != Py_NE) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    PyObject *other = b;
-    if (Py_IS_TYPE(b, Py_TYPE(a))) {
-        other = ((ExportsObject *)b)->map;
-    }
-    else if (!PyDict_Check(b)) {
+    bool same_type = Py_IS_TYPE(b, Py_TYPE(a));
+    if (!same_type && !PyDict_Check(b)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    return PyObject_RichCompare(((ExportsObject *)a)->map, other, op);
+    if (exports_complete((ExportsObject *)a) < 0 ||
+        (same_type && exports_complete((ExportsObject *)b) < 0)) {
+        return NULL;
+    }
+    PyObject *other = same_type ? ((ExportsObject *)b)->cache : b;
+    return PyObject_RichCompare(((ExportsObject *)a)->cache, other, op);
 }
 
 static PyObject *
 exports_by_index(PyObject *op, void *Py_UNUSED(closure))
 {
-    return Py_NewRef(((ExportsObject *)op)->by_index);
+    ExportsObject *self = (ExportsObject *)op;
+    if (exports_complete(self) < 0) {
+        return NULL;
+    }
+    return Py_NewRef(self->by_index);
 }
 
 static PyObject *
 exports_repr(PyObject *op)
 {
-    return PyUnicode_FromFormat("InstanceExports(%R)", ((ExportsObject *)op)->map);
+    ExportsObject *self = (ExportsObject *)op;
+    if (exports_complete(self) < 0) {
+        return NULL;
+    }
+    return PyUnicode_FromFormat("InstanceExports(%R)", self->cache);
 }
 
 static int
@@ -328,7 +499,10 @@ exports_traverse(PyObject *op, visitproc visit, void *arg)
 {
     ExportsObject *self = (ExportsObject *)op;
     Py_VISIT(Py_TYPE(op));
-    Py_VISIT(self->map);
+    Py_VISIT(self->store);
+    Py_VISIT(self->module);
+    Py_VISIT(self->names);
+    Py_VISIT(self->cache);
     Py_VISIT(self->by_index);
     return 0;
 }
@@ -337,8 +511,11 @@ static int
 exports_clear(PyObject *op)
 {
     ExportsObject *self = (ExportsObject *)op;
-    Py_CLEAR(self->map);
     Py_CLEAR(self->by_index);
+    Py_CLEAR(self->cache);
+    Py_CLEAR(self->store);
+    Py_CLEAR(self->names);
+    Py_CLEAR(self->module);
     return 0;
 }
 

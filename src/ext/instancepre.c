@@ -43,7 +43,7 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         return NULL;
     }
-    return ext_instance_wrap(st, c.so, &inst);
+    return ext_instance_wrap(st, c.so, &inst, self->module);
 }
 
 static PyObject *
@@ -58,6 +58,8 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
     m->weakreflist = NULL;
     m->module = wasmtime_instance_pre_module(self->pre);
     m->engine = Py_NewRef(self->engine);
+    m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
+    m->has_users = false;
     m->st = self->st;
     PyObject_GC_Track(m);
     return (PyObject *)m;
@@ -86,6 +88,7 @@ instancepre_traverse(PyObject *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->engine);
     Py_VISIT(self->host_objects);
+    Py_VISIT(self->module);
     return 0;
 }
 
@@ -98,6 +101,7 @@ instancepre_clear(PyObject *op)
         self->pre = NULL;
     }
     Py_CLEAR(self->host_objects);
+    Py_CLEAR(self->module);
     Py_CLEAR(self->engine);
     return 0;
 }

@@ -486,7 +486,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         }
     }
     else {
-        res = ext_instance_wrap(st, c.so, &inst);
+        res = ext_instance_wrap(st, c.so, &inst, a[1]);
     }
     wasmtime_module_delete(mc);
     return res;
@@ -713,6 +713,8 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     ip->pre = pre;
+    ip->module = Py_NewRef(module);
+    ((ModuleObject *)module)->has_users = true;
     ip->engine = Py_NewRef(self->engine);
     ip->host_objects = Py_NewRef(self->host_objects);
     ip->imports_wasi = self->has_wasi && ext_module_imports_wasi(m);

@@ -3,7 +3,9 @@
  * Owns its wasmtime_module_t and holds its Engine (strong).  Compilation,
  * validation and deserialization run with the GIL released, on a clone of
  * the engine so that closing the Engine from another thread meanwhile is
- * harmless.
+ * harmless.  Instances and InstancePres hold their Module (strong): its
+ * export names, read once when an Instance first needs them (len, iteration)
+ * and cached here, spare them enumerating an instance (see instance.c).
  */
 #include "runtime.h"
 
@@ -268,6 +270,15 @@ static PyObject *
 module_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ModuleObject *self = (ModuleObject *)op;
+    /* Instances of the module list its export names, which can only be read
+     * while it is open. */
+    if (self->module != NULL && self->has_users && self->export_names == NULL) {
+        PyObject *names = ext_module_export_names(op);
+        if (names == NULL) {
+            return NULL;
+        }
+        Py_DECREF(names);
+    }
     if (self->module != NULL) {
         wasmtime_module_delete(self->module);
         self->module = NULL;
@@ -280,12 +291,14 @@ module_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((ModuleObject *)op)->engine);
+    Py_VISIT(((ModuleObject *)op)->export_names);
     return 0;
 }
 
 static int
 module_clear(PyObject *op)
 {
+    /* export_names (strs only, never in a cycle) stays until dealloc. */
     Py_CLEAR(((ModuleObject *)op)->engine);
     return 0;
 }
@@ -301,6 +314,7 @@ module_dealloc(PyObject *op)
         wasmtime_module_delete(self->module);
     }
     Py_CLEAR(self->engine);
+    Py_CLEAR(self->export_names);
     tp->tp_free(op);
     Py_DECREF(tp);
 }

@@ -106,6 +106,7 @@ typedef struct {
     StoreObject *store;          /* strong */
     wasmtime_instance_t instance;
     PyObject *exports;           /* strong or NULL: cached InstanceExports */
+    PyObject *module;            /* strong: the Module it was made from (export names) */
     PyObject *weakreflist;
 } InstanceObject;
 
@@ -121,6 +122,8 @@ typedef struct {
     PyObject *engine;          /* strong: the EngineObject */
     ext_state *st;
     PyObject *weakreflist;
+    PyObject *export_names;    /* strong or NULL: see ext_module_export_names */
+    bool has_users;            /* an Instance or InstancePre holds it (see module_close) */
 } ModuleObject;
 
 typedef struct {
@@ -164,6 +167,7 @@ typedef struct {
     wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
     PyObject *engine;             /* strong */
     PyObject *host_objects;       /* strong: the linker's callables at creation */
+    PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
     int busy;                     /* instantiations running without the GIL */
     ext_state *st;
@@ -237,8 +241,15 @@ int ext_py_to_extern(ext_state *st, StoreObject *so, PyObject *obj, wasmtime_ext
 void ext_extern_release(wasmtime_extern_t *ext);
 /* New Python objects for C handles of store `so`. */
 PyObject *ext_func_wrap(ext_state *st, StoreObject *so, const wasmtime_func_t *f);
-PyObject *ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst);
+/* A new Instance made from `module` (a ModuleObject, which it keeps). */
+PyObject *ext_instance_wrap(ext_state *st, StoreObject *so, const wasmtime_instance_t *inst,
+                            PyObject *module);
 PyObject *ext_caller_new(ext_state *st, StoreObject *so, wasmtime_caller_t *caller);
+/* The export names of a Module (a ModuleObject), in module order: a dict
+ * used as an ordered set (values None), read on first need, then cached on
+ * the Module and shared by its Instances; never mutated.  New reference, or
+ * NULL with an exception (ValueError if the Module was closed before). */
+PyObject *ext_module_export_names(PyObject *module);
 /* A SharedMemory object owning `mem` (deleted on failure). */
 PyObject *ext_sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *mem);
 /* `module` must be an open Module of `engine`; returns its C module or NULL.
