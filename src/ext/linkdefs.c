@@ -211,14 +211,27 @@ ext_linkdefs_items(PyObject *defs)
 
 int
 ext_linkdefs_record_instance(ext_state *st, PyObject *defs, ext_ctx *c, PyObject *name,
-                             const wasmtime_instance_t *inst)
+                             InstanceObject *inst)
 {
-    for (size_t i = 0;; i++) {
-        char *ename;
-        size_t elen;
+    /* By name, from the Module's export list: walking the instance with
+     * wasmtime_instance_export_nth would be quadratic. */
+    PyObject *names = ext_module_export_names(inst->module);
+    if (names == NULL) {
+        return -1;
+    }
+    PyObject *en, *unused;
+    Py_ssize_t pos = 0;
+    int rc = 0;
+    while (rc == 0 && PyDict_Next(names, &pos, &en, &unused)) {
+        Py_ssize_t elen;
+        const char *e = PyUnicode_AsUTF8AndSize(en, &elen);
         wasmtime_extern_t ext;
-        if (!wasmtime_instance_export_nth(c->ctx, inst, i, &ename, &elen, &ext)) {
-            return 0;
+        if (e == NULL) {
+            rc = -1;
+            break;
+        }
+        if (!wasmtime_instance_export_get(c->ctx, &inst->instance, e, (size_t)elen, &ext)) {
+            continue;
         }
         wasm_externtype_t *cty = wasmtime_extern_type(c->ctx, &ext);
         PyObject *ty = externtype_to_py(st, cty);
@@ -226,16 +239,13 @@ ext_linkdefs_record_instance(ext_state *st, PyObject *defs, ext_ctx *c, PyObject
         PyObject *item = ty ? ext_extern_to_py(st, c->so, &ext) : NULL;
         PyObject *def = item ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c->so, item, false)
                              : NULL;
-        PyObject *en = def ? PyUnicode_DecodeUTF8(ename, (Py_ssize_t)elen, "replace") : NULL;
-        int rc = en ? ext_linkdefs_record(defs, name, en, def) : -1;
+        rc = def ? ext_linkdefs_record(defs, name, en, def) : -1;
         Py_XDECREF(ty);
         Py_XDECREF(item);
         Py_XDECREF(def);
-        Py_XDECREF(en);
-        if (rc < 0) {
-            return -1;
-        }
     }
+    Py_DECREF(names);
+    return rc;
 }
 
 int

@@ -302,7 +302,7 @@ linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
-    if (ext_linkdefs_record_instance(st, self->defs, &c, a[1], &inst->instance) < 0) {
+    if (ext_linkdefs_record_instance(st, self->defs, &c, a[1], inst) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;

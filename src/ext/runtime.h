@@ -389,7 +389,7 @@ int ext_linkdefs_check_default_store(ext_state *st, PyObject *defs, PyObject *mo
  * preview 1 functions with their types; the exports of module `m` (the
  * Python Module `module`, instantiated in `store`) under `n`.  0 or -1. */
 int ext_linkdefs_record_instance(ext_state *st, PyObject *defs, ext_ctx *c, PyObject *name,
-                                 const wasmtime_instance_t *inst);
+                                 InstanceObject *inst);
 int ext_linkdefs_record_wasi(ext_state *st, PyObject *defs, wasmtime_linker_t *linker,
                              wasm_engine_t *engine);
 int ext_linkdefs_record_module(ext_state *st, PyObject *defs, const char *n, size_t nlen,
