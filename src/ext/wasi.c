@@ -2,9 +2,10 @@
  *
  * The wasi_config_t is owned until Store.set_wasi consumes it.  Custom
  * stdout/stderr callables are borrowed by the C config; their strong
- * references sit in this object's `outputs` list and move to the Store with
- * the config (Store.set_wasi, storectx.c), so the GC sees them.  A callback that raises is reported with
- * sys.unraisablehook and the guest sees EIO, as in wasmtime-py.
+ * references sit in this object's `outputs` list ([stdout, stderr]) and move
+ * to the Store with the config (Store.set_wasi, storectx.c), so the GC sees
+ * them.  A callback that raises is reported with sys.unraisablehook and the
+ * guest sees EIO, as in wasmtime-py.
  */
 #include "runtime.h"
 
@@ -256,10 +257,12 @@ wasiconfig_set_custom(PyObject *op, PyObject *value, void *closure)
         ext_wrong_type(self->st, "a callable", value);
         return -1;
     }
-    if (self->outputs == NULL && (self->outputs = PyList_New(0)) == NULL) {
+    /* One slot per stream: assigning again drops the callable it replaces
+     * (the C config forgets it too), so nothing accumulates. */
+    if (self->outputs == NULL && (self->outputs = Py_BuildValue("[OO]", Py_None, Py_None)) == NULL) {
         return -1;
     }
-    if (PyList_Append(self->outputs, value) < 0) {
+    if (PyList_SetItem(self->outputs, closure == (void *)1 ? 0 : 1, Py_NewRef(value)) < 0) {
         return -1;
     }
     if (closure == (void *)1) {
