@@ -3,6 +3,10 @@
     ./dev bench                      (builds ours into .venv first)
     ./dev bench --only B12 [--only …] only the cases whose name contains a
                                      pattern; prints a table, writes no file
+    ./dev bench --against PYTHON [--only …]
+                                     ours against another build of ours (the
+                                     interpreter of a venv it is installed in),
+                                     e.g. the previous commit: prints a table
 
 Ours runs from the repository's .venv; the peer, wasmtime==50.0.1 from PyPI,
 gets its own virtualenv in bench/.venvs/peer.  Each repetition runs every
@@ -169,21 +173,24 @@ def goals_section(ours, peer, floor):
     return out
 
 
-def main_only(only):
+def main_only(only, against=None):
     """A few cases, both implementations alternating: a table on stdout."""
-    ensure_peer()
+    peer = against or PEER
+    if against is None:
+        ensure_peer()
     ours_runs, peer_runs = [], []
     for rep in range(REPS):
         print("repetition %d/%d" % (rep + 1, REPS), file=sys.stderr)
         ours_runs.append(run_cases(OURS, only))
-        peer_runs.append(run_cases(PEER, only))
+        peer_runs.append(run_cases(peer, only))
     lines = [
         "- Date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "- Machine: %s" % machine(),
-        "- Command: `./dev bench %s` (%d repetitions, alternating, medians)"
-        % (" ".join("--only %r" % o for o in only), REPS),
+        "- Command: `./dev bench %s%s` (%d repetitions, alternating, medians)"
+        % ("--against %s " % against if against else "",
+           " ".join("--only %r" % o for o in only), REPS),
         "",
-        "| case | wasmtime-native | wasmtime-py | speedup |",
+        "| case | wasmtime-native | %s | speedup |" % ("other build" if against else "wasmtime-py"),
         "|---|---|---|---|",
     ]
     for n in ours_runs[0]:
@@ -197,10 +204,11 @@ def main_only(only):
 def main():
     args = sys.argv[1:]
     only = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--only"]
-    if len(only) * 2 != len(args):
-        sys.exit("usage: run.py [--only PATTERN]...")
-    if only:
-        return main_only(only)
+    against = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--against"]
+    if (len(only) + len(against)) * 2 != len(args) or len(against) > 1:
+        sys.exit("usage: run.py [--against PYTHON] [--only PATTERN]...")
+    if only or against:
+        return main_only(only, against[0] if against else None)
     ensure_peer()
     floor_exe = build_floor()
     ours_runs, peer_runs, floors = [], [], []

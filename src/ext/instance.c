@@ -530,7 +530,7 @@ exports_dealloc(PyObject *op)
 }
 
 static PyMethodDef exports_methods[] = {
-    {"get", (PyCFunction)(void (*)(void))exports_get, METH_FASTCALL,
+    {"get", EXT_FASTCALL(exports_get),
      "get($self, key, default=None, /)\n--\n\n"},
     {"keys", exports_keys, METH_NOARGS, "keys($self, /)\n--\n\n"},
     {"values", exports_values, METH_NOARGS, "values($self, /)\n--\n\n"},

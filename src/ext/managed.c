@@ -35,7 +35,7 @@ static PyMethodDef managed_methods[] = {
     {"close", managed_close, METH_NOARGS,
      "close($self, /)\n--\n\nRelease the underlying Wasmtime object. Idempotent."},
     {"__enter__", managed_enter, METH_NOARGS, "__enter__($self, /)\n--\n\n"},
-    {"__exit__", (PyCFunction)(void (*)(void))managed_exit, METH_FASTCALL,
+    {"__exit__", EXT_FASTCALL(managed_exit),
      "__exit__($self, *exc_info, /)\n--\n\nCalls close()."},
     {NULL, NULL, 0, NULL},
 };

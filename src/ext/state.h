@@ -120,9 +120,14 @@ PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
 
 /* ---- method tables ------------------------------------------------------- */
 
-/* A METH_FASTCALL | METH_KEYWORDS entry for `impl`. */
+/* Method-table entries: `impl` with its calling convention.  These, with
+ * EXT_KW1_ENTRY/EXT_KWN_ENTRY (base.h), are the only spellings of a cast in
+ * a method table. */
+#define EXT_FASTCALL(impl) (PyCFunction)(void (*)(void))(impl), METH_FASTCALL
 #define EXT_FASTCALL_KW(impl)                                                 \
     (PyCFunction)(void (*)(void))(impl), METH_FASTCALL | METH_KEYWORDS
+#define EXT_FASTCALL_KW_CLASS(impl)                                           \
+    (PyCFunction)(void (*)(void))(impl), METH_FASTCALL | METH_KEYWORDS | METH_CLASS
 
 /* TypeError unless a tp_new/tp_init got no arguments at all. */
 static inline int
