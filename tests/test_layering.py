@@ -41,6 +41,7 @@ FLOORS = {
     "kinds.c": 2,
     "wat.c": 2,
     "ctypes.c": 2,
+    "artifact.c": 2,
     "managed.c": 2,
     "types/valtype.c": 2,
     "types/limits.c": 2,

@@ -2,7 +2,11 @@
 
 import array
 import gc
+import os
 import pathlib
+import random
+import struct
+import subprocess
 import sys
 import threading
 import time
@@ -699,3 +703,365 @@ def test_engine_closed_while_converting_deserialize_path(run_python):
         f"interpreter died with return code {proc.returncode}: {proc.stderr[-500:]}"
     )
     assert proc.stdout.startswith(("ValueError", "WasmtimeError"))
+
+
+# ---- deserialize: the sanity check before Wasmtime sees the bytes -----------
+#
+# Module.deserialize trusts its input (as Wasmtime does); module.c only
+# checks the ELF container cheaply first.  Each test here is an input that
+# check must turn into a clean WasmtimeError.  Inputs that crashed the process
+# without the check (Wasmtime 50.0.1 loaded them, then aborted or faulted)
+# run in a child interpreter, so that a regression fails one test.
+
+ARTIFACT_WAT = """
+(module
+  (memory (export "mem") 1)
+  (data (i32.const 0) "hello")
+  (func (export "f") (result i32) i32.const 42)
+  (func (export "t") unreachable))
+"""
+
+SHDR = struct.Struct("<IIQQQQIIQQ")  # Elf64_Shdr
+SHDR_FIELDS = ("name", "type", "flags", "addr", "offset", "size", "link", "info",
+               "addralign", "entsize")
+
+
+def artifact(engine=None):
+    return bytes(Module(engine or Engine(), ARTIFACT_WAT).serialize())
+
+
+def section_headers(blob):
+    """{name: (offset of its header in blob, {field: value})}."""
+    shoff, = struct.unpack_from("<Q", blob, 0x28)
+    shnum, shstrndx = struct.unpack_from("<HH", blob, 0x3C)
+    headers = [dict(zip(SHDR_FIELDS, SHDR.unpack_from(blob, shoff + i * SHDR.size)))
+               for i in range(shnum)]
+    names = headers[shstrndx]
+    out = {}
+    for i, h in enumerate(headers):
+        start = names["offset"] + h["name"]
+        name = blob[start:blob.index(b"\0", start)].decode()
+        out[name] = (shoff + i * SHDR.size, h)
+    return out
+
+
+def with_section(blob, section, **fields):
+    """`blob` with fields of the header of `section` replaced."""
+    at, header = section_headers(blob)[section]
+    header = dict(header, **fields)
+    out = bytearray(blob)
+    SHDR.pack_into(out, at, *(header[f] for f in SHDR_FIELDS))
+    return bytes(out)
+
+
+def with_bytes(blob, offset, data):
+    out = bytearray(blob)
+    out[offset:offset + len(data)] = data
+    return bytes(out)
+
+
+def deserialize_error(engine, data):
+    with pytest.raises(WasmtimeError) as info:
+        Module.deserialize(engine, data)
+    return str(info.value)
+
+
+def test_deserialize_empty(engine):
+    assert "empty" in deserialize_error(engine, b"")
+    assert "empty" in deserialize_error(engine, bytearray())
+
+
+def test_deserialize_truncated_every_prefix_kind(engine):
+    blob = artifact(engine)
+    shoff, = struct.unpack_from("<Q", blob, 0x28)
+    lengths = {1, 3, 4, 5, 63, 64, 65, 4096, len(blob) // 2, shoff - 1, shoff, shoff + 1,
+               shoff + 64, len(blob) - 64, len(blob) - 1}
+    lengths.update(range(0, len(blob), 97))
+    for n in sorted(lengths):
+        message = deserialize_error(engine, blob[:n])
+        if n >= 4:
+            assert "truncated" in message, (n, message)
+
+
+def test_deserialize_truncated_messages(engine):
+    blob = artifact(engine)
+    assert "shorter than an ELF header" in deserialize_error(engine, blob[:40])
+    assert "section table ends past the end" in deserialize_error(engine, blob[:-1])
+
+
+def test_deserialize_wasm_bytes_says_compile_them(engine):
+    message = deserialize_error(engine, wat2wasm(FUNC_WAT))
+    assert "WebAssembly" in message and "Module(engine, wasm)" in message
+
+
+@pytest.mark.parametrize("size", [1, 16, 64, 1000, 100_000])
+def test_deserialize_random_bytes(engine, size):
+    rnd = random.Random(size)
+    assert "not a serialized Module" in deserialize_error(engine, rnd.randbytes(size))
+    # Random bytes behind a real artifact's ELF header.
+    data = artifact(engine)[:64] + rnd.randbytes(size)
+    assert "truncated or corrupt" in deserialize_error(engine, data)
+
+
+def elf_files():
+    """ELF files of this machine: the interpreter and our extension."""
+    import wasmtime._ext as ext
+
+    found = []
+    for path in (sys.executable, ext.__file__):
+        with open(os.path.realpath(path), "rb") as f:
+            if f.read(4) == b"\x7fELF":
+                found.append(os.path.realpath(path))
+    return found
+
+
+@pytest.mark.parametrize("path", elf_files())
+def test_deserialize_foreign_elf(engine, path):
+    with open(path, "rb") as f:
+        data = f.read()
+    message = deserialize_error(engine, data)
+    assert message.startswith("not a serialized Module: an ELF"), message
+    with pytest.raises(WasmtimeError):
+        Module.deserialize_file(engine, path)
+
+
+@pytest.mark.parametrize(
+    "offset, value, expected",
+    [
+        (4, b"\x01", "another class"),             # EI_CLASS: 32-bit
+        (5, b"\x02", "byte order"),                 # EI_DATA: big-endian
+        (0x10, b"\x02\x00", "ELF executable"),      # e_type
+        (0x10, b"\x03\x00", "shared object"),
+        (0x12, b"\x28\x00", "another architecture"),  # e_machine: ARM
+        (0x3A, b"\x20\x00", "bad ELF header"),      # e_shentsize
+        (0x3E, b"\xff\x00", "bad ELF header"),      # e_shstrndx out of range
+    ],
+)
+def test_deserialize_foreign_elf_header(engine, offset, value, expected):
+    data = with_bytes(artifact(engine), offset, value)
+    assert expected in deserialize_error(engine, data)
+
+
+def test_deserialize_elf_without_wasmtime_section(engine):
+    blob = artifact(engine)
+    # Rename ".wasmtime.engine" in the section-name table.
+    at = blob.index(b".wasmtime.engine\0")
+    data = with_bytes(blob, at, b".wasmtime.enginX")
+    assert "without a '.wasmtime.engine' section" in deserialize_error(engine, data)
+
+
+def test_deserialize_component_artifact_flag(engine):
+    # Wasmtime marks a component's artifact by e_flags bit 1 where a module
+    # has bit 0; Wasmtime itself refuses the swap cleanly.
+    blob = artifact(engine)
+    assert struct.unpack_from("<I", blob, 0x30)[0] & 1
+    data = with_bytes(blob, 0x30, struct.pack("<I", 2))
+    assert "incompatible object file format" in deserialize_error(engine, data)
+
+
+def test_deserialize_section_past_the_end(engine):
+    blob = artifact(engine)
+    data = with_section(blob, ".wasmtime.info", size=len(blob))
+    assert "ends past the end" in deserialize_error(engine, data)
+
+
+def test_deserialize_overlapping_sections(engine):
+    blob = artifact(engine)
+    engine_section = section_headers(blob)[".wasmtime.engine"][1]
+    data = with_section(blob, ".wasmtime.info", offset=engine_section["offset"])
+    assert "overlap" in deserialize_error(engine, data)
+
+
+# Settings that must match exactly between the compiling and the loading engine.
+OTHER_CONFIGS = [
+    {"consume_fuel": True},
+    {"epoch_interruption": True},
+    {"memory_guard_size": 0},
+    {"memory_reservation": 1 << 20},
+    {"signals_based_traps": False},
+    {"debug_info": True},
+    {"memory_init_cow": False},
+    {"wasm_relaxed_simd_deterministic": True},
+]
+
+
+def engine_with(options):
+    config = Config()
+    for name, value in options.items():
+        setattr(config, name, value)
+    return Engine(config)
+
+
+@pytest.mark.parametrize("options", OTHER_CONFIGS, ids=lambda o: ",".join(o))
+def test_deserialize_other_engine_configuration(options):
+    # Wasmtime compares the engine settings stored in the artifact, and says
+    # which one differs: nothing for the check in module.c to add.
+    other = engine_with(options)
+    default = Engine()
+    with pytest.raises(WasmtimeError) as info:
+        Module.deserialize(default, artifact(other))
+    assert "compiled with" in str(info.value)
+    with pytest.raises(WasmtimeError):
+        Module.deserialize(other, artifact(default))
+
+
+@pytest.mark.parametrize("feature", ["wasm_threads", "wasm_gc", "wasm_tail_call"])
+def test_deserialize_into_engine_without_a_feature(feature):
+    # Wasm features only go one way: an engine may have more than the
+    # artifact, not fewer.
+    without = engine_with({feature: False})
+    with pytest.raises(WasmtimeError) as info:
+        Module.deserialize(without, artifact())
+    assert "not enabled for the host" in str(info.value)
+    assert export_names(Module.deserialize(Engine(), artifact(without))) == ["mem", "f", "t"]
+
+
+def test_deserialize_other_architecture_artifact():
+    config = Config()
+    config.target = "pulley64"
+    pulley = Engine(config)
+    blob = artifact(pulley)
+    # Loads where it belongs (Pulley artifacts say EM_RISCV) ...
+    assert export_names(Module.deserialize(pulley, blob)) == ["mem", "f", "t"]
+    # ... and is refused by a native engine, and the other way round.
+    assert "architecture" in deserialize_error(Engine(), blob)
+    assert "architecture" in deserialize_error(pulley, artifact())
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"debug_info": True}, {"native_unwind_info": False},
+                {"cranelift_opt_level": "none"}, {"target": "pulley64"}],
+    ids=lambda o: ",".join("%s=%s" % kv for kv in o.items()) or "default")
+@pytest.mark.parametrize("wat", ["(module)", "(module (memory 1))", ARTIFACT_WAT, REFLECT_WAT])
+def test_deserialize_check_accepts_real_artifacts(options, wat, tmp_path):
+    engine = engine_with(options)
+    module = Module(engine, wat)
+    blob = module.serialize()
+    names = export_names(module)
+    assert export_names(Module.deserialize(engine, blob)) == names
+    path = tmp_path / "m.cwasm"
+    path.write_bytes(blob)
+    assert export_names(Module.deserialize_file(engine, path)) == names
+
+
+def test_deserialize_checks_engine_type_before_contents():
+    with pytest.raises(TypeError):
+        Module.deserialize(1, b"")
+    with pytest.raises(TypeError):
+        Module.deserialize(1, b"garbage")
+
+
+def test_deserialize_file_runs_the_same_check(engine, tmp_path):
+    blob = artifact(engine)
+    cases = {
+        "empty.cwasm": (b"", "empty"),
+        "short.cwasm": (blob[:40], "shorter than an ELF header"),
+        "truncated.cwasm": (blob[:-100], "truncated"),
+        "wasm.cwasm": (bytes(wat2wasm(FUNC_WAT)), "Module(engine, wasm)"),
+    }
+    for name, (data, expected) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(WasmtimeError) as info:
+            Module.deserialize_file(engine, path)
+        assert expected in str(info.value), name
+
+
+def test_deserialize_file_missing_has_the_oserror_as_cause(engine, tmp_path):
+    with pytest.raises(WasmtimeError) as info:
+        Module.deserialize_file(engine, tmp_path / "missing.cwasm")
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    assert "missing.cwasm" in str(info.value)
+
+
+def test_deserialize_file_directory(engine, tmp_path):
+    with pytest.raises(WasmtimeError) as info:
+        Module.deserialize_file(engine, tmp_path)
+    assert isinstance(info.value.__cause__, IsADirectoryError)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_deserialize_file_fifo_does_not_block(engine, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(WasmtimeError) as info:
+        Module.deserialize_file(engine, fifo)
+    assert "not a regular file" in str(info.value)
+
+
+# Alterations of a real artifact's section table that Wasmtime 50.0.1 loaded
+# and then died of, without the check: (name, how to alter, expected message).
+def _text_not_executed(blob):
+    # SHF_WRITE is Wasmtime's "not executed" mark: .text stays
+    # non-executable and the first call faults (SIGSEGV).
+    return with_section(blob, ".text", flags=0x7)
+
+
+def _text_onto_header(blob):
+    return with_section(blob, ".text", offset=0)  # SIGSEGV on the first call
+
+
+def _text_misaligned(blob):
+    # Wasmtime's own alignment check reads sh_addralign; with it lowered, its
+    # page-alignment assertion aborts the process during deserialize.
+    text = section_headers(blob)[".text"][1]
+    return with_section(blob, ".text", offset=text["offset"] + 16,
+                        size=text["size"] - 16, addralign=16)
+
+
+def _renamed(section):
+    def alter(blob):
+        return with_section(blob, section, name=0)
+    return alter
+
+
+def _exceptions_as_traps(blob):
+    # Two ".wasmtime.traps": Wasmtime uses the last one; SIGILL on a trap.
+    traps = section_headers(blob)[".wasmtime.traps"][1]
+    return with_section(blob, ".wasmtime.exceptions", name=traps["name"])
+
+
+CRASHING_ALTERATIONS = {
+    "text not executed": (_text_not_executed, "'.text' section is writable"),
+    "text onto the ELF header": (_text_onto_header, "overlap"),
+    "text not page-aligned": (_text_misaligned, "not page-aligned"),
+    "no text": (_renamed(".text"), "no '.text' section"),
+    "no trap table": (_renamed(".wasmtime.traps"), "no '.wasmtime.traps' section"),
+    "no wasm data": (_renamed(".rodata.wasm"), "no '.rodata.wasm' section"),
+    "two trap tables": (_exceptions_as_traps, "two sections named '.wasmtime.traps'"),
+}
+
+LOAD_AND_RUN = """
+import sys, wasmtime
+engine = wasmtime.Engine()
+data = open(sys.argv[1], "rb").read()
+try:
+    module = wasmtime.Module.deserialize(engine, data)
+except wasmtime.WasmtimeError as e:
+    print("WasmtimeError:", e)
+    sys.exit(0)
+store = wasmtime.Store(engine)
+exports = wasmtime.Instance(store, module, []).exports(store)
+print("f() =", exports["f"](store), flush=True)
+try:
+    exports["t"](store)
+except wasmtime.Trap as e:
+    print("trap:", e.trap_code)
+"""
+
+
+@pytest.mark.parametrize("case", sorted(CRASHING_ALTERATIONS))
+def test_deserialize_altered_section_table_is_refused(case, tmp_path):
+    alter, expected = CRASHING_ALTERATIONS[case]
+    path = tmp_path / "altered.cwasm"
+    path.write_bytes(alter(artifact()))
+    proc = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_RUN, str(path)],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, RUST_BACKTRACE="0"),
+    )
+    assert proc.returncode == 0, (
+        f"interpreter died with return code {proc.returncode}: {proc.stderr[-500:]}"
+    )
+    assert proc.stdout.startswith("WasmtimeError:"), proc.stdout
+    assert expected in proc.stdout

@@ -5,6 +5,7 @@
  *   args.c     the FASTCALL argument parser and small argument converters
  *   kinds.c    the one table of value kinds (wasm.h <-> wasmtime.h <-> names)
  *   wat.c      wasm input (WAT text or binary) and wat2wasm
+ *   artifact.c a cheap sanity check of serialized modules
  *   ctypes.c   ctypes views of raw addresses (data_ptr, get_buffer_ptr)
  *   managed.c  the Managed base class (close() and the context manager)
  *   types/     the wasm type classes: ValType, FuncType, ..., Limits,
@@ -132,6 +133,13 @@ typedef struct {
 
 int ext_wasm_input(ext_state *st, PyObject *obj, ext_wasm_bytes *out);
 void ext_wasm_input_release(ext_wasm_bytes *in);
+
+/* ---- serialized modules (artifact.c) -------------------------------------- */
+
+/* Cheap checks of a serialized module before Wasmtime sees it: 0, or -1 with
+ * WasmtimeError.  The _file form reads the file at `path` (a bytes path). */
+int ext_artifact_check(ext_state *st, const unsigned char *data, size_t len);
+int ext_artifact_check_file(ext_state *st, PyObject *path);
 
 /* ---- ctypes (ctypes.c) --------------------------------------------------- */
 

@@ -6,10 +6,15 @@
  * harmless.  Instances and InstancePres hold their Module (strong): its
  * export names, read once when an Instance first needs them (len, iteration)
  * and cached here, spare them enumerating an instance (see instance.c).
+ *
+ * Deserialization trusts its input as Wasmtime does; a cheap check of the
+ * ELF container (artifact.c) runs first and turns truncated, foreign or
+ * broken artifacts into WasmtimeError.
  */
 #include "runtime.h"
 
 #include <stdio.h>
+
 static EngineObject *
 module_engine_arg(ext_state *st, PyObject *engine)
 {
@@ -133,14 +138,19 @@ module_deserialize(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObj
     if (st == NULL) {
         return NULL;
     }
-    EngineObject *eng = module_engine_arg(st, a[0]);
-    if (eng == NULL) {
-        return NULL;
-    }
+    /* The bytes first: exporting a buffer may run Python code (__buffer__).
+     * An exported bytearray cannot be resized; another thread writing into
+     * it after the check alters trusted input, like any other alteration. */
     Py_buffer view;
     if (ext_get_bytes(a[1], &view, "bytes") < 0) {
         return NULL;
     }
+    EngineObject *eng = module_engine_arg(st, a[0]);
+    if (eng == NULL || ext_artifact_check(st, view.buf, (size_t)view.len) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    /* Clone: another thread may close the Engine while the GIL is released. */
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
@@ -173,11 +183,17 @@ module_deserialize_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs,
     if (!PyUnicode_FSConverter(a[1], &path)) {
         return NULL;
     }
+    /* The engine before the file, so that a wrong engine is a TypeError
+     * whatever the path; from here to the clone nothing runs Python code or
+     * releases the GIL. */
     EngineObject *eng = module_engine_arg(st, a[0]);
-    if (eng == NULL) {
+    if (eng == NULL || ext_artifact_check_file(st, path) < 0) {
         Py_DECREF(path);
         return NULL;
     }
+    /* Wasmtime opens the file again and maps it: the module pages it in
+     * lazily and shares it with the page cache.  So the file must stay as it
+     * is while the module lives (see the docstring). */
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
@@ -319,19 +335,29 @@ module_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
-#define FASTCALL_CLASS (METH_FASTCALL | METH_KEYWORDS | METH_CLASS)
-#define AS_CFUNC(f) ((PyCFunction)(void (*)(void))(f))
 
 static PyMethodDef module_methods[] = {
-    {"from_file", AS_CFUNC(module_from_file), FASTCALL_CLASS,
+    {"from_file", EXT_FASTCALL_KW_CLASS(module_from_file),
      "from_file(engine, path)\n--\n\nCompile the wasm or WAT file at `path`."},
-    {"deserialize", AS_CFUNC(module_deserialize), FASTCALL_CLASS,
-     "deserialize(engine, encoded)\n--\n\nLoad bytes made by Module.serialize(). Only pass "
-     "trusted bytes: they contain machine code."},
-    {"deserialize_file", AS_CFUNC(module_deserialize_file), FASTCALL_CLASS,
-     "deserialize_file(engine, path)\n--\n\nLoad a file written from Module.serialize() "
-     "(memory-mapped). Only trusted files."},
-    {"validate", AS_CFUNC(module_validate), FASTCALL_CLASS,
+    {"deserialize", EXT_FASTCALL_KW_CLASS(module_deserialize),
+     "deserialize(engine, encoded)\n--\n\n"
+     "Load a module from bytes made by Module.serialize(), into an Engine\n"
+     "configured like the one that compiled it.\n\n"
+     "The bytes are trusted input, exactly as Wasmtime trusts them: they hold\n"
+     "machine code that runs as written, so bytes from an untrusted source can\n"
+     "run arbitrary code in this process.  A cheap check raises WasmtimeError\n"
+     "for truncated data and for anything that is not a Wasmtime artifact; it is\n"
+     "no authentication.  For bytes you do not trust, compile the WebAssembly\n"
+     "instead: Module(engine, wasm).  (An authenticated pickle is planned.)"},
+    {"deserialize_file", EXT_FASTCALL_KW_CLASS(module_deserialize_file),
+     "deserialize_file(engine, path)\n--\n\n"
+     "Load a module from a file written from Module.serialize().\n\n"
+     "Its contents are trusted input, exactly as for deserialize(); the same\n"
+     "cheap check runs first.  As in Wasmtime, the file is memory-mapped: it\n"
+     "must not be truncated or rewritten while the module lives, or the\n"
+     "process dies (SIGBUS, or changed machine code).  To load a copy that\n"
+     "does not depend on the file, pass its bytes to deserialize()."},
+    {"validate", EXT_FASTCALL_KW_CLASS(module_validate),
      "validate(engine, wasm)\n--\n\nRaise WasmtimeError unless `wasm` (binary) is valid."},
     {"serialize", module_serialize, METH_NOARGS,
      "serialize($self, /)\n--\n\nThe compiled module as a bytearray, for deserialize()."},

@@ -218,9 +218,25 @@ class Module(Managed):
     @classmethod
     def from_file(cls, engine: Engine, path: Union[str, bytes, PathLike]) -> "Module": ...
     @classmethod
-    def deserialize(cls, engine: Engine, encoded: Union[bytes, bytearray]) -> "Module": ...
+    def deserialize(cls, engine: Engine, encoded: Union[bytes, bytearray]) -> "Module":
+        """Load bytes made by Module.serialize().
+
+        Trusted input, exactly as in Wasmtime: the bytes hold machine code
+        that runs as written, so bytes from an untrusted source can run
+        arbitrary code in this process.  A cheap check first raises
+        WasmtimeError for truncated data and for anything that is not a
+        Wasmtime artifact; it is not authentication.  For untrusted bytes,
+        compile the WebAssembly instead: Module(engine, wasm).  (An
+        authenticated pickle is planned.)
+        """
     @classmethod
-    def deserialize_file(cls, engine: Engine, path: Union[str, PathLike]) -> "Module": ...
+    def deserialize_file(cls, engine: Engine, path: Union[str, PathLike]) -> "Module":
+        """Load a file written from Module.serialize().
+
+        Trusted input, as for deserialize(); the same cheap check runs
+        first.  The file is memory-mapped, as in Wasmtime: truncating or
+        rewriting it while the module lives kills the process.
+        """
     @classmethod
     def validate(cls, engine: Engine, wasm: Union[bytes, bytearray]) -> None: ...
     @property
