@@ -36,12 +36,24 @@ class BuildExt(build_ext):
             shutil.copyfile(lib, os.path.join(target_dir, "_libwasmtime.so"))
 
 
-cflags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden",
-          "-Wno-missing-field-initializers", "-Wno-cast-function-type"]
+cflags = [
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-fvisibility=hidden",
+    "-Wno-missing-field-initializers",
+    "-Wno-cast-function-type",
+]
 ldflags = ["-Wl,-rpath,$ORIGIN"]
 if SANITIZE:
-    san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
-           "-fno-sanitize-recover=undefined", "-g", "-O1"]
+    san = [
+        "-fsanitize=address,undefined",
+        "-fno-omit-frame-pointer",
+        "-fno-sanitize-recover=undefined",
+        "-g",
+        "-O1",
+    ]
     cflags += san
     ldflags += san
 else:
@@ -50,15 +62,17 @@ else:
 sources = sorted(glob.glob("src/ext/*.c") + glob.glob("src/ext/*/*.c"))
 
 setup(
-    ext_modules=[Extension(
-        "wasmtime._ext",
-        sources=sources,
-        depends=glob.glob("src/ext/*.h"),
-        include_dirs=["src/ext"],
-        libraries=[":_libwasmtime.so"],
-        extra_compile_args=cflags,
-        extra_link_args=ldflags,
-    )],
+    ext_modules=[
+        Extension(
+            "wasmtime._ext",
+            sources=sources,
+            depends=glob.glob("src/ext/*.h"),
+            include_dirs=["src/ext"],
+            libraries=[":_libwasmtime.so"],
+            extra_compile_args=cflags,
+            extra_link_args=ldflags,
+        )
+    ],
     cmdclass={"build_ext": BuildExt},
     # Sanitizer objects live in their own tree so the two builds never mix.
     options={"build": {"build_base": "build/asan" if SANITIZE else "build/release"}},

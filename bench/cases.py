@@ -17,8 +17,7 @@ import threading
 import time
 
 import wasmtime
-from wasmtime import (Engine, Func, FuncType, Instance, Linker, Module, Store,
-                      ValType, WasiConfig)
+from wasmtime import Engine, Func, FuncType, Instance, Linker, Module, Store, ValType, WasiConfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
@@ -112,6 +111,7 @@ def _sleb(n):
 def exports_module(count):
     """Binary module with `count` functions `() -> i32`, each exported: "f"
     (returns 0), then "f1" .. "f<count-1>"."""
+
     def section(i, payload):
         return bytes([i]) + _leb(len(payload)) + payload
 
@@ -124,11 +124,15 @@ def exports_module(count):
     for i in range(count):
         body = b"\x00\x41" + _sleb(i) + b"\x0b"  # no locals; i32.const i
         bodies.append(_leb(len(body)) + body)
-    return b"".join([b"\x00asm\x01\x00\x00\x00",
-                     section(1, vec([b"\x60\x00\x01\x7f"])),
-                     section(3, vec([b"\x00"] * count)),
-                     section(7, vec(exports)),
-                     section(10, vec(bodies))])
+    return b"".join(
+        [
+            b"\x00asm\x01\x00\x00\x00",
+            section(1, vec([b"\x60\x00\x01\x7f"])),
+            section(3, vec([b"\x00"] * count)),
+            section(7, vec(exports)),
+            section(10, vec(bodies)),
+        ]
+    )
 
 
 def timeit(fn, min_time=0.25, start=1):
@@ -176,26 +180,32 @@ def run_cases(only=None):
         def run(n):
             for _ in range(n):
                 nop(store)
+
         return timeit(run)
+
     case("B1 nop call", b1)
 
     def b2_add():
         def run(n):
             for _ in range(n):
                 add(store, 1, 2)
+
         return timeit(run)
 
     def b2_addf():
         def run(n):
             for _ in range(n):
                 addf(store, 1.5, 2.5)
+
         return timeit(run)
 
     def b2_four():
         def run(n):
             for _ in range(n):
                 four(store, 1, 2, 3.0, 4)
+
         return timeit(run)
+
     case("B2 add(i32,i32)", b2_add)
     case("B2 addf(f64,f64)", b2_addf)
     case("B2 four 4-in/2-out", b2_four)
@@ -203,7 +213,9 @@ def run_cases(only=None):
     def b3(f):
         def run(n):
             f(store, n)
+
         return timeit(run, start=1000)
+
     case("B3 host import call", lambda: b3(ex["loop_hit"]))
     case("B3b host import + caller memory read", lambda: b3(ex["loop_peek"]))
 
@@ -214,8 +226,10 @@ def run_cases(only=None):
         def run(n):
             for _ in range(n):
                 mem.write(store, data, 0)
+
         ns = timeit(run)
         return size / (ns / 1e9) / 1e6
+
     def b4_memcpy():
         src = bytearray(payload)
         dst = bytearray(size)
@@ -223,8 +237,10 @@ def run_cases(only=None):
         def run(n):
             for _ in range(n):
                 dst[:] = src
+
         ns = timeit(run)
         return size / (ns / 1e9) / 1e6
+
     case("B4 memcpy baseline: bytearray copy, 8 MiB (MB/s)", b4_memcpy)
     case("B4 write 8 MiB bytes (MB/s)", lambda: b4_write(payload))
     case("B4 write 8 MiB bytearray (MB/s)", lambda: b4_write(bytearray(payload)))
@@ -233,26 +249,32 @@ def run_cases(only=None):
         def run(n):
             for _ in range(n):
                 mem.read(store, 0, size)
+
         ns = timeit(run)
         return size / (ns / 1e9) / 1e6
+
     case("B4 read 8 MiB (MB/s)", b4_read)
 
     def numpy_view():
         import numpy as np
+
         if OURS:
             return np.frombuffer(mem.view(store), dtype=np.uint8)
         return np.frombuffer(mem.get_buffer_ptr(store), dtype=np.uint8)
 
     def b4_numpy():
         import numpy as np
+
         src = np.frombuffer(payload, dtype=np.uint8)
 
         def run(n):
             for _ in range(n):
                 arr = numpy_view()
                 arr[:size] = src
+
         ns = timeit(run)
         return size / (ns / 1e9) / 1e6
+
     case("B4 numpy copy into view, 8 MiB (MB/s)", b4_numpy)
 
     def b5():
@@ -260,13 +282,16 @@ def run_cases(only=None):
             words = memoryview(mem.view(store)).cast("I")
         else:
             import numpy as np
+
             words = np.frombuffer(mem.get_buffer_ptr(store), dtype=np.uint32)
 
         def run(n):
             w = words
             for i in range(n):
                 w[i & 0xFFFFF]
+
         return timeit(run, start=10000)
+
     case("B5 read u32 from Python", b5)
 
     def b6(text):
@@ -280,14 +305,18 @@ def run_cases(only=None):
                 hash_(store, p, len(data))
                 mem.read(store, p, p + len(data))
                 reset(store)
+
         return timeit(run)
+
     def b6_hash_only(nbytes):
         hash_ = ex["hash"]
 
         def run(n):
             for _ in range(n):
                 hash_(store, 1048576, nbytes)
+
         return timeit(run)
+
     case("B6 hash(ptr, 1300) alone: the wasm work", lambda: b6_hash_only(1300))
     case("B6 string round trip 13 B", lambda: b6("hello, world!"))
     case("B6 string round trip 1300 B", lambda: b6("hello, world!" * 100))
@@ -302,6 +331,7 @@ def run_cases(only=None):
             dt = time.perf_counter() - t0
             best = dt if best is None else min(best, dt)
         return best * 1e9
+
     case("B7 compile sql.js SQLite (ns)", b7_compile)
 
     def b7_deserialize():
@@ -311,7 +341,9 @@ def run_cases(only=None):
         def run(n):
             for _ in range(n):
                 Module.deserialize(engine, blob)
+
         return timeit(run)
+
     case("B7 deserialize sql.js SQLite", b7_deserialize)
 
     def b8():
@@ -326,6 +358,7 @@ def run_cases(only=None):
                 inst = pre.instantiate(s)
                 inst.exports(s)["add"](s, 1, 2)
                 del inst, s
+
         gc.collect()
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         ns = timeit(run, start=100)
@@ -334,6 +367,7 @@ def run_cases(only=None):
         rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         res["B8 max RSS growth over the run (MB)"] = (rss1 - rss0) / 1024
         return ns
+
     case("B8 new Store + InstancePre + call", b8)
 
     def b9():
@@ -349,7 +383,9 @@ def run_cases(only=None):
                 w.stdout_custom = out.append
                 s.set_wasi(w)
                 linker.instantiate(s, hello).exports(s)["_start"](s)
+
         return timeit(run, start=10)
+
     case("B9 WASI hello world end to end", b9)
 
     def b10():
@@ -373,6 +409,7 @@ def run_cases(only=None):
             t.join()
         two = time.perf_counter() - t0
         return one / two
+
     case("B10 two threads speedup (x)", b10)
 
     def b12(count):
@@ -382,10 +419,14 @@ def run_cases(only=None):
             for _ in range(n):
                 s = Store(engine)
                 assert Instance(s, module, []).exports(s)["f"](s) == 0
+
         return timeit(run, start=10)
+
     for count in (1, 16, 256, 4096):
-        case("B12 per request: new Store + Instance + exports(s)['f'] + call, %d exports"
-             % count, lambda: b12(count))
+        case(
+            "B12 per request: new Store + Instance + exports(s)['f'] + call, %d exports" % count,
+            lambda count=count: b12(count),
+        )
     return res
 
 

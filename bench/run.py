@@ -40,31 +40,44 @@ HIGHER_IS_BETTER = ("MB/s", "(x)")
 def ensure_peer():
     if not os.path.exists(PEER):
         subprocess.check_call([sys.executable, "-m", "venv", PEER_DIR])
-    subprocess.check_call([PEER, "-m", "pip", "install", "-q",
-                           "wasmtime==" + wasmtime_dist.WASMTIME_VERSION, "numpy"])
+    subprocess.check_call(
+        [PEER, "-m", "pip", "install", "-q", "wasmtime==" + wasmtime_dist.WASMTIME_VERSION, "numpy"]
+    )
 
 
 def build_floor():
     inc, lib = wasmtime_dist.ensure()
     exe = os.path.join(HERE, ".venvs", "floor")
-    subprocess.check_call(["gcc", "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
-                           "-I" + inc, os.path.join(HERE, "floor.c"),
-                           "-L" + os.path.dirname(lib), "-l:_libwasmtime.so",
-                           "-Wl,-rpath," + os.path.dirname(lib), "-o", exe])
+    subprocess.check_call(
+        [
+            "gcc",
+            "-O2",
+            "-std=c11",
+            "-D_POSIX_C_SOURCE=200809L",
+            "-I" + inc,
+            os.path.join(HERE, "floor.c"),
+            "-L" + os.path.dirname(lib),
+            "-l:_libwasmtime.so",
+            "-Wl,-rpath," + os.path.dirname(lib),
+            "-o",
+            exe,
+        ]
+    )
     return exe
 
 
 def cpython_builtin_call(python):
-    code = ("import timeit, operator; f = operator.add;"
-            "print(min(timeit.repeat('f(1, 2)', globals={'f': f}, number=2000000, repeat=5))"
-            " / 2000000 * 1e9)")
+    code = (
+        "import timeit, operator; f = operator.add;"
+        "print(min(timeit.repeat('f(1, 2)', globals={'f': f}, number=2000000, repeat=5))"
+        " / 2000000 * 1e9)"
+    )
     return float(subprocess.check_output([python, "-c", code]))
 
 
 def import_time(python):
     """ns for `import wasmtime` in a fresh interpreter (startup excluded)."""
-    code = ("import time; t = time.perf_counter(); import wasmtime; "
-            "print(time.perf_counter() - t)")
+    code = "import time; t = time.perf_counter(); import wasmtime; print(time.perf_counter() - t)"
     best = None
     for _ in range(7):
         dt = float(subprocess.check_output([python, "-c", code], cwd="/"))
@@ -74,8 +87,9 @@ def import_time(python):
 
 def run_cases(python, only=()):
     env = dict(os.environ, PYTHONPATH="")
-    out = subprocess.check_output([python, os.path.join(HERE, "cases.py"), *only],
-                                  cwd=HERE, env=env)
+    out = subprocess.check_output(
+        [python, os.path.join(HERE, "cases.py"), *only], cwd=HERE, env=env
+    )
     return json.loads(out)
 
 
@@ -89,8 +103,12 @@ def machine():
                     break
     except OSError:
         pass
-    return "%s, %d cores, %s, Python %s" % (cpu, os.cpu_count(), platform.platform(),
-                                            platform.python_version())
+    return "%s, %d cores, %s, Python %s" % (
+        cpu,
+        os.cpu_count(),
+        platform.platform(),
+        platform.python_version(),
+    )
 
 
 def fmt(v):
@@ -115,16 +133,19 @@ EXPLANATIONS = {
         "4.7 %, float_dealloc 2.1 %, the allocator ~9 %, PyLong_FromLongLong 1.7 %), ~12 % "
         "in Wasmtime's own call path and ~20 % in the Python loop itself. Closing it would "
         "need result objects that are not allocated, which CPython does not offer for ints "
-        "beyond the small-int cache, floats or lists."),
+        "beyond the small-int cache, floats or lists."
+    ),
     "B6 string round trip 1300 B": (
         "the wasm side hashes the 1300 bytes one at a time: see the case 'B6 hash(ptr, 1300) "
         "alone', which is the same wasm work in both implementations. The ratio is therefore "
         "bounded by (peer overhead + wasm work) / (our overhead + wasm work); our overhead "
-        "over the wasm work is the difference of the two rows."),
+        "over the wasm work is the difference of the two rows."
+    ),
     "B3b host import + caller memory read": (
         "no goal is set for B3b; the host function builds a Caller, looks the memory up by "
         "name and copies 4 bytes into a new bytearray on every call (~240 ns of Python "
-        "object work)."),
+        "object work)."
+    ),
 }
 
 
@@ -136,14 +157,22 @@ def goals_section(ours, peer, floor):
 
     for n in ("B1 nop call", "B2 add(i32,i32)", "B2 addf(f64,f64)", "B2 four 4-in/2-out"):
         o, p = ours(n), peer(n)
-        goal(n, "≥ 100× faster, ≤ 2× floor (%.0f ns)" % (2 * floor),
-             p / o >= 100 and o <= 2 * floor, "%.0f×, %.0f ns" % (p / o, o))
+        goal(
+            n,
+            "≥ 100× faster, ≤ 2× floor (%.0f ns)" % (2 * floor),
+            p / o >= 100 and o <= 2 * floor,
+            "%.0f×, %.0f ns" % (p / o, o),
+        )
     n = "B3 host import call"
     o, p = ours(n), peer(n)
     goal(n, "≥ 50× faster, ≤ 150 ns", p / o >= 50 and o <= 150, "%.0f×, %.0f ns" % (p / o, o))
     base = ours("B4 memcpy baseline: bytearray copy, 8 MiB (MB/s)")
-    for n in ("B4 write 8 MiB bytes (MB/s)", "B4 write 8 MiB bytearray (MB/s)",
-              "B4 read 8 MiB (MB/s)", "B4 numpy copy into view, 8 MiB (MB/s)"):
+    for n in (
+        "B4 write 8 MiB bytes (MB/s)",
+        "B4 write 8 MiB bytearray (MB/s)",
+        "B4 read 8 MiB (MB/s)",
+        "B4 numpy copy into view, 8 MiB (MB/s)",
+    ):
         goal(n, "≥ 0.8× memcpy", ours(n) >= 0.8 * base, "%.2f× memcpy" % (ours(n) / base))
     n = "B5 read u32 from Python"
     goal(n, "≤ 60 ns", ours(n) <= 60, "%.1f ns" % ours(n))
@@ -153,14 +182,25 @@ def goals_section(ours, peer, floor):
     goal(n, "≤ 1.05× the peer's time", ours(n) <= 1.05 * peer(n), "%.2f×" % (ours(n) / peer(n)))
     n = "B8 new Store + InstancePre + call"
     rss = ours("B8 max RSS growth over the run (MB)")
-    goal(n, "≥ 2× faster, RSS growth < 5 MB", peer(n) / ours(n) >= 2 and rss < 5,
-         "%.1f×, %.1f MB" % (peer(n) / ours(n), rss))
+    goal(
+        n,
+        "≥ 2× faster, RSS growth < 5 MB",
+        peer(n) / ours(n) >= 2 and rss < 5,
+        "%.1f×, %.1f MB" % (peer(n) / ours(n), rss),
+    )
     n = "B10 two threads speedup (x)"
     goal(n, "≥ 1.8× with two threads", ours(n) >= 1.8, "%.2f×" % ours(n))
     n = "B11 import wasmtime in a fresh interpreter (ns)"
-    goal(n, "≤ 25 % of the peer's", ours(n) <= 0.25 * peer(n), "%.1f %%" % (ours(n) / peer(n) * 100))
-    out = ["", "## Goals (issue: benchmarks and speed goals)", "",
-           "| case | goal | measured | met |", "|---|---|---|---|"]
+    goal(
+        n, "≤ 25 % of the peer's", ours(n) <= 0.25 * peer(n), "%.1f %%" % (ours(n) / peer(n) * 100)
+    )
+    out = [
+        "",
+        "## Goals (issue: benchmarks and speed goals)",
+        "",
+        "| case | goal | measured | met |",
+        "|---|---|---|---|",
+    ]
     for case, text, value, ok in rows:
         out.append("| %s | %s | %s | %s |" % (case, text, value, "yes" if ok else "**no**"))
     missed = [r[0] for r in rows if not r[3]]
@@ -168,8 +208,9 @@ def goals_section(ours, peer, floor):
         out += ["", "Missed goals, and where the time goes:", ""]
         for case in missed:
             out.append("- **%s**: %s" % (case, EXPLANATIONS.get(case, "not analysed yet.")))
-    out += ["", "Notes:", ""] + ["- **%s**: %s" % (k, v) for k, v in EXPLANATIONS.items()
-                                 if k not in missed]
+    out += ["", "Notes:", ""] + [
+        "- **%s**: %s" % (k, v) for k, v in EXPLANATIONS.items() if k not in missed
+    ]
     return out
 
 
@@ -187,8 +228,11 @@ def main_only(only, against=None):
         "- Date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "- Machine: %s" % machine(),
         "- Command: `./dev bench %s%s` (%d repetitions, alternating, medians)"
-        % ("--against %s " % against if against else "",
-           " ".join("--only %r" % o for o in only), REPS),
+        % (
+            "--against %s " % against if against else "",
+            " ".join("--only %r" % o for o in only),
+            REPS,
+        ),
         "",
         "| case | wasmtime-native | %s | speedup |" % ("other build" if against else "wasmtime-py"),
         "|---|---|---|---|",
@@ -225,7 +269,11 @@ def main():
     floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
 
     names = list(ours_runs[0])
-    med = lambda runs, n: statistics.median(r[n] for r in runs if n in r) if any(n in r for r in runs) else None  # noqa
+
+    def med(runs, n):
+        values = [r[n] for r in runs if n in r]
+        return statistics.median(values) if values else None
+
     lines = [
         "# Benchmarks: wasmtime-native vs wasmtime-py %s" % wasmtime_dist.WASMTIME_VERSION,
         "",
@@ -252,16 +300,27 @@ def main():
             sp = o / p if any(h in n for h in HIGHER_IS_BETTER) else p / o
             chart.append((n, sp))
         lines.append("| %s | %s | %s | %s |" % (n, fmt(o), fmt(p), ("%.1f×" % sp) if sp else "—"))
-    lines += goals_section(lambda n: med(ours_runs, n), lambda n: med(peer_runs, n),
-                           floor["nop"] + builtin)
+    lines += goals_section(
+        lambda n: med(ours_runs, n), lambda n: med(peer_runs, n), floor["nop"] + builtin
+    )
     lines += ["", "Raw medians: `bench/results.json`.", ""]
     with open(os.path.join(HERE, "results.json"), "w") as f:
-        json.dump({"ours": ours_runs, "peer": peer_runs, "floor": floors,
-                   "cpython_builtin_call_ns": builtin}, f, indent=1)
+        json.dump(
+            {
+                "ours": ours_runs,
+                "peer": peer_runs,
+                "floor": floors,
+                "cpython_builtin_call_ns": builtin,
+            },
+            f,
+            indent=1,
+        )
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
         fig, ax = plt.subplots(figsize=(9, 0.35 * len(chart) + 1))
         ax.barh([c[0] for c in chart], [c[1] for c in chart], color="#3a7")
         ax.set_xscale("log")

@@ -26,8 +26,10 @@ import npm_wasm  # noqa: E402
 
 def describe(ty):
     if isinstance(ty, wasmtime.FuncType):
-        return "func (%s) -> (%s)" % (", ".join(map(str, ty.params)),
-                                      ", ".join(map(str, ty.results)))
+        return "func (%s) -> (%s)" % (
+            ", ".join(map(str, ty.params)),
+            ", ".join(map(str, ty.results)),
+        )
     if isinstance(ty, wasmtime.GlobalType):
         return "global %s%s" % ("mut " if ty.mutable else "", ty.content)
     if isinstance(ty, wasmtime.MemoryType):
@@ -78,8 +80,11 @@ def wat_demo(engine):
         print("  export %s: %s" % (exp.name, describe(exp.type)))
     store = wasmtime.Store(engine)
     seen = []
-    log = wasmtime.Func(store, wasmtime.FuncType([wasmtime.ValType.i32(), wasmtime.ValType.i64()], []),
-                        lambda i, v: seen.append((i, v)))
+    log = wasmtime.Func(
+        store,
+        wasmtime.FuncType([wasmtime.ValType.i32(), wasmtime.ValType.i64()], []),
+        lambda i, v: seen.append((i, v)),
+    )
     instance = wasmtime.Instance(store, module, [log])
     fib = instance.exports(store)["fib"]
     print("  fib(90) =", fib(store, 90))
@@ -98,16 +103,16 @@ def build_wasi_program():
     if clang is None:
         raise SystemExit("clang is missing: run `./dev demo`, which installs it")
     out = os.path.join(tempfile.mkdtemp(prefix="wasmtime-demo-"), "wordfreq.wasm")
-    subprocess.check_call([clang, "--target=wasm32-wasi", "-O2", "-o", out,
-                           os.path.join(HERE, "wasi", "wordfreq.c")])
+    subprocess.check_call(
+        [clang, "--target=wasm32-wasi", "-O2", "-o", out, os.path.join(HERE, "wasi", "wordfreq.c")]
+    )
     return out
 
 
 def wasi_demo(engine):
     section("WASI: a C program compiled with clang + wasi-libc")
     path = build_wasi_program()
-    text = (b"the quick brown fox jumps over the lazy dog the fox the end "
-            b"a dog and a fox")
+    text = b"the quick brown fox jumps over the lazy dog the fox the end a dog and a fox"
     outdir = tempfile.mkdtemp(prefix="wasmtime-demo-out-")
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
@@ -134,9 +139,21 @@ def wasi_demo(engine):
         print("  it wrote /out/report.txt:", f.read().split())
     print("  the same program through `python -m wasmtime run`:")
     proc = subprocess.run(
-        [sys.executable, "-m", "wasmtime", "run", "--env", "TITLE=cli", "--dir",
-         outdir + "::/out", path, "2"],
-        input=b"to be or not to be", capture_output=True)
+        [
+            sys.executable,
+            "-m",
+            "wasmtime",
+            "run",
+            "--env",
+            "TITLE=cli",
+            "--dir",
+            outdir + "::/out",
+            path,
+            "2",
+        ],
+        input=b"to be or not to be",
+        capture_output=True,
+    )
     for line in proc.stdout.decode().splitlines():
         print("   |", line)
     print("  exit status", proc.returncode)
@@ -178,16 +195,19 @@ def quickjs_demo(engine):
         value = ex["JS_Eval"](store, ctx, code, len(src.encode()), name, 0)
         s = ex["JS_ToCStringLen2"](store, ctx, 0, value, 0)
         raw = memory.read(store, s, s + 4096)
-        result = bytes(raw[:raw.index(0)]).decode()
+        result = bytes(raw[: raw.index(0)]).decode()
         ex["JS_FreeCString"](store, ctx, s)
         ex["JS_FreeValue"](store, ctx, value)
         ex["free"](store, code)
         ex["free"](store, name)
         return result
 
-    for src in ["6 * 7", "[1, 2, 3].map(x => x * x).join(', ')",
-                "JSON.stringify({engine: 'QuickJS', in: 'wasm', from: 'Python'})",
-                "let s = 0; for (let i = 0; i < 1e6; i++) s += i; s"]:
+    for src in [
+        "6 * 7",
+        "[1, 2, 3].map(x => x * x).join(', ')",
+        "JSON.stringify({engine: 'QuickJS', in: 'wasm', from: 'Python'})",
+        "let s = 0; for (let i = 0; i < 1e6; i++) s += i; s",
+    ]:
         print("  js> %-60s => %s" % (src, js_eval(src)))
 
 
@@ -200,14 +220,18 @@ def sqlite_demo(engine):
     t0 = time.perf_counter()
     sqlite = wasmtime.Module(engine, data)
     t1 = time.perf_counter()
-    print("  %d bytes compiled in %.2f s: %d imports, %d exports" % (
-        len(data), t1 - t0, len(sqlite.imports), len(sqlite.exports)))
+    print(
+        "  %d bytes compiled in %.2f s: %d imports, %d exports"
+        % (len(data), t1 - t0, len(sqlite.imports), len(sqlite.exports))
+    )
     blob = sqlite.serialize()
     t0 = time.perf_counter()
     again = wasmtime.Module.deserialize(engine, blob)
     t1 = time.perf_counter()
-    print("  serialized to %d bytes; deserialized in %.1f ms (%d exports)" % (
-        len(blob), (t1 - t0) * 1e3, len(again.exports)))
+    print(
+        "  serialized to %d bytes; deserialized in %.1f ms (%d exports)"
+        % (len(blob), (t1 - t0) * 1e3, len(again.exports))
+    )
 
 
 def main():

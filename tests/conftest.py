@@ -86,10 +86,12 @@ def wasi_program(tmp_path_factory):
         if "id" not in toolchain:
             clang = shutil.which("clang")
             if clang is None:
-                pytest.fail("clang is not installed, so the WASI test programs cannot be "
-                            "compiled; " + TOOLCHAIN_HINT, pytrace=False)
-            version = subprocess.run([clang, "--version"], capture_output=True,
-                                     text=True).stdout
+                pytest.fail(
+                    "clang is not installed, so the WASI test programs cannot be "
+                    "compiled; " + TOOLCHAIN_HINT,
+                    pytrace=False,
+                )
+            version = subprocess.run([clang, "--version"], capture_output=True, text=True).stdout
             toolchain["clang"] = clang
             toolchain["id"] = version + " ".join(WASI_CFLAGS)
         return toolchain["clang"], toolchain["id"]
@@ -111,13 +113,17 @@ def wasi_program(tmp_path_factory):
             except OSError:
                 cached = str(out_dir / ("%s-%s.wasm" % (name, key)))
             tmp = "%s.%d.part" % (cached, os.getpid())
-            proc = subprocess.run([clang] + WASI_CFLAGS + [src, "-o", tmp],
-                                  capture_output=True, text=True)
+            proc = subprocess.run(
+                [clang] + WASI_CFLAGS + [src, "-o", tmp], capture_output=True, text=True
+            )
             if proc.returncode != 0:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
-                pytest.fail("compiling %s for wasm32-wasi failed (is wasi-libc installed? %s):"
-                            "\n%s" % (src, TOOLCHAIN_HINT, proc.stderr), pytrace=False)
+                pytest.fail(
+                    "compiling %s for wasm32-wasi failed (is wasi-libc installed? %s):"
+                    "\n%s" % (src, TOOLCHAIN_HINT, proc.stderr),
+                    pytrace=False,
+                )
             os.replace(tmp, cached)
         dest = str(out_dir / (name + ".wasm"))
         shutil.copyfile(cached, dest)
@@ -128,6 +134,7 @@ def wasi_program(tmp_path_factory):
 
 
 # ---- real-world wasm from npm (tools/npm_wasm.py) --------------------------
+
 
 @pytest.fixture(scope="session")
 def npm_wasm():
@@ -144,9 +151,11 @@ def npm_wasm():
         try:
             return fetcher.fetch(name)
         except Exception as e:  # network, npm missing, ...
-            pytest.fail("could not fetch %r from npm (%s: %s); tools/npm_wasm.py needs "
-                        "npm and the npm registry" % (name, type(e).__name__, e),
-                        pytrace=False)
+            pytest.fail(
+                "could not fetch %r from npm (%s: %s); tools/npm_wasm.py needs "
+                "npm and the npm registry" % (name, type(e).__name__, e),
+                pytrace=False,
+            )
 
     return fetch
 
@@ -158,7 +167,8 @@ SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "rss: a leak check that reads the process RSS (not meaningful under ASan)")
+        "markers", "rss: a leak check that reads the process RSS (not meaningful under ASan)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -166,7 +176,8 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(
         reason="AddressSanitizer holds freed memory in quarantine, so RSS cannot show a "
-               "leak here; the plain test run (./dev test) performs this check")
+        "leak here; the plain test run (./dev test) performs this check"
+    )
     for item in items:
         if item.get_closest_marker("rss") is not None:
             item.add_marker(skip)

@@ -37,8 +37,15 @@ def cli(*args, input=None, cwd=None, timeout=120, env_extra=None):
     env.pop("PYTHONSTARTUP", None)
     if env_extra:
         env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "wasmtime"] + list(args), input=input,
-                          capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "wasmtime"] + list(args),
+        input=input,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +60,17 @@ def calc(tmp_path_factory):
 
 def test_wasi_program_args_and_env(wasi_program):
     prog = wasi_program("args_env")
-    p = cli("run", "--env", "GREETING=hi there", "--env", "EMPTY=", prog, "one", "two words",
-            "--not-an-option-for-us")
+    p = cli(
+        "run",
+        "--env",
+        "GREETING=hi there",
+        "--env",
+        "EMPTY=",
+        prog,
+        "one",
+        "two words",
+        "--not-an-option-for-us",
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines() == [
         "argc=4",
@@ -69,8 +85,13 @@ def test_wasi_program_args_and_env(wasi_program):
 
 
 def test_env_without_value_copies_the_hosts(wasi_program):
-    p = cli("run", "--env", "CLI_TEST_VAR", wasi_program("args_env"),
-            env_extra={"CLI_TEST_VAR": "from host", "CLI_TEST_OTHER": "hidden"})
+    p = cli(
+        "run",
+        "--env",
+        "CLI_TEST_VAR",
+        wasi_program("args_env"),
+        env_extra={"CLI_TEST_VAR": "from host", "CLI_TEST_OTHER": "hidden"},
+    )
     assert p.returncode == 0, p.stderr
     assert "env:CLI_TEST_VAR=from host" in p.stdout.splitlines()
     assert "CLI_TEST_OTHER" not in p.stdout
@@ -109,8 +130,7 @@ def test_dir_gives_file_access(wasi_program, tmp_path):
 
 def test_dir_without_guest_path(wasi_program, tmp_path):
     (tmp_path / "f.txt").write_text("same path")
-    p = cli("run", "--dir", str(tmp_path), wasi_program("files"), "read",
-            str(tmp_path / "f.txt"))
+    p = cli("run", "--dir", str(tmp_path), wasi_program("files"), "read", str(tmp_path / "f.txt"))
     assert p.returncode == 0, p.stderr
     assert p.stdout == "same path"
 
@@ -227,14 +247,16 @@ def test_invalid_module(tmp_path):
     assert p.returncode == 1
     assert p.stderr.startswith("Error: ")
     text = tmp_path / "bad.wat"
-    text.write_text("(module (func (export \"f\") i32.add))")
+    text.write_text('(module (func (export "f") i32.add))')
     p = cli("run", "--invoke", "f", str(text))
     assert p.returncode == 1
 
 
 def test_missing_import(tmp_path):
     wat = tmp_path / "imports.wat"
-    wat.write_text('(module (import "env" "missing" (func)) (func (export "f") (result i32) i32.const 3))')
+    wat.write_text(
+        '(module (import "env" "missing" (func)) (func (export "f") (result i32) i32.const 3))'
+    )
     p = cli("run", "--invoke", "f", str(wat))
     assert p.returncode == 1
     assert "env::missing" in p.stderr
@@ -265,8 +287,14 @@ def test_no_command_is_a_usage_error():
 def test_ruby_show_version(npm_wasm):
     ruby = npm_wasm("ruby")
     # The first run may compile 16 MB of wasm (then cached by the CLI).
-    p = cli("run", "--trap-unknown-imports", "--invoke", "ruby-show-version: func() -> ()",
-            ruby, timeout=600)
+    p = cli(
+        "run",
+        "--trap-unknown-imports",
+        "--invoke",
+        "ruby-show-version: func() -> ()",
+        ruby,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("ruby 3.4"), p.stdout
     assert "wasm32-wasi" in p.stdout

@@ -79,16 +79,13 @@ def valid_value(name):
 
 def test_option_list_is_complete():
     props = sorted(
-        n for n in dir(Config)
-        if not n.startswith("_")
-        and isinstance(getattr(Config, n), types.GetSetDescriptorType)
+        n
+        for n in dir(Config)
+        if not n.startswith("_") and isinstance(getattr(Config, n), types.GetSetDescriptorType)
     )
     assert props == sorted(ALL_OPTIONS)
     assert len(props) == 41
-    methods = sorted(
-        n for n in dir(Config)
-        if not n.startswith("_") and n not in props
-    )
+    methods = sorted(n for n in dir(Config) if not n.startswith("_") and n not in props)
     assert methods == ["close", "cranelift_flag_enable", "cranelift_flag_set"]
 
 
@@ -252,7 +249,7 @@ def test_cache_file_is_used(tmp_path):
     config = Config()
     config.cache = str(path)
     engine = Engine(config)
-    Module(engine, "(module (func (export \"f\") (result i32) i32.const 7))")
+    Module(engine, '(module (func (export "f") (result i32) i32.const 7))')
     assert cache_dir.is_dir()
     assert any(p.is_file() for p in cache_dir.rglob("*"))
 
@@ -313,7 +310,7 @@ def test_bool_option_reaches_the_engine_multi_value():
 def test_parallel_compilation_off_still_compiles():
     config = Config()
     config.parallel_compilation = False
-    module = Module(Engine(config), "(module (func (export \"a\")) (func (export \"b\")))")
+    module = Module(Engine(config), '(module (func (export "a")) (func (export "b")))')
     assert [e.name for e in module.exports] == ["a", "b"]
 
 
@@ -557,15 +554,19 @@ def test_simd_can_be_disabled_with_relaxed_simd():
 
 def test_unsupported_target_raises_instead_of_aborting(run_python):
     import platform
-    other = ("aarch64-unknown-linux-gnu" if platform.machine() == "x86_64"
-             else "x86_64-unknown-linux-gnu")
+
+    other = (
+        "aarch64-unknown-linux-gnu"
+        if platform.machine() == "x86_64"
+        else "x86_64-unknown-linux-gnu"
+    )
     proc = run_python(
         "import wasmtime\n"
         "c = wasmtime.Config()\n"
-        "c.target = %r\n" % other +
-        "try:\n"
+        "c.target = %r\n" % other + "try:\n"
         "    wasmtime.Engine(c)\n"
         "except wasmtime.WasmtimeError as e:\n"
-        "    print('WasmtimeError:', e)\n")
+        "    print('WasmtimeError:', e)\n"
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("WasmtimeError:"), proc.stdout

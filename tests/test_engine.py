@@ -165,4 +165,3 @@ def test_engine_subclass():
     store = Store(engine)
     assert store.engine is engine
     Module(engine, "(module)")
-

@@ -615,8 +615,16 @@ EXCEPTIONS = [
     lambda: Trap("a trap object raised by the host"),
     lambda: GeneratorExit(),
 ]
-EXC_IDS = ["ValueError", "RuntimeError", "KeyboardInterrupt", "SystemExit", "CustomBase",
-           "WasmtimeError", "Trap", "GeneratorExit"]
+EXC_IDS = [
+    "ValueError",
+    "RuntimeError",
+    "KeyboardInterrupt",
+    "SystemExit",
+    "CustomBase",
+    "WasmtimeError",
+    "Trap",
+    "GeneratorExit",
+]
 
 NESTED_WAT = """
 (module $m
@@ -727,6 +735,7 @@ def test_host_exception_nested_via_caller(store):
 def test_host_exception_swallowed_in_nested_call_does_not_leak(store):
     """Host A catches the exception host B raised through a nested call; the
     outer call succeeds, and no later call sees the exception."""
+
     def a(caller, x):
         try:
             caller["callb"](caller, x)
@@ -819,6 +828,7 @@ def test_host_exception_in_start_function(store):
 
 def test_host_exception_message_only_trap_is_not_used(store):
     """The reported error is the host's exception, not 'python exception'."""
+
     def h():
         raise LookupError("mine")
 
@@ -830,6 +840,7 @@ def test_host_exception_message_only_trap_is_not_used(store):
 
 def test_recursive_host_and_wasm(store):
     """wasm -> host -> wasm -> host ... several levels deep returns normally."""
+
     def h(caller, n):
         if n == 0:
             return 0

@@ -82,8 +82,13 @@ def test_immutable(store):
     assert g.value(store) == 1
 
 
-TYPES = {"i32": (I32, 0), "i64": (I64, 0), "f32": (F32, 0.0), "f64": (F64, 0.0),
-         "funcref": (FUNCREF, None)}
+TYPES = {
+    "i32": (I32, 0),
+    "i64": (I64, 0),
+    "f32": (F32, 0.0),
+    "f64": (F64, 0.0),
+    "funcref": (FUNCREF, None),
+}
 
 
 @pytest.mark.parametrize(

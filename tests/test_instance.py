@@ -414,13 +414,15 @@ def many_exports(n):
     times: as "f", then "e1" .. "e<n-1>" (built directly, no WAT)."""
     names = ["f"] + ["e%d" % i for i in range(1, n)]
     exports = [_leb(len(s)) + s.encode() + b"\x00\x00" for s in names]  # func 0
-    return b"".join([
-        b"\x00asm\x01\x00\x00\x00",
-        _section(1, _vec([b"\x60\x00\x01\x7f"])),          # type 0: () -> i32
-        _section(3, _vec([b"\x00"])),                       # func 0: type 0
-        _section(7, _vec(exports)),
-        _section(10, _vec([_leb(4) + b"\x00\x41\x07\x0b"])),  # i32.const 7
-    ]), names
+    return b"".join(
+        [
+            b"\x00asm\x01\x00\x00\x00",
+            _section(1, _vec([b"\x60\x00\x01\x7f"])),  # type 0: () -> i32
+            _section(3, _vec([b"\x00"])),  # func 0: type 0
+            _section(7, _vec(exports)),
+            _section(10, _vec([_leb(4) + b"\x00\x41\x07\x0b"])),  # i32.const 7
+        ]
+    ), names
 
 
 def test_many_exports_builder_is_valid(engine):
@@ -581,8 +583,11 @@ def test_exports_through_a_caller_of_another_store(engine):
             errors.append(e)
 
     func = Func(store, FuncType([], []), host, access_caller=True)
-    call = Instance(store, Module(engine, '(module (import "" "" (func $h)) '
-                                          '(func (export "run") call $h))'), [func])
+    call = Instance(
+        store,
+        Module(engine, '(module (import "" "" (func $h)) (func (export "run") call $h))'),
+        [func],
+    )
     call.exports(store)["run"](store)
     assert len(errors) == 1 and "wrong store" in str(errors[0])
 
@@ -650,9 +655,11 @@ def test_module_closed_after_instantiation(engine):
 def test_linker_paths_know_the_names(store):
     module = Module(store.engine, EXPORTS_WAT)
     linker = wasmtime.Linker(store.engine)
-    for inst in [linker.instantiate(store, module),
-                 linker.instantiate_pre(module).instantiate(store),
-                 Instance(store, module, [])]:
+    for inst in [
+        linker.instantiate(store, module),
+        linker.instantiate_pre(module).instantiate(store),
+        Instance(store, module, []),
+    ]:
         ex = inst.exports(store)
         assert list(ex) == NAMES
         assert ex["f2"](store) == 3

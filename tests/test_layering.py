@@ -99,12 +99,20 @@ def _defined_symbols(text):
         if depth == 0 and not line.startswith((" ", "\t", "#", "}")):
             # `type\nname(args)\n{`: the project's definition style.
             m = re.match(r"([A-Za-z_]\w*)\s*\(", line)
-            if m and i > 0 and lines[i - 1].strip() and not lines[i - 1].startswith(
-                    ("static", "#", "}")) and _opens_body(lines, i):
+            if (
+                m
+                and i > 0
+                and lines[i - 1].strip()
+                and not lines[i - 1].startswith(("static", "#", "}"))
+                and _opens_body(lines, i)
+            ):
                 symbols.add(m.group(1))
             # `type name = ...;` / `type name[] = {` / `type *name;`
-            m = re.match(r"(?!static\b|typedef\b|extern\b)[\w\s\*]*?\b([A-Za-z_]\w*)\s*"
-                         r"(\[\w*\])?\s*(=|;)", line)
+            m = re.match(
+                r"(?!static\b|typedef\b|extern\b)[\w\s\*]*?\b([A-Za-z_]\w*)\s*"
+                r"(\[\w*\])?\s*(=|;)",
+                line,
+            )
             if m and "(" not in line.split("=")[0]:
                 symbols.add(m.group(1))
         depth += line.count("{") - line.count("}")
@@ -133,8 +141,11 @@ def _header_uses(text):
     for line in text.split("\n"):
         starts_macro = line.lstrip().startswith("#define")
         if starts_macro or in_macro:
-            body = line.split(None, 2)[2] if starts_macro and len(line.split(None, 2)) > 2 else (
-                "" if starts_macro else line)
+            body = (
+                line.split(None, 2)[2]
+                if starts_macro and len(line.split(None, 2)) > 2
+                else ("" if starts_macro else line)
+            )
             used += _IDENT.findall(body)
             in_macro = line.rstrip().endswith("\\")
             continue
@@ -165,9 +176,12 @@ def build_graph(src):
         base = os.path.dirname(rel)
         for inc in re.findall(r'^\s*#\s*include\s+"([^"]+)"', text, flags=re.M):
             target = os.path.normpath(os.path.join(base, inc)).replace(os.sep, "/")
-            edges[rel].setdefault(target, []).append("#include \"%s\"" % inc)
-        uses = _header_uses(stripped[rel]) if rel.endswith(".h") else set(
-            _IDENT.findall(stripped[rel]))
+            edges[rel].setdefault(target, []).append('#include "%s"' % inc)
+        uses = (
+            _header_uses(stripped[rel])
+            if rel.endswith(".h")
+            else set(_IDENT.findall(stripped[rel]))
+        )
         for sym in sorted(uses):
             target = owner.get(sym)
             if target is not None and target != rel:
@@ -181,23 +195,35 @@ def check(src, floors):
     problems = []
     for rel in sorted(edges):
         if rel not in floors:
-            problems.append("%s has no floor: add it to FLOORS in tests/test_layering.py "
-                            "(and to docs/architecture.md)" % rel)
+            problems.append(
+                "%s has no floor: add it to FLOORS in tests/test_layering.py "
+                "(and to docs/architecture.md)" % rel
+            )
     for rel in sorted(edges):
         for target, why in sorted(edges[rel].items()):
             if rel not in floors or target not in floors:
                 continue
             a, b = floors[rel], floors[target]
             label = "%s (floor %d %s) -> %s (floor %d %s) via %s" % (
-                rel, a, FLOOR_NAMES[a], target, b, FLOOR_NAMES[b], ", ".join(why[:5]))
+                rel,
+                a,
+                FLOOR_NAMES[a],
+                target,
+                b,
+                FLOOR_NAMES[b],
+                ", ".join(why[:5]),
+            )
             if b > a:
                 problems.append("upward edge: " + label)
             elif a == b == TYPES_FLOOR and rel.endswith(".c") and target.endswith(".c"):
                 problems.append("type files must not use each other: " + label)
     # Cycles among the .c files (a header and the files that implement it
     # point at each other by nature; their direction is checked above).
-    edges = {rel: {t: w for t, w in out.items() if t.endswith(".c")}
-             for rel, out in edges.items() if rel.endswith(".c")}
+    edges = {
+        rel: {t: w for t, w in out.items() if t.endswith(".c")}
+        for rel, out in edges.items()
+        if rel.endswith(".c")
+    }
     color = dict.fromkeys(edges, 0)
     for start in sorted(edges):
         if color[start]:
@@ -216,7 +242,7 @@ def check(src, floors):
             if nxt not in color:
                 continue
             if color[nxt] == 1:
-                cycle = path[path.index(nxt):] + [nxt]
+                cycle = path[path.index(nxt) :] + [nxt]
                 problems.append("cycle: " + " -> ".join(cycle))
             elif color[nxt] == 0:
                 color[nxt] = 1
@@ -239,11 +265,11 @@ def test_the_graph_sees_real_edges():
     # A checker that sees nothing would pass everything: make sure it sees
     # the edges we know are there.
     edges = build_graph(SRC)
-    assert "storectx.c" in edges["func.c"]          # ext_resolve_store
-    assert "errors.c" in edges["linker.c"]          # ext_raise_error
-    assert "linker.c" in edges["extension.c"]       # linker_register
-    assert "args.c" in edges["base.h"]              # ext_parse_args in EXT_KW1
-    assert "state.h" in edges["base.h"]             # #include
+    assert "storectx.c" in edges["func.c"]  # ext_resolve_store
+    assert "errors.c" in edges["linker.c"]  # ext_raise_error
+    assert "linker.c" in edges["extension.c"]  # linker_register
+    assert "args.c" in edges["base.h"]  # ext_parse_args in EXT_KW1
+    assert "state.h" in edges["base.h"]  # #include
 
 
 def _copy_src(tmp_path):
@@ -258,8 +284,13 @@ def test_an_added_upward_call_is_reported(tmp_path):
     with open(os.path.join(src, "errors.c"), "a") as f:
         f.write("\nint\nerrors_probe(void)\n{\n    return ext_store_usable(NULL);\n}\n")
     problems = check(src, FLOORS)
-    assert any(p.startswith("upward edge: errors.c (floor 2 foundations) -> storectx.c "
-                            "(floor 3 runtime) via ext_store_usable") for p in problems), problems
+    assert any(
+        p.startswith(
+            "upward edge: errors.c (floor 2 foundations) -> storectx.c "
+            "(floor 3 runtime) via ext_store_usable"
+        )
+        for p in problems
+    ), problems
 
 
 def test_type_files_using_each_other_are_reported(tmp_path):
@@ -267,8 +298,9 @@ def test_type_files_using_each_other_are_reported(tmp_path):
     with open(os.path.join(src, "memory.c"), "a") as f:
         f.write("\nint\nmemory_probe(void)\n{\n    return linker_register(NULL, NULL);\n}\n")
     problems = check(src, FLOORS)
-    assert any("type files must not use each other: memory.c" in p and "linker.c" in p
-               for p in problems), problems
+    assert any(
+        "type files must not use each other: memory.c" in p and "linker.c" in p for p in problems
+    ), problems
 
 
 def test_a_cycle_is_reported(tmp_path):
@@ -279,8 +311,9 @@ def test_a_cycle_is_reported(tmp_path):
     with open(os.path.join(src, "convert.c"), "a") as f:
         f.write("\nvoid\nconvert_probe(void)\n{\n    storectx_probe();\n}\n")
     problems = check(src, FLOORS)
-    assert any(p.startswith("cycle:") and "convert.c" in p and "storectx.c" in p
-               for p in problems), problems
+    assert any(
+        p.startswith("cycle:") and "convert.c" in p and "storectx.c" in p for p in problems
+    ), problems
 
 
 def test_a_new_file_without_floor_is_reported(tmp_path):

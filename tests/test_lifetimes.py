@@ -90,9 +90,7 @@ RSS_BOUND_MB = 25
 
 
 def _many_stores_growth(run_python, mode):
-    r = run_python(
-        "import sys; sys.argv = ['x', %r]\n" % mode + MANY_STORES, timeout=300
-    )
+    r = run_python("import sys; sys.argv = ['x', %r]\n" % mode + MANY_STORES, timeout=300)
     assert r.returncode == 0, r.stderr
     return int(r.stdout.strip())
 
@@ -463,8 +461,8 @@ def test_wrong_store_never_aborts(run_python):
         "cfg = w.Config(); cfg.wasm_exceptions = True\n"
         "e = w.Engine(cfg)\n"
         "a, b = w.Store(e), w.Store(e)\n"
-        "m = w.Module(e, '(module (func (export \"f\")) (memory (export \"m\") 1)"
-        " (global (export \"g\") (mut i32) (i32.const 0)) (table (export \"t\") 1 funcref))')\n"
+        'm = w.Module(e, \'(module (func (export "f")) (memory (export "m") 1)'
+        ' (global (export "g") (mut i32) (i32.const 0)) (table (export "t") 1 funcref))\')\n'
         "inst = w.Instance(a, m, [])\n"
         "ex = inst.exports(a)\n"
         "tag = w.Tag(a, w.TagType(w.FuncType([], [])))\n"

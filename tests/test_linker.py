@@ -143,13 +143,16 @@ def test_define_func_closure_state(engine):
 
 
 def test_define_func_access_caller(engine):
-    module = Module(engine, """
+    module = Module(
+        engine,
+        """
         (module
           (import "host" "read" (func $read (param i32 i32) (result i32)))
           (memory (export "memory") 1)
           (data (i32.const 16) "hello linker")
           (func (export "go") (result i32) i32.const 16 i32.const 12 call $read))
-    """)
+    """,
+    )
     seen = []
 
     def read(caller, ptr, length):
@@ -168,11 +171,14 @@ def test_define_func_access_caller(engine):
 def test_define_func_multiple_results(engine):
     linker = Linker(engine)
     linker.define_func("host", "pair", FuncType([], [I32, F64]), lambda: (7, 1.5))
-    module = Module(engine, """
+    module = Module(
+        engine,
+        """
         (module
           (import "host" "pair" (func $p (result i32 f64)))
           (func (export "go") (result i32 f64) call $p))
-    """)
+    """,
+    )
     store = Store(engine)
     assert linker.instantiate(store, module).exports(store)["go"](store) == [7, 1.5]
 
@@ -234,7 +240,9 @@ def test_define_store_items(engine):
     linker.define(store, "env", "g", glob)
     linker.define(store, "env", "m", mem)
     linker.define(store, "env", "t", table)
-    module = Module(engine, """
+    module = Module(
+        engine,
+        """
         (module
           (import "env" "f" (func $f (result i32)))
           (import "env" "g" (global $g (mut i32)))
@@ -244,7 +252,8 @@ def test_define_store_items(engine):
             i32.const 0 i32.const 42 i32.store
             global.get $g i32.const 1 i32.add global.set $g
             call $f memory.size i32.add table.size i32.add))
-    """)
+    """,
+    )
     inst = linker.instantiate(store, module)
     assert inst.exports(store)["go"](store) == 11 + 2 + 3
     assert glob.value(store) == 6
@@ -270,7 +279,8 @@ def test_define_wrong_types(engine, store):
 
 
 def test_define_item_of_another_store_is_an_error(run_python):
-    p = run_python(textwrap.dedent("""
+    p = run_python(
+        textwrap.dedent("""
         from wasmtime import *
         engine = Engine()
         linker = Linker(engine)
@@ -286,34 +296,58 @@ def test_define_item_of_another_store_is_an_error(run_python):
             linker.instantiate(b, Module(engine, '(module (import "m" "g" (global i32)))'))
         except WasmtimeError as e:
             print("WasmtimeError")
-    """))
+    """)
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["WasmtimeError", "WasmtimeError"]
 
 
 WRONG_STORE_CASES = {
-    "define-global": ('l.define(a, "m", "x", Global(a, GlobalType(ValType.i32(), False), '
-                      'Val.i32(1)))', 'l.get(S, "m", "x").value(S)'),
-    "define-func": ('l.define(a, "m", "x", Func(a, FuncType([], []), lambda: None))',
-                    'l.get(S, "m", "x")(S)'),
-    "define-memory": ('l.define(a, "m", "x", Memory(a, MemoryType(Limits(1, None))))',
-                      'l.get(S, "m", "x").size(S)'),
-    "instance": ('l.define_instance(a, "m", Instance(a, Module(engine, '
-                 '\'(module (func (export "x")))\'), []))', 'l.get(S, "m", "x")(S)'),
-    "instance-default": ('l.define_instance(a, "m", Instance(a, Module(engine, '
-                         '\'(module (func (export "")))\'), []))', 'l.get_default(S, "m")(S)'),
-    "reactor": ('l.define_module(a, "m", Module(engine, \'(module (func (export "x")))\'))',
-                'l.get(S, "m", "x")(S)'),
-    "command": ('l.define_module(a, "m", Module(engine, '
-                '\'(module (func (export "_start")) (func (export "x")))\'))',
-                'l.get(S, "m", "x")(S)'),
-    "command-default": ('l.define_module(a, "m", Module(engine, '
-                        '\'(module (func (export "_start")))\'))', 'l.get_default(S, "m")(S)'),
-    "alias": ('l.define(a, "m", "x", Func(a, FuncType([], []), lambda: None)); '
-              'l.alias("m", "x", "n", "x")', 'l.get(S, "n", "x")(S)'),
-    "default-values": ('l.define_unknown_imports_as_default_values(a, Module(engine, '
-                       '\'(module (import "m" "x" (global i32)))\'))',
-                       'l.get(S, "m", "x").value(S)'),
+    "define-global": (
+        'l.define(a, "m", "x", Global(a, GlobalType(ValType.i32(), False), Val.i32(1)))',
+        'l.get(S, "m", "x").value(S)',
+    ),
+    "define-func": (
+        'l.define(a, "m", "x", Func(a, FuncType([], []), lambda: None))',
+        'l.get(S, "m", "x")(S)',
+    ),
+    "define-memory": (
+        'l.define(a, "m", "x", Memory(a, MemoryType(Limits(1, None))))',
+        'l.get(S, "m", "x").size(S)',
+    ),
+    "instance": (
+        'l.define_instance(a, "m", Instance(a, Module(engine, '
+        "'(module (func (export \"x\")))'), []))",
+        'l.get(S, "m", "x")(S)',
+    ),
+    "instance-default": (
+        'l.define_instance(a, "m", Instance(a, Module(engine, '
+        "'(module (func (export \"\")))'), []))",
+        'l.get_default(S, "m")(S)',
+    ),
+    "reactor": (
+        'l.define_module(a, "m", Module(engine, \'(module (func (export "x")))\'))',
+        'l.get(S, "m", "x")(S)',
+    ),
+    "command": (
+        'l.define_module(a, "m", Module(engine, '
+        '\'(module (func (export "_start")) (func (export "x")))\'))',
+        'l.get(S, "m", "x")(S)',
+    ),
+    "command-default": (
+        'l.define_module(a, "m", Module(engine, \'(module (func (export "_start")))\'))',
+        'l.get_default(S, "m")(S)',
+    ),
+    "alias": (
+        'l.define(a, "m", "x", Func(a, FuncType([], []), lambda: None)); '
+        'l.alias("m", "x", "n", "x")',
+        'l.get(S, "n", "x")(S)',
+    ),
+    "default-values": (
+        "l.define_unknown_imports_as_default_values(a, Module(engine, "
+        '\'(module (import "m" "x" (global i32)))\'))',
+        'l.get(S, "m", "x").value(S)',
+    ),
 }
 
 
@@ -323,7 +357,8 @@ def test_store_bound_definitions_in_another_store(run_python, case):
     them out, and using one in the wrong Store panics (aborting the process).
     The lookup must raise WasmtimeError instead; the owning Store still works."""
     define, use = WRONG_STORE_CASES[case]
-    p = run_python(textwrap.dedent("""
+    p = run_python(
+        textwrap.dedent("""
         from wasmtime import *
         engine = Engine()
         l = Linker(engine)
@@ -338,7 +373,9 @@ def test_store_bound_definitions_in_another_store(run_python, case):
             print("no error")
         except WasmtimeError as e:
             print("WasmtimeError")
-    """) % (define, use, use))
+    """)
+        % (define, use, use)
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.split("\n")[:2] == ["same store ok", "WasmtimeError"], p.stdout
 
@@ -347,16 +384,21 @@ def test_store_bound_definitions_in_another_store(run_python, case):
 
 
 def test_define_instance(engine, store):
-    provider = Module(engine, """
+    provider = Module(
+        engine,
+        """
         (module
           (global (export "answer") i32 (i32.const 42))
           (memory (export "mem") 1)
           (func (export "double") (param i32) (result i32) local.get 0 i32.const 2 i32.mul))
-    """)
+    """,
+    )
     inst = Instance(store, provider, [])
     linker = Linker(engine)
     linker.define_instance(store, "prov", inst)
-    user = Module(engine, """
+    user = Module(
+        engine,
+        """
         (module
           (import "prov" "double" (func $d (param i32) (result i32)))
           (import "prov" "answer" (global $a i32))
@@ -364,13 +406,17 @@ def test_define_instance(engine, store):
           (func (export "go") (result i32)
             i32.const 8 i32.const 7 i32.store
             global.get $a call $d))
-    """)
+    """,
+    )
     assert linker.instantiate(store, user).exports(store)["go"](store) == 84
     # The provider's memory is the one the user wrote.
     assert inst.exports(store)["mem"].read(store, 8, 9) == bytearray(b"\x07")
     listed = [(m, n, type(t).__name__) for m, n, t in linker]
-    assert listed == [("prov", "answer", "GlobalType"), ("prov", "mem", "MemoryType"),
-                      ("prov", "double", "FuncType")]
+    assert listed == [
+        ("prov", "answer", "GlobalType"),
+        ("prov", "mem", "MemoryType"),
+        ("prov", "double", "FuncType"),
+    ]
 
 
 def test_define_instance_wrong_types(engine, store):
@@ -386,7 +432,8 @@ def test_define_instance_wrong_types(engine, store):
 
 
 def test_define_instance_of_another_store_is_an_error(run_python):
-    p = run_python(textwrap.dedent("""
+    p = run_python(
+        textwrap.dedent("""
         from wasmtime import *
         engine = Engine()
         linker = Linker(engine)
@@ -396,7 +443,8 @@ def test_define_instance_of_another_store_is_an_error(run_python):
             linker.define_instance(b, "x", inst)
         except WasmtimeError:
             print("WasmtimeError")
-    """))
+    """)
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "WasmtimeError"
 
@@ -410,11 +458,14 @@ def test_define_module_command_gets_a_fresh_instance_per_call(engine, store):
     bump = linker.get(store, "cmd", "bump")
     assert isinstance(bump, Func)
     assert [bump(store) for _ in range(3)] == [1, 1, 1]
-    user = Module(engine, """
+    user = Module(
+        engine,
+        """
         (module
           (import "cmd" "bump" (func $b (result i32)))
           (func (export "twice") (result i32) call $b call $b i32.add))
-    """)
+    """,
+    )
     assert linker.instantiate(store, user).exports(store)["twice"](store) == 2
 
 
@@ -429,9 +480,12 @@ def test_define_module_command_only_defines_functions(engine, store):
 
 def test_define_module_command_with_other_exports_is_refused(engine, store):
     linker = Linker(engine)
-    bad = Module(engine, """
+    bad = Module(
+        engine,
+        """
         (module (func (export "_start")) (global (export "g") i32 (i32.const 1)))
-    """)
+    """,
+    )
     with pytest.raises(WasmtimeError, match="not a function"):
         linker.define_module(store, "cmd", bad)
 
@@ -444,11 +498,14 @@ def test_define_module_reactor_initializes_once(engine, store):
     assert [bump(store) for _ in range(3)] == [1, 2, 3]
     assert inits(store) == 1
     assert isinstance(linker.get(store, "re", "memory"), Memory)
-    user = Module(engine, """
+    user = Module(
+        engine,
+        """
         (module
           (import "re" "bump" (func $b (result i32)))
           (func (export "go") (result i32) call $b))
-    """)
+    """,
+    )
     assert linker.instantiate(store, user).exports(store)["go"](store) == 4
     assert inits(store) == 1
 
@@ -465,9 +522,16 @@ def test_define_module_initialize_trap(engine, store):
     WasmtimeError (as in wasmtime-py) that still describes the trap."""
     linker = Linker(engine)
     with pytest.raises(WasmtimeError) as info:
-        linker.define_module(store, "r", Module(engine, """
+        linker.define_module(
+            store,
+            "r",
+            Module(
+                engine,
+                """
             (module (func (export "_initialize") unreachable))
-        """))
+        """,
+            ),
+        )
     assert "unreachable" in str(info.value)
 
 
@@ -485,8 +549,9 @@ def test_define_module_wrong_types(engine, store):
 def test_instantiate_pre_in_two_stores(engine):
     calls = []
     linker = Linker(engine)
-    linker.define_func("host", "add", FuncType([I32, I32], [I32]),
-                       lambda a, b: calls.append(a) or a + b)
+    linker.define_func(
+        "host", "add", FuncType([I32, I32], [I32]), lambda a, b: calls.append(a) or a + b
+    )
     module = Module(engine, ADD_USER)
     pre = linker.instantiate_pre(module)
     assert isinstance(pre, InstancePre)
@@ -536,9 +601,14 @@ def test_instance_pre_cannot_be_constructed():
 
 
 def test_instance_pre_start_trap(engine, store):
-    pre = Linker(engine).instantiate_pre(Module(engine, """
+    pre = Linker(engine).instantiate_pre(
+        Module(
+            engine,
+            """
         (module (func $s unreachable) (start $s))
-    """))
+    """,
+        )
+    )
     with pytest.raises(Trap) as info:
         pre.instantiate(store)
     assert info.value.trap_code == TrapCode.UNREACHABLE
@@ -577,9 +647,12 @@ def test_instantiate_with_a_caller_as_store(engine):
         got.append(inst.exports(caller)["bump"](caller))
 
     linker.define_func("host", "spawn", FuncType([], []), host, access_caller=True)
-    outer = Module(engine, """
+    outer = Module(
+        engine,
+        """
         (module (import "host" "spawn" (func $s)) (func (export "go") call $s call $s))
-    """)
+    """,
+    )
     store = Store(engine)
     linker.instantiate(store, outer).exports(store)["go"](store)
     assert got == [1, 1]
@@ -613,19 +686,33 @@ def test_get_default(engine, store):
     # A command's default is its _start.
     pings = []
     linker.define_func("host", "ping", FuncType([], []), lambda: pings.append(1))
-    linker.define_module(store, "cmd", Module(engine, """
+    linker.define_module(
+        store,
+        "cmd",
+        Module(
+            engine,
+            """
         (module
           (import "host" "ping" (func $p))
           (func (export "_start") call $p))
-    """))
+    """,
+        ),
+    )
     start = linker.get_default(store, "cmd")
     start(store)
     start(store)
     assert pings == [1, 1]
     # An export named "" is the default of any module.
-    linker.define_module(store, "r", Module(engine, """
+    linker.define_module(
+        store,
+        "r",
+        Module(
+            engine,
+            """
         (module (func (export "") (result i32) i32.const 77))
-    """))
+    """,
+        ),
+    )
     assert linker.get_default(store, "r")(store) == 77
 
 
@@ -676,12 +763,15 @@ def test_unknown_imports_as_traps_keeps_existing_definitions(engine, store):
 def test_unknown_imports_as_traps_only_covers_functions(engine, store):
     """Non-function imports are not defined, and so not listed either."""
     linker = Linker(engine)
-    module = Module(engine, """
+    module = Module(
+        engine,
+        """
         (module
           (import "env" "f" (func))
           (import "env" "g" (global i32))
           (import "env" "m" (memory 1)))
-    """)
+    """,
+    )
     linker.define_unknown_imports_as_traps(module)
     with pytest.raises(WasmtimeError, match="env::g"):
         linker.instantiate(store, module)
@@ -690,7 +780,9 @@ def test_unknown_imports_as_traps_only_covers_functions(engine, store):
 
 def test_unknown_imports_as_default_values(engine, store):
     linker = Linker(engine)
-    module = Module(engine, """
+    module = Module(
+        engine,
+        """
         (module
           (import "env" "f" (func $f (param i32) (result i32)))
           (import "env" "pair" (func $pair (result i64 f64)))
@@ -700,15 +792,20 @@ def test_unknown_imports_as_default_values(engine, store):
           (func (export "callpair") (result i64 f64) call $pair)
           (func (export "getg") (result i32) global.get $g)
           (func (export "msize") (result i32) memory.size))
-    """)
+    """,
+    )
     linker.define_unknown_imports_as_default_values(store, module)
     exports = linker.instantiate(store, module).exports(store)
     assert exports["callf"](store) == 0
     assert exports["callpair"](store) == [0, 0.0]
     assert exports["getg"](store) == 0
     assert exports["msize"](store) == 2
-    assert [(m, n) for m, n, _ in linker] == [("env", "f"), ("env", "pair"), ("env", "g"),
-                                              ("env", "m")]
+    assert [(m, n) for m, n, _ in linker] == [
+        ("env", "f"),
+        ("env", "pair"),
+        ("env", "g"),
+        ("env", "m"),
+    ]
 
 
 # ---- shadowing --------------------------------------------------------------------------------------
@@ -832,8 +929,12 @@ def test_iteration_in_definition_order(engine, store):
     linker.define_func("host", "b", FuncType([], [I64]), lambda: 1)
     linker.define(store, "env", "mem", Memory(store, MemoryType(Limits(1, 4))))
     items = list(linker)
-    assert [(m, n) for m, n, _ in items] == [("host", "a"), ("env", "g"), ("host", "b"),
-                                             ("env", "mem")]
+    assert [(m, n) for m, n, _ in items] == [
+        ("host", "a"),
+        ("env", "g"),
+        ("host", "b"),
+        ("env", "mem"),
+    ]
     assert all(type(t) is tuple and len(t) == 3 for t in items)
     assert isinstance(items[0][2], FuncType) and sig(items[0][2]) == (["i32"], [])
     assert isinstance(items[1][2], GlobalType)
@@ -855,8 +956,17 @@ def test_iteration_includes_wasi(engine):
     assert items[-1][:2] == ("last", "f")
     wasi = {n: t for m, n, t in items if m == "wasi_snapshot_preview1"}
     assert [m for m, n, t in items[1:-1]] == ["wasi_snapshot_preview1"] * (len(items) - 2)
-    for name in ("fd_write", "fd_read", "proc_exit", "args_get", "environ_get",
-                 "clock_time_get", "random_get", "path_open", "poll_oneoff"):
+    for name in (
+        "fd_write",
+        "fd_read",
+        "proc_exit",
+        "args_get",
+        "environ_get",
+        "clock_time_get",
+        "random_get",
+        "path_open",
+        "poll_oneoff",
+    ):
         assert name in wasi, name
         assert isinstance(wasi[name], FuncType)
     assert sig(wasi["fd_write"]) == (["i32"] * 4, ["i32"])
@@ -893,16 +1003,20 @@ def test_iteration_of_define_module(engine, store):
 def test_alias_of_a_host_function_is_store_independent(engine):
     calls = []
     linker = Linker(engine)
-    linker.define_func("host", "add", FuncType([I32, I32], [I32]),
-                       lambda a, b: calls.append((a, b)) or a + b)
+    linker.define_func(
+        "host", "add", FuncType([I32, I32], [I32]), lambda a, b: calls.append((a, b)) or a + b
+    )
     linker.alias("host", "add", "other", "plus")
     assert list(linker)[-1][:2] == ("other", "plus")
     assert sig(list(linker)[-1][2]) == (["i32", "i32"], ["i32"])
-    user = Module(engine, """
+    user = Module(
+        engine,
+        """
         (module
           (import "other" "plus" (func $p (param i32 i32) (result i32)))
           (func (export "go") (result i32) i32.const 2 i32.const 3 call $p))
-    """)
+    """,
+    )
     for _ in range(2):
         store = Store(engine)
         assert linker.instantiate(store, user).exports(store)["go"](store) == 5
@@ -958,8 +1072,13 @@ def test_alias_module(engine, store):
     linker.define_func("elsewhere", "x", FuncType([], []), lambda: None)
     linker.alias_module("host", "copy")
     names = [(m, n) for m, n, _ in linker]
-    assert names == [("host", "one"), ("host", "g"), ("elsewhere", "x"), ("copy", "one"),
-                     ("copy", "g")]
+    assert names == [
+        ("host", "one"),
+        ("host", "g"),
+        ("elsewhere", "x"),
+        ("copy", "one"),
+        ("copy", "g"),
+    ]
     assert linker.get(store, "copy", "one")(store) == 1
     assert linker.get(store, "copy", "g").value(store) == 2
     with pytest.raises(WasmtimeError):
@@ -1070,10 +1189,16 @@ def test_host_exception_through_a_call(engine, store):
 
     linker = Linker(engine)
     linker.define_func("h", "f", FuncType([I32], [I32]), maybe)
-    go = linker.instantiate(store, Module(engine, """
+    go = linker.instantiate(
+        store,
+        Module(
+            engine,
+            """
         (module (import "h" "f" (func $f (param i32) (result i32)))
           (func (export "go") (param i32) (result i32) local.get 0 call $f))
-    """)).exports(store)["go"]
+    """,
+        ),
+    ).exports(store)["go"]
     with pytest.raises(HostError) as info:
         go(store, 1)
     assert info.value is exc
@@ -1100,9 +1225,12 @@ def test_host_exception_in_reactor_initialize(engine, store):
 
     linker = Linker(engine)
     linker.define_func("h", "boom", FuncType([], []), boom)
-    module = Module(engine, """
+    module = Module(
+        engine,
+        """
         (module (import "h" "boom" (func $b)) (func (export "_initialize") call $b))
-    """)
+    """,
+    )
     with pytest.raises(HostError) as info:
         linker.define_module(store, "r", module)
     assert info.value is exc

@@ -251,7 +251,11 @@ def test_imports(engine):
     assert isinstance(imports, list)
     assert [type(i) for i in imports] == [ImportType] * 5
     assert [(i.module, i.name) for i in imports] == [
-        ("env", "f"), ("env", "g"), ("env", "m"), ("env", "t"), ("other", ""),
+        ("env", "f"),
+        ("env", "g"),
+        ("env", "m"),
+        ("env", "t"),
+        ("other", ""),
     ]
     f, g, m, t, empty = [i.type for i in imports]
     assert isinstance(f, FuncType)
@@ -364,7 +368,9 @@ def test_many_exports_in_order(engine):
 
 
 def test_unicode_names(engine):
-    module = Module(engine, '(module (import "m\u00e9" "\u2603" (func)) (func (export "\U0001f600")))')
+    module = Module(
+        engine, '(module (import "m\u00e9" "\u2603" (func)) (func (export "\U0001f600")))'
+    )
     assert (module.imports[0].module, module.imports[0].name) == ("m\u00e9", "\u2603")
     assert module.exports[0].name == "\U0001f600"
 
@@ -564,8 +570,7 @@ def test_module_subclass(engine, tmp_path):
 
 def big_module_wasm(count=20_000):
     body = "".join(
-        '(func (export "f%d") (param i32) (result i32) local.get 0 i32.const %d i32.add)'
-        % (i, i)
+        '(func (export "f%d") (param i32) (result i32) local.get 0 i32.const %d i32.add)' % (i, i)
         for i in range(count)
     )
     return wat2wasm("(module %s)" % body)
@@ -722,8 +727,18 @@ ARTIFACT_WAT = """
 """
 
 SHDR = struct.Struct("<IIQQQQIIQQ")  # Elf64_Shdr
-SHDR_FIELDS = ("name", "type", "flags", "addr", "offset", "size", "link", "info",
-               "addralign", "entsize")
+SHDR_FIELDS = (
+    "name",
+    "type",
+    "flags",
+    "addr",
+    "offset",
+    "size",
+    "link",
+    "info",
+    "addralign",
+    "entsize",
+)
 
 
 def artifact(engine=None):
@@ -732,15 +747,16 @@ def artifact(engine=None):
 
 def section_headers(blob):
     """{name: (offset of its header in blob, {field: value})}."""
-    shoff, = struct.unpack_from("<Q", blob, 0x28)
+    (shoff,) = struct.unpack_from("<Q", blob, 0x28)
     shnum, shstrndx = struct.unpack_from("<HH", blob, 0x3C)
-    headers = [dict(zip(SHDR_FIELDS, SHDR.unpack_from(blob, shoff + i * SHDR.size)))
-               for i in range(shnum)]
+    headers = [
+        dict(zip(SHDR_FIELDS, SHDR.unpack_from(blob, shoff + i * SHDR.size))) for i in range(shnum)
+    ]
     names = headers[shstrndx]
     out = {}
     for i, h in enumerate(headers):
         start = names["offset"] + h["name"]
-        name = blob[start:blob.index(b"\0", start)].decode()
+        name = blob[start : blob.index(b"\0", start)].decode()
         out[name] = (shoff + i * SHDR.size, h)
     return out
 
@@ -756,7 +772,7 @@ def with_section(blob, section, **fields):
 
 def with_bytes(blob, offset, data):
     out = bytearray(blob)
-    out[offset:offset + len(data)] = data
+    out[offset : offset + len(data)] = data
     return bytes(out)
 
 
@@ -773,9 +789,24 @@ def test_deserialize_empty(engine):
 
 def test_deserialize_truncated_every_prefix_kind(engine):
     blob = artifact(engine)
-    shoff, = struct.unpack_from("<Q", blob, 0x28)
-    lengths = {1, 3, 4, 5, 63, 64, 65, 4096, len(blob) // 2, shoff - 1, shoff, shoff + 1,
-               shoff + 64, len(blob) - 64, len(blob) - 1}
+    (shoff,) = struct.unpack_from("<Q", blob, 0x28)
+    lengths = {
+        1,
+        3,
+        4,
+        5,
+        63,
+        64,
+        65,
+        4096,
+        len(blob) // 2,
+        shoff - 1,
+        shoff,
+        shoff + 1,
+        shoff + 64,
+        len(blob) - 64,
+        len(blob) - 1,
+    }
     lengths.update(range(0, len(blob), 97))
     for n in sorted(lengths):
         message = deserialize_error(engine, blob[:n])
@@ -828,13 +859,13 @@ def test_deserialize_foreign_elf(engine, path):
 @pytest.mark.parametrize(
     "offset, value, expected",
     [
-        (4, b"\x01", "another class"),             # EI_CLASS: 32-bit
-        (5, b"\x02", "byte order"),                 # EI_DATA: big-endian
-        (0x10, b"\x02\x00", "ELF executable"),      # e_type
+        (4, b"\x01", "another class"),  # EI_CLASS: 32-bit
+        (5, b"\x02", "byte order"),  # EI_DATA: big-endian
+        (0x10, b"\x02\x00", "ELF executable"),  # e_type
         (0x10, b"\x03\x00", "shared object"),
         (0x12, b"\x28\x00", "another architecture"),  # e_machine: ARM
-        (0x3A, b"\x20\x00", "bad ELF header"),      # e_shentsize
-        (0x3E, b"\xff\x00", "bad ELF header"),      # e_shstrndx out of range
+        (0x3A, b"\x20\x00", "bad ELF header"),  # e_shentsize
+        (0x3E, b"\xff\x00", "bad ELF header"),  # e_shstrndx out of range
     ],
 )
 def test_deserialize_foreign_elf_header(engine, offset, value, expected):
@@ -929,9 +960,16 @@ def test_deserialize_other_architecture_artifact():
 
 
 @pytest.mark.parametrize(
-    "options", [{}, {"debug_info": True}, {"native_unwind_info": False},
-                {"cranelift_opt_level": "none"}, {"target": "pulley64"}],
-    ids=lambda o: ",".join("%s=%s" % kv for kv in o.items()) or "default")
+    "options",
+    [
+        {},
+        {"debug_info": True},
+        {"native_unwind_info": False},
+        {"cranelift_opt_level": "none"},
+        {"target": "pulley64"},
+    ],
+    ids=lambda o: ",".join("%s=%s" % kv for kv in o.items()) or "default",
+)
 @pytest.mark.parametrize("wat", ["(module)", "(module (memory 1))", ARTIFACT_WAT, REFLECT_WAT])
 def test_deserialize_check_accepts_real_artifacts(options, wat, tmp_path):
     engine = engine_with(options)
@@ -1005,13 +1043,15 @@ def _text_misaligned(blob):
     # Wasmtime's own alignment check reads sh_addralign; with it lowered, its
     # page-alignment assertion aborts the process during deserialize.
     text = section_headers(blob)[".text"][1]
-    return with_section(blob, ".text", offset=text["offset"] + 16,
-                        size=text["size"] - 16, addralign=16)
+    return with_section(
+        blob, ".text", offset=text["offset"] + 16, size=text["size"] - 16, addralign=16
+    )
 
 
 def _renamed(section):
     def alter(blob):
         return with_section(blob, section, name=0)
+
     return alter
 
 
@@ -1057,7 +1097,9 @@ def test_deserialize_altered_section_table_is_refused(case, tmp_path):
     path.write_bytes(alter(artifact()))
     proc = subprocess.run(
         [sys.executable, "-c", LOAD_AND_RUN, str(path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env=dict(os.environ, RUST_BACKTRACE="0"),
     )
     assert proc.returncode == 0, (

@@ -72,22 +72,29 @@ class QuickJS:
             mem = caller["memory"]
             name = bytes(mem.read(caller, name_ptr, name_ptr + name_len)).decode()
             raw = mem.read(caller, argv_ptr, argv_ptr + 4 * argc) if argc else b""
-            arg_ptrs = [int.from_bytes(raw[4 * i:4 * i + 4], "little") for i in range(argc)]
+            arg_ptrs = [int.from_bytes(raw[4 * i : 4 * i + 4], "little") for i in range(argc)]
             return host_call(caller, name, arg_ptrs)
 
-        linker.define_func("env", "host_get_timezone_offset", FuncType([I32, I32], [I32]),
-                           timezone_offset)
-        linker.define_func("env", "host_interrupt", FuncType([], [I32]),
-                           interrupt or (lambda: 0))
-        linker.define_func("env", "host_promise_rejection", FuncType([I32, I32, I32], []),
-                           rejection)
-        linker.define_func("env", "host_module_normalize", FuncType([I32, I32], [I32]),
-                           lambda base, name: 0)
-        linker.define_func("env", "host_module_load", FuncType([I32, I32], [I32]),
-                           lambda name, out: 0)
-        linker.define_func("env", "host_call", FuncType([I32] * 5, [I32]),
-                           host_call_import if host_call else (lambda *a: 0),
-                           access_caller=bool(host_call))
+        linker.define_func(
+            "env", "host_get_timezone_offset", FuncType([I32, I32], [I32]), timezone_offset
+        )
+        linker.define_func("env", "host_interrupt", FuncType([], [I32]), interrupt or (lambda: 0))
+        linker.define_func(
+            "env", "host_promise_rejection", FuncType([I32, I32, I32], []), rejection
+        )
+        linker.define_func(
+            "env", "host_module_normalize", FuncType([I32, I32], [I32]), lambda base, name: 0
+        )
+        linker.define_func(
+            "env", "host_module_load", FuncType([I32, I32], [I32]), lambda name, out: 0
+        )
+        linker.define_func(
+            "env",
+            "host_call",
+            FuncType([I32] * 5, [I32]),
+            host_call_import if host_call else (lambda *a: 0),
+            access_caller=bool(host_call),
+        )
         self.store = Store(engine)
         if store_setup is not None:
             store_setup(self.store)
@@ -176,16 +183,21 @@ def js(qjs_engine, qjs_module):
 def test_quickjs_imports_and_exports(qjs_module):
     imports = {(i.module, i.name): i.type for i in qjs_module.imports}
     env = {n: t for (m, n), t in imports.items() if m == "env"}
-    assert set(env) == {"host_get_timezone_offset", "host_interrupt", "host_promise_rejection",
-                        "host_module_normalize", "host_module_load", "host_call"}
+    assert set(env) == {
+        "host_get_timezone_offset",
+        "host_interrupt",
+        "host_promise_rejection",
+        "host_module_normalize",
+        "host_module_load",
+        "host_call",
+    }
     assert [str(t) for t in env["host_call"].params] == ["i32"] * 5
     assert {m for m, n in imports} == {"env", "wasi_snapshot_preview1"}
     exports = {e.name: e.type for e in qjs_module.exports}
     assert isinstance(exports["memory"], MemoryType)
     assert isinstance(exports["_initialize"], FuncType)
     ev = exports["JS_Eval"]
-    assert ([str(t) for t in ev.params], [str(t) for t in ev.results]) == (
-        ["i32"] * 5, ["i64"])
+    assert ([str(t) for t in ev.params], [str(t) for t in ev.results]) == (["i32"] * 5, ["i64"])
 
 
 # ---- evaluating JavaScript -------------------------------------------------------------------
@@ -197,10 +209,10 @@ def test_arithmetic(js):
     assert v & 0xFFFFFFFF == 7
     assert js.to_int32(v) == 7
     assert js.to_int32(js.eval("-5 * 3")) == -15
-    assert js.to_int32(js.eval("(2 ** 31) | 0")) == -(2 ** 31)
+    assert js.to_int32(js.eval("(2 ** 31) | 0")) == -(2**31)
     assert js.run("0.1 + 0.2") == "0.30000000000000004"
     assert js.run("7 / 2") == "3.5"
-    assert js.run("2n ** 100n") == str(2 ** 100)
+    assert js.run("2n ** 100n") == str(2**100)
 
 
 def test_string_building(js):
@@ -216,7 +228,8 @@ def test_string_building(js):
 
 def test_json(js):
     assert js.run("JSON.stringify({a: 1, b: [1, 2, 'x'], c: {d: null, e: true}})") == (
-        '{"a":1,"b":[1,2,"x"],"c":{"d":null,"e":true}}')
+        '{"a":1,"b":[1,2,"x"],"c":{"d":null,"e":true}}'
+    )
     assert js.run("JSON.parse('{\"k\": [10, 20, 30]}').k.reduce((a, b) => a + b)") == "60"
     v = js.eval("({answer: 42})")
     assert js.tag(v) == TAG_OBJECT
@@ -229,7 +242,7 @@ def test_loop_sum(js):
     v = js.eval("{" + src + "}")
     assert js.to_str(v) == "5000050000"
     # Beyond int32: ToInt32 wraps modulo 2**32.
-    assert js.to_int32(v) == 5000050000 - 2 ** 32
+    assert js.to_int32(v) == 5000050000 - 2**32
     js.free(v)
 
 
@@ -344,7 +357,7 @@ def qjs_handles(engine, module, host_call=None, interrupt=None):
             prefix = ""
         cstr = vm.call("qjs_get_string", handle)
         raw = vm.mem.read(vm.store, cstr, cstr + 65536)
-        text = bytes(raw[:raw.index(0)]).decode()
+        text = bytes(raw[: raw.index(0)]).decode()
         vm.call("qjs_free_cstring", cstr)
         vm.call("qjs_free_value", handle)
         return prefix + text
@@ -437,7 +450,7 @@ def test_fuel_stops_javascript(npm_wasm):
     config.consume_fuel = True
     engine = Engine(config)
     module = Module.from_file(engine, npm_wasm("quickjs"))
-    vm = QuickJS(engine, module, store_setup=lambda s: s.set_fuel(10 ** 12))
+    vm = QuickJS(engine, module, store_setup=lambda s: s.set_fuel(10**12))
     assert vm.run("'fuel ' + 'ok'") == "fuel ok"
     vm.store.set_fuel(1_000_000)
     with pytest.raises(Trap) as info:
@@ -527,8 +540,9 @@ def test_sqlite_reflection_and_round_trip(npm_wasm, tmp_path):
     again = Module.deserialize_file(engine, str(cwasm))
     assert signature(again.exports) == signature(module.exports)
     # Serializing the restored module gives an equivalent artifact.
-    assert signature(Module.deserialize(engine, restored.serialize()).imports) == \
-        signature(module.imports)
+    assert signature(Module.deserialize(engine, restored.serialize()).imports) == signature(
+        module.imports
+    )
 
     # Instantiable once its imports are provided (here as default values).
     linker = Linker(engine)

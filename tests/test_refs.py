@@ -344,8 +344,8 @@ def test_wrong_store_funcref_from_host_in_child(run_python):
         "a, b = w.Store(e), w.Store(e)\n"
         "foreign = w.Func(b, w.FuncType([], []), lambda: None)\n"
         "h = w.Func(a, w.FuncType([], [w.ValType.funcref()]), lambda: foreign)\n"
-        "m = w.Module(e, '(module (import \"\" \"\" (func $h (result funcref)))"
-        " (func (export \"r\") (result funcref) call $h))')\n"
+        'm = w.Module(e, \'(module (import "" "" (func $h (result funcref)))'
+        ' (func (export "r") (result funcref) call $h))\')\n'
         "r = w.Instance(a, m, [h]).exports(a)['r']\n"
         "try:\n"
         "    r(a)\n"

@@ -67,13 +67,13 @@ def test_a_live_instance_keeps_the_callable_it_may_call(engine):
     run = linker.instantiate(store, module).exports(store)["run"]
     linker.define_func("host", "f", FuncType([], [I32]), Callable(2))
     gc.collect()
-    assert ref() is not None          # the instance in `store` may still call it
+    assert ref() is not None  # the instance in `store` may still call it
     assert run(store) == 1
     store2 = Store(engine)
     assert linker.instantiate(store2, module).exports(store2)["run"](store2) == 2
     del run, store
     gc.collect()
-    assert ref() is None              # gone with the store that used it
+    assert ref() is None  # gone with the store that used it
 
 
 def test_an_instance_pre_keeps_what_it_resolved(engine):

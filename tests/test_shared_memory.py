@@ -147,8 +147,7 @@ def test_close_twice_and_methods_after_close(shared_engine):
     mem = SharedMemory(shared_engine, shared_type())
     mem.close()
     mem.close()
-    for call in (mem.type, mem.size, mem.data_len, mem.data_ptr, mem.view,
-                 lambda: mem.grow(1)):
+    for call in (mem.type, mem.size, mem.data_len, mem.data_ptr, mem.view, lambda: mem.grow(1)):
         with pytest.raises(ValueError):
             call()
     with pytest.raises((ValueError, BufferError)):

@@ -226,17 +226,13 @@ def test_set_limits(engine):
     store = Store(engine)
     assert store.set_limits() is None
     store.set_limits(memory_size=1 << 16)
-    store.set_limits(
-        memory_size=1 << 20, table_elements=10, instances=1, tables=1, memories=1
-    )
+    store.set_limits(memory_size=1 << 20, table_elements=10, instances=1, tables=1, memories=1)
     store.set_limits(1 << 20, 10, 1, 1, 1)
     store.set_limits(-1, -1, -1, -1, -1)
     store.set_limits(memories=0, instances=-5)
 
 
-@pytest.mark.parametrize(
-    "kw", ["memory_size", "table_elements", "instances", "tables", "memories"]
-)
+@pytest.mark.parametrize("kw", ["memory_size", "table_elements", "instances", "tables", "memories"])
 @pytest.mark.parametrize("bad", ["1", 1.0, None, [1]])
 def test_set_limits_rejects_bad_types(engine, kw, bad):
     store = Store(engine)

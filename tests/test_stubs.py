@@ -16,9 +16,20 @@ def test_stubtest_finds_no_difference():
     pkg_parent = os.path.dirname(os.path.dirname(wasmtime.__file__))
     env = dict(os.environ, PYTHONPATH=pkg_parent)
     proc = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "wasmtime", "--allowlist",
-         os.path.join(ROOT, "tools", "stubtest-allowlist.txt")],
-        cwd="/", env=env, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "mypy.stubtest",
+            "wasmtime",
+            "--allowlist",
+            os.path.join(ROOT, "tools", "stubtest-allowlist.txt"),
+        ],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "Success" in proc.stdout
 
@@ -32,8 +43,12 @@ def test_stubs_ship_with_the_package():
 def test_stub_all_is_generated_from_the_package():
     # __all__ has one source, src/wasmtime/__init__.py; the stub's copy is
     # written by tools/sync_stubs.py and must be up to date.
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "sync_stubs.py"),
-                           "--check"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "tools", "sync_stubs.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

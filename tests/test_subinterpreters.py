@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("_testcapi", reason="CPython's _testcapi runs subinterpreters")
 
-SUB = textwrap.dedent('''
+SUB = textwrap.dedent("""
     try:
         import wasmtime
     except ImportError as e:
@@ -21,9 +21,9 @@ SUB = textwrap.dedent('''
     else:
         with open(OUT, "w") as fh:
             fh.write("imported")
-''')
+""")
 
-MAIN = textwrap.dedent('''
+MAIN = textwrap.dedent("""
     import sys, _testcapi
     out = sys.argv[1]
     import wasmtime
@@ -33,13 +33,14 @@ MAIN = textwrap.dedent('''
     f = wasmtime.Func(store, wasmtime.FuncType([], [wasmtime.ValType.i32()]), lambda: 7)
     assert f(store) == 7
     print("main ok")
-''')
+""")
 
 
 def test_a_subinterpreter_gets_importerror_and_main_keeps_working(tmp_path):
     out = tmp_path / "result.txt"
-    proc = subprocess.run([sys.executable, "-c", MAIN, str(out), SUB],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", MAIN, str(out), SUB], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "main ok" in proc.stdout
     result = out.read_text()

@@ -210,9 +210,26 @@ def test_store_used_from_another_thread_while_running(run_python):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     results = dict(line.split(" ", 1) for line in lines)
-    for name in ["call", "host_call", "mem_read", "mem_write", "mem_grow", "mem_size",
-                 "mem_view", "global", "table", "gc", "close", "get_fuel", "new_func",
-                 "new_memory", "instance", "exports", "func_type", "export"]:
+    for name in [
+        "call",
+        "host_call",
+        "mem_read",
+        "mem_write",
+        "mem_grow",
+        "mem_size",
+        "mem_view",
+        "global",
+        "table",
+        "gc",
+        "close",
+        "get_fuel",
+        "new_func",
+        "new_memory",
+        "instance",
+        "exports",
+        "func_type",
+        "export",
+    ]:
         assert results[name] == "RuntimeError", (name, results[name])
     for name in ["export_cached", "len", "contains"]:
         assert results[name] == "NO-ERROR", (name, results[name])
@@ -458,8 +475,9 @@ def test_fuel_consumed_by_calls():
     config.consume_fuel = True
     store = Store(Engine(config))
     store.set_fuel(1_000_000)
-    ex = Instance(store, Module(store.engine, SPIN_WAT),
-                  [Func(store, FuncType([], []), lambda: None)]).exports(store)
+    ex = Instance(
+        store, Module(store.engine, SPIN_WAT), [Func(store, FuncType([], []), lambda: None)]
+    ).exports(store)
     ex["count"](store, 1000)
     left = store.get_fuel()
     assert 0 < left < 1_000_000
@@ -486,8 +504,8 @@ def test_stack_overflow_through_host_functions(run_python):
         "store = w.Store()\n"
         "def host(caller, n):\n"
         "    return caller['rec'](caller, n + 1)\n"
-        "wat = '(module (import \"\" \"h\" (func $h (param i32) (result i32)))"
-        " (func (export \"rec\") (param i32) (result i32) local.get 0 call $h))'\n"
+        'wat = \'(module (import "" "h" (func $h (param i32) (result i32)))'
+        ' (func (export "rec") (param i32) (result i32) local.get 0 call $h))\'\n'
         "i32 = w.ValType.i32()\n"
         "f = w.Func(store, w.FuncType([i32], [i32]), host, access_caller=True)\n"
         "rec = w.Instance(store, w.Module(store.engine, wat), [f]).exports(store)['rec']\n"

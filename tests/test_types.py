@@ -220,7 +220,9 @@ def test_globaltype(name):
     assert const.mutable is False
 
 
-@pytest.mark.parametrize("value,expected", [(1, True), (0, False), ("x", True), ("", False), (None, False)])
+@pytest.mark.parametrize(
+    "value,expected", [(1, True), (0, False), ("x", True), ("", False), (None, False)]
+)
 def test_globaltype_mutable_uses_truthiness(value, expected):
     assert GlobalType(ValType.i32(), value).mutable is expected
 

@@ -135,6 +135,7 @@ def test_argv_and_env_accept_any_sequence(wasi_engine, compiled):
 def test_assigning_argv_twice_replaces(wasi_engine, compiled):
     """`argv` and `env` are properties: a second assignment replaces the first
     (Wasmtime's C builder appends, so the guest would see both)."""
+
     def configure(w):
         w.argv = ["first", "x"]
         w.argv = ["second"]
@@ -157,8 +158,9 @@ def test_inherit_argv_in_process(wasi_engine, compiled):
     r = ok(run(wasi_engine, compiled("args_env"), lambda w: w.inherit_argv()))
     lines = r.out.splitlines()
     assert lines[0] == "argc=%d" % len(sys.orig_argv)
-    assert lines[1:1 + len(sys.orig_argv)] == [
-        "argv[%d]=%s" % (i, a) for i, a in enumerate(sys.orig_argv)]
+    assert lines[1 : 1 + len(sys.orig_argv)] == [
+        "argv[%d]=%s" % (i, a) for i, a in enumerate(sys.orig_argv)
+    ]
 
 
 def test_argv_after_inherit_argv_replaces_it(wasi_engine, compiled):
@@ -207,8 +209,16 @@ def test_embedded_nul_in_argv_is_rejected():
 
 def test_write_only_properties():
     w = WasiConfig()
-    for name in ("argv", "env", "stdin_file", "stdout_file", "stderr_file",
-                 "stdin_bytes", "stdout_custom", "stderr_custom"):
+    for name in (
+        "argv",
+        "env",
+        "stdin_file",
+        "stdout_file",
+        "stderr_file",
+        "stdin_bytes",
+        "stdout_custom",
+        "stderr_custom",
+    ):
         with pytest.raises(AttributeError):
             getattr(w, name)
 
@@ -238,8 +248,13 @@ def test_inherit_argv_env_and_stdio(wasi_program, tmp_path):
     env["PYTHONPATH"] = PACKAGE_ROOT
     env["WASI_INHERIT_MARKER"] = "marker-value-123"
     args_env = wasi_program("args_env")
-    p = subprocess.run([sys.executable, "-c", code, args_env, "extra-arg"], env=env,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", code, args_env, "extra-arg"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     # The host process's own argv: [python, -c, CODE, args_env.wasm, extra-arg]
@@ -251,8 +266,14 @@ def test_inherit_argv_env_and_stdio(wasi_program, tmp_path):
     assert "env:WASI_INHERIT_MARKER=marker-value-123" in lines
 
     upper = wasi_program("upper")
-    p = subprocess.run([sys.executable, "-c", code, upper], env=env, input="from the pipe\n",
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", code, upper],
+        env=env,
+        input="from the pipe\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout == "FROM THE PIPE\n"
     assert p.stderr == "read 14 bytes\n"
@@ -273,8 +294,9 @@ def test_stdin_bytes_to_stdout_and_stderr(wasi_engine, compiled):
 
 
 def test_stdin_bytes_bytearray_and_empty(wasi_engine, compiled):
-    r = ok(run(wasi_engine, compiled("upper"), lambda w: setattr(w, "stdin_bytes",
-                                                                  bytearray(b"abc"))))
+    r = ok(
+        run(wasi_engine, compiled("upper"), lambda w: setattr(w, "stdin_bytes", bytearray(b"abc")))
+    )
     assert r.stdout == b"ABC"
     r = ok(run(wasi_engine, compiled("upper"), lambda w: setattr(w, "stdin_bytes", b"")))
     assert r.stdout == b""
@@ -449,9 +471,11 @@ def test_wasi_output_is_per_store(wasi_engine, compiled):
     a, b = [], []
     results = []
     for sink, text in ((a, "first"), (b, "second")):
+
         def configure(w, sink=sink, text=text):
             w.argv = ["writer", text]
             w.stdout_custom = sink.append
+
         results.append(run(wasi_engine, compiled("writer"), configure, capture=False))
     assert a == [b"first"] and b == [b"second"]
 
@@ -474,14 +498,16 @@ def files(engine, compiled, args, preopens=(), **kw):
         w.argv = ["files"] + args
         for host, guest, mutable in preopens:
             w.preopen_dir(str(host), guest, fs_mutable=mutable)
+
     return run(engine, compiled("files"), configure, **kw)
 
 
 def test_preopen_read(wasi_engine, compiled, data_dir):
     r = ok(files(wasi_engine, compiled, ["read", "/data/hello.txt"], [(data_dir, "/data", True)]))
     assert r.out == "hello from the host\n"
-    r = ok(files(wasi_engine, compiled, ["read", "/data/sub/nested.txt"],
-                 [(data_dir, "/data", True)]))
+    r = ok(
+        files(wasi_engine, compiled, ["read", "/data/sub/nested.txt"], [(data_dir, "/data", True)])
+    )
     assert r.out == "nested\n"
     r = ok(files(wasi_engine, compiled, ["list", "/data"], [(data_dir, "/data", True)]))
     assert r.out.splitlines() == ["hello.txt", "sub"]
@@ -531,8 +557,7 @@ def test_preopen_fs_mutable_keyword_is_truthiness(wasi_engine, compiled, data_di
 def test_paths_outside_the_preopen_are_refused(wasi_engine, compiled, data_dir, tmp_path):
     (tmp_path / "secret.txt").write_text("secret")
     pre = [(data_dir, "/data", True)]
-    for path in ("/data/../secret.txt", "/secret.txt", str(tmp_path / "secret.txt"),
-                 "/etc/passwd"):
+    for path in ("/data/../secret.txt", "/secret.txt", str(tmp_path / "secret.txt"), "/etc/passwd"):
         r = files(wasi_engine, compiled, ["read", path], pre)
         assert r.code == 1, path
         assert r.err.startswith("error: open: "), (path, r.err)
@@ -612,12 +637,15 @@ def test_returning_from_main_is_not_an_exit_trap(wasi_engine, compiled):
 
 def test_exit_trap_from_a_host_called_proc_exit(wasi_engine):
     """proc_exit called directly (not from C) still gives ExitTrap.code."""
-    module = Module(wasi_engine, """
+    module = Module(
+        wasi_engine,
+        """
         (module
           (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
           (memory (export "memory") 1)
           (func (export "_start") i32.const 9 call $exit unreachable))
-    """)
+    """,
+    )
     linker = Linker(wasi_engine)
     linker.define_wasi()
     store = Store(wasi_engine)

@@ -51,9 +51,9 @@ def test_top_level_fields_without_module():
     assert out.startswith(EMPTY_WASM)
     module = Module(Engine(), out)
     assert [e.name for e in module.exports] == ["f", "m"]
-    assert wat2wasm('(func (export "f") (result i32) i32.const 1) (memory (export "m") 1)') == wat2wasm(
-        '(module (func (export "f") (result i32) i32.const 1) (memory (export "m") 1))'
-    )
+    assert wat2wasm(
+        '(func (export "f") (result i32) i32.const 1) (memory (export "m") 1)'
+    ) == wat2wasm('(module (func (export "f") (result i32) i32.const 1) (memory (export "m") 1))')
 
 
 def test_non_ascii_names():

@@ -42,20 +42,33 @@ def parts():
 
 def test_weakref_to_each_kind_resolves_while_alive(parts):
     engine, store, module, instance, ex = parts
-    objects = [engine, store, module, instance, Linker(engine), ex["m"], ex["f"], ex["g"],
-               ex["t"], ex["x"]]
+    objects = [
+        engine,
+        store,
+        module,
+        instance,
+        Linker(engine),
+        ex["m"],
+        ex["f"],
+        ex["g"],
+        ex["t"],
+        ex["x"],
+    ]
     refs = [weakref.ref(o) for o in objects]
     assert [r() for r in refs] == objects
 
 
-@pytest.mark.parametrize("make", [
-    lambda e, s: Func(s, FuncType([], []), lambda: None),
-    lambda e, s: Memory(s, MemoryType(Limits(1, None))),
-    lambda e, s: Module(e, "(module)"),
-    lambda e, s: Linker(e),
-    lambda e, s: Instance(s, Module(e, "(module)"), []),
-    lambda e, s: Engine(),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda e, s: Func(s, FuncType([], []), lambda: None),
+        lambda e, s: Memory(s, MemoryType(Limits(1, None))),
+        lambda e, s: Module(e, "(module)"),
+        lambda e, s: Linker(e),
+        lambda e, s: Instance(s, Module(e, "(module)"), []),
+        lambda e, s: Engine(),
+    ],
+)
 def test_weakref_dies_with_the_object(make):
     engine = Engine()
     store = Store(engine)

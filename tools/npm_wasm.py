@@ -49,8 +49,9 @@ def fetch(name):
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         print("fetching %s from the npm registry" % spec, file=sys.stderr)
-        subprocess.check_call([_npm(), "pack", "--silent", spec], cwd=tmp,
-                              stdout=subprocess.DEVNULL)
+        subprocess.check_call(
+            [_npm(), "pack", "--silent", spec], cwd=tmp, stdout=subprocess.DEVNULL
+        )
         tgz = [f for f in os.listdir(tmp) if f.endswith(".tgz")][0]
         with tarfile.open(os.path.join(tmp, tgz)) as tar:
             src = tar.extractfile(member)

@@ -23,7 +23,8 @@ def runtime_all():
         tree = ast.parse(f.read())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
             return ast.literal_eval(node.value)
     raise SystemExit("no __all__ in src/wasmtime/__init__.py")
 

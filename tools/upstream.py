@@ -40,9 +40,20 @@ def fetch_sdist(python):
         os.makedirs(cache, exist_ok=True)
         print("downloading the wasmtime==%s sdist with pip" % VERSION, file=sys.stderr)
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.check_call([python, "-m", "pip", "download", "--quiet", "--no-deps",
-                                   "--no-binary=:all:", "--dest", tmp,
-                                   "wasmtime==" + VERSION])
+            subprocess.check_call(
+                [
+                    python,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--no-binary=:all:",
+                    "--dest",
+                    tmp,
+                    "wasmtime==" + VERSION,
+                ]
+            )
             os.replace(os.path.join(tmp, name), path)
     return path
 
@@ -54,20 +65,34 @@ def prepare(python, scratch):
     prefix = "wasmtime-%s/" % VERSION
     with tarfile.open(sdist) as tar:
         for member in tar.getmembers():
-            rel = member.name[len(prefix):] if member.name.startswith(prefix) else None
+            rel = member.name[len(prefix) :] if member.name.startswith(prefix) else None
             if rel and (rel.startswith("tests/") or rel in ("pytest.ini", "mypy.ini")):
                 member.name = rel
                 tar.extract(member, scratch)
-    pkg = subprocess.check_output(
-        [python, "-c", "import os, wasmtime; print(os.path.dirname(wasmtime.__file__))"],
-        cwd="/").decode().strip()
+    pkg = (
+        subprocess.check_output(
+            [python, "-c", "import os, wasmtime; print(os.path.dirname(wasmtime.__file__))"],
+            cwd="/",
+        )
+        .decode()
+        .strip()
+    )
     os.symlink(pkg, os.path.join(scratch, "wasmtime"))
 
 
 def run(python, scratch, files):
     xml = os.path.join(scratch, "report.xml")
-    cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", xml,
-           "--continue-on-collection-errors"]
+    cmd = [
+        python,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--junitxml",
+        xml,
+        "--continue-on-collection-errors",
+    ]
     cmd += files or ["tests"]
     print("+ (cd %s && %s)" % (scratch, " ".join(cmd)), file=sys.stderr)
     subprocess.call(cmd, cwd=scratch)
@@ -84,7 +109,7 @@ def run(python, scratch, files):
             parts = classname.split(".")
             # classname is tests.test_x.TestY (or tests.component.test_x...)
             mods = [p for p in parts if p.startswith("test_")]
-            prefix = parts[:parts.index(mods[0]) + 1] if mods else parts
+            prefix = parts[: parts.index(mods[0]) + 1] if mods else parts
             path = "/".join(prefix) + ".py"
         if name == "mypy" or classname.endswith(".py"):
             path = classname if classname.endswith(".py") else path
@@ -146,9 +171,11 @@ def main():
     if totals["skipped"]:
         summary += ", %d skipped" % totals["skipped"]
     if args.record:
-        note = ("Upstream suite of wasmtime-py %s run with `./dev upstream` "
-                "(pytest --doctest-modules --mypy as its pytest.ini says): **%s**.\n\n"
-                % (VERSION, summary))
+        note = (
+            "Upstream suite of wasmtime-py %s run with `./dev upstream` "
+            "(pytest --doctest-modules --mypy as its pytest.ini says): **%s**.\n\n"
+            % (VERSION, summary)
+        )
         record(os.path.join(ROOT, args.record), note + table(per_file))
     print()
     print("upstream: " + summary)

@@ -55,11 +55,20 @@ def _fetch_library(dest):
     wheel_dir, _ = _platform()
     with tempfile.TemporaryDirectory() as tmp:
         _log("downloading the wasmtime==%s wheel with pip" % WASMTIME_VERSION)
-        subprocess.check_call([
-            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", "--dest", tmp,
-            "wasmtime==" + WASMTIME_VERSION,
-        ])
+        subprocess.check_call(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--dest",
+                tmp,
+                "wasmtime==" + WASMTIME_VERSION,
+            ]
+        )
         wheels = [f for f in os.listdir(tmp) if f.endswith(".whl")]
         if len(wheels) != 1:
             raise RuntimeError("expected one wheel, pip gave %r" % wheels)
@@ -90,15 +99,28 @@ def _fetch_headers(dest):
     with tempfile.TemporaryDirectory() as tmp:
         os.makedirs(os.path.join(tmp, "src"))
         with open(os.path.join(tmp, "Cargo.toml"), "w") as f:
-            f.write('[package]\nname = "wasmtime-native-headers"\nversion = "0.0.0"\n'
-                    'edition = "2021"\n\n[dependencies]\n'
-                    'wasmtime-c-api-impl = "=%s"\n' % WASMTIME_VERSION)
+            f.write(
+                '[package]\nname = "wasmtime-native-headers"\nversion = "0.0.0"\n'
+                'edition = "2021"\n\n[dependencies]\n'
+                'wasmtime-c-api-impl = "=%s"\n' % WASMTIME_VERSION
+            )
         open(os.path.join(tmp, "src", "lib.rs"), "w").close()
         _log("fetching wasmtime-c-api-impl %s with cargo" % WASMTIME_VERSION)
         subprocess.check_call([cargo, "fetch", "--quiet", "--target", triple], cwd=tmp)
-        meta = json.loads(subprocess.check_output(
-            [cargo, "metadata", "--format-version", "1", "--offline",
-             "--filter-platform", triple], cwd=tmp))
+        meta = json.loads(
+            subprocess.check_output(
+                [
+                    cargo,
+                    "metadata",
+                    "--format-version",
+                    "1",
+                    "--offline",
+                    "--filter-platform",
+                    triple,
+                ],
+                cwd=tmp,
+            )
+        )
         crate = None
         for pkg in meta["packages"]:
             if pkg["name"] == "wasmtime-c-api-impl" and pkg["version"] == WASMTIME_VERSION:
@@ -107,14 +129,15 @@ def _fetch_headers(dest):
             raise RuntimeError("cargo did not provide wasmtime-c-api-impl " + WASMTIME_VERSION)
         with open(os.path.join(crate, "cmake", "features.cmake")) as f:
             features = re.findall(r"^feature\(([a-z0-9-]+)", f.read(), re.M)
-        defines = ["-DWASMTIME_FEATURE_%s=ON" % feat.upper().replace("-", "_")
-                   for feat in features]
+        defines = ["-DWASMTIME_FEATURE_%s=ON" % feat.upper().replace("-", "_") for feat in features]
         staging = dest + ".part"
         shutil.rmtree(staging, ignore_errors=True)
         subprocess.check_call(
-            [cmake, "-DWASMTIME_HEADER_DST=" + staging] + defines +
-            ["-P", os.path.join(crate, "cmake", "install-headers.cmake")],
-            stdout=subprocess.DEVNULL)
+            [cmake, "-DWASMTIME_HEADER_DST=" + staging]
+            + defines
+            + ["-P", os.path.join(crate, "cmake", "install-headers.cmake")],
+            stdout=subprocess.DEVNULL,
+        )
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(staging, dest)
 

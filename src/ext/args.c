@@ -7,9 +7,8 @@
 #include "base.h"
 
 int
-ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-               const char *fname, const char *const *kwlist,
-               Py_ssize_t nrequired, PyObject **out)
+ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const char *fname,
+               const char *const *kwlist, Py_ssize_t nrequired, PyObject **out)
 {
     Py_ssize_t nparams = 0;
     while (kwlist[nparams] != NULL) {
@@ -17,8 +16,7 @@ ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
         nparams++;
     }
     if (nargs > nparams) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes at most %zd argument%s (%zd given)", fname,
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zd argument%s (%zd given)", fname,
                      nparams, nparams == 1 ? "" : "s", nargs);
         return -1;
     }
@@ -35,22 +33,21 @@ ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
             }
         }
         if (i == nparams) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s() got an unexpected keyword argument '%U'", fname, key);
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", fname,
+                         key);
             return -1;
         }
         if (out[i] != NULL) {
             PyErr_Format(PyExc_TypeError,
-                         "argument for %s() given by name ('%s') and position (%zd)",
-                         fname, kwlist[i], i + 1);
+                         "argument for %s() given by name ('%s') and position (%zd)", fname,
+                         kwlist[i], i + 1);
             return -1;
         }
         out[i] = args[nargs + k];
     }
     for (Py_ssize_t i = 0; i < nrequired; i++) {
         if (out[i] == NULL) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s() missing required argument '%s' (pos %zd)", fname,
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s' (pos %zd)", fname,
                          kwlist[i], i + 1);
             return -1;
         }
@@ -62,8 +59,7 @@ int
 ext_get_bytes(PyObject *obj, Py_buffer *view, const char *what)
 {
     if (PyUnicode_Check(obj) || !PyObject_CheckBuffer(obj)) {
-        PyErr_Format(PyExc_TypeError, "expected %s, got %.200s", what,
-                     Py_TYPE(obj)->tp_name);
+        PyErr_Format(PyExc_TypeError, "expected %s, got %.200s", what, Py_TYPE(obj)->tp_name);
         return -1;
     }
     /* A bytearray exported this way cannot be resized until released, so the

@@ -59,7 +59,10 @@
  * crashed: no .text aborts on the first call, no .wasmtime.traps raises
  * SIGILL on the first trap, no .rodata.wasm aborts on instantiation. */
 static const char *const artifact_required[] = {
-    ".wasmtime.engine", ".text", ".wasmtime.traps", ".rodata.wasm",
+    ".wasmtime.engine",
+    ".text",
+    ".wasmtime.traps",
+    ".rodata.wasm",
 };
 
 typedef struct {
@@ -113,29 +116,32 @@ ext_artifact_check(ext_state *st, const unsigned char *data, size_t len)
     }
     if (eh.e_type != ET_REL) {
         ext_raise_msg(st, NOT_ARTIFACT "%s, while Wasmtime writes a relocatable object",
-                      eh.e_type == ET_EXEC  ? "an ELF executable"
-                      : eh.e_type == ET_DYN ? "an ELF shared object or executable"
+                      eh.e_type == ET_EXEC   ? "an ELF executable"
+                      : eh.e_type == ET_DYN  ? "an ELF shared object or executable"
                       : eh.e_type == ET_CORE ? "an ELF core dump"
                                              : "an ELF file of unknown type");
         return -1;
     }
 #ifdef HOST_EM
     if (eh.e_machine != HOST_EM && eh.e_machine != PULLEY_EM) {
-        ext_raise_msg(st, NOT_ARTIFACT "machine code for another architecture "
-                                       "(ELF machine %u, this host is %u)",
+        ext_raise_msg(st,
+                      NOT_ARTIFACT "machine code for another architecture "
+                                   "(ELF machine %u, this host is %u)",
                       (unsigned)eh.e_machine, (unsigned)HOST_EM);
         return -1;
     }
 #endif
-    if (eh.e_ehsize != sizeof eh || eh.e_shentsize != sizeof(Elf64_Shdr) ||
-        eh.e_shnum == 0 || eh.e_shstrndx >= eh.e_shnum) {
+    if (eh.e_ehsize != sizeof eh || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 ||
+        eh.e_shstrndx >= eh.e_shnum) {
         ext_raise_msg(st, CORRUPT "bad ELF header");
         return -1;
     }
     size_t n = eh.e_shnum;
     if (eh.e_shoff > len || n * sizeof(Elf64_Shdr) > len - eh.e_shoff) {
-        ext_raise_msg(st, CORRUPT "the section table ends past the end of the data "
-                              "(%zu bytes)", len);
+        ext_raise_msg(st,
+                      CORRUPT "the section table ends past the end of the data "
+                              "(%zu bytes)",
+                      len);
         return -1;
     }
     const unsigned char *table = data + eh.e_shoff;
@@ -146,8 +152,10 @@ ext_artifact_check(ext_state *st, const unsigned char *data, size_t len)
     memcpy(&names, table + eh.e_shstrndx * sizeof names, sizeof names);
     if (names.sh_type == SHT_NOBITS || names.sh_offset > len ||
         names.sh_size > len - names.sh_offset || names.sh_size == 0) {
-        ext_raise_msg(st, CORRUPT "the section-name table lies outside the data "
-                              "(%zu bytes)", len);
+        ext_raise_msg(st,
+                      CORRUPT "the section-name table lies outside the data "
+                              "(%zu bytes)",
+                      len);
         return -1;
     }
     const char *strtab = (const char *)data + names.sh_offset;
@@ -173,15 +181,16 @@ ext_artifact_check(ext_state *st, const unsigned char *data, size_t len)
         const char *name = strtab + sh.sh_name;
         bool has_bytes = sh.sh_type != SHT_NOBITS && sh.sh_size != 0;
         if (has_bytes && (sh.sh_offset > len || sh.sh_size > len - sh.sh_offset)) {
-            ext_raise_msg(st, CORRUPT "section %zu ('%.40s') ends past the end of the "
-                                  "data (%zu bytes)", i, name, len);
+            ext_raise_msg(st,
+                          CORRUPT "section %zu ('%.40s') ends past the end of the "
+                                  "data (%zu bytes)",
+                          i, name, len);
             goto fail;
         }
         for (size_t k = 0; k < Py_ARRAY_LENGTH(artifact_required); k++) {
             if (strcmp(name, artifact_required[k]) == 0) {
                 if (sh.sh_type == SHT_NOBITS) {
-                    ext_raise_msg(st, CORRUPT "section '%s' has no bytes in the file",
-                                  name);
+                    ext_raise_msg(st, CORRUPT "section '%s' has no bytes in the file", name);
                     goto fail;
                 }
                 found[k] = name;
@@ -207,8 +216,9 @@ ext_artifact_check(ext_state *st, const unsigned char *data, size_t len)
     for (size_t k = 0; k < Py_ARRAY_LENGTH(artifact_required); k++) {
         if (found[k] == NULL) {
             if (k == 0) {
-                ext_raise_msg(st, NOT_ARTIFACT "an ELF object without a '%s' section, "
-                                               "so not made by Wasmtime",
+                ext_raise_msg(st,
+                              NOT_ARTIFACT "an ELF object without a '%s' section, "
+                                           "so not made by Wasmtime",
                               artifact_required[k]);
             }
             else {
@@ -228,13 +238,11 @@ ext_artifact_check(ext_state *st, const unsigned char *data, size_t len)
     }
     nr = kept;
     r[nr++] = (artifact_range){0, sizeof eh, "ELF header"};
-    r[nr++] = (artifact_range){eh.e_shoff, eh.e_shoff + n * sizeof(Elf64_Shdr),
-                               "section table"};
+    r[nr++] = (artifact_range){eh.e_shoff, eh.e_shoff + n * sizeof(Elf64_Shdr), "section table"};
     qsort(r, nr, sizeof *r, artifact_by_start);
     for (size_t i = 1; i < nr; i++) {
         if (r[i].start < r[i - 1].end) {
-            ext_raise_msg(st, CORRUPT "'%.40s' and '%.40s' overlap", r[i - 1].name,
-                          r[i].name);
+            ext_raise_msg(st, CORRUPT "'%.40s' and '%.40s' overlap", r[i - 1].name, r[i].name);
             goto fail;
         }
     }
@@ -321,8 +329,8 @@ ext_artifact_check_file(ext_state *st, PyObject *path)
         }
     }
     if (fd < 0) {
-        PyObject *name = PyUnicode_DecodeFSDefaultAndSize(PyBytes_AS_STRING(path),
-                                                          PyBytes_GET_SIZE(path));
+        PyObject *name =
+            PyUnicode_DecodeFSDefaultAndSize(PyBytes_AS_STRING(path), PyBytes_GET_SIZE(path));
         if (name == NULL) {
             return -1;
         }

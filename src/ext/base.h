@@ -48,44 +48,43 @@ PyObject *ext_trap_frames_text(const wasm_trap_t *trap, const wasmtime_error_t *
  * NULL-terminated list of parameter names, the first `nrequired` required.
  * Error texts follow CPython's. Returns 0, or -1 with TypeError set.
  */
-int ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                   const char *fname, const char *const *kwlist,
-                   Py_ssize_t nrequired, PyObject **out);
+int ext_parse_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, const char *fname,
+                   const char *const *kwlist, Py_ssize_t nrequired, PyObject **out);
 
 /* Let a METH_O implementation also take its argument by name, as
  * wasmtime-py allows: EXT_KW1 defines `impl##_kw`, and EXT_KW1_ENTRY(impl)
  * goes in the method table. */
-#define EXT_KW1(impl, pyname, argname)                                        \
-    static PyObject *impl##_kw(PyObject *self, PyObject *const *args,         \
-                               Py_ssize_t nargs, PyObject *kwnames)           \
-    {                                                                         \
-        if (nargs == 1 && kwnames == NULL) {                                  \
-            return impl(self, args[0]);                                       \
-        }                                                                     \
-        static const char *const kwlist[] = {argname, NULL};                  \
-        PyObject *a[1];                                                       \
-        if (ext_parse_args(args, nargs, kwnames, pyname, kwlist, 1, a) < 0) { \
-            return NULL;                                                      \
-        }                                                                     \
-        return impl(self, a[0]);                                              \
+#define EXT_KW1(impl, pyname, argname)                                                  \
+    static PyObject *impl##_kw(PyObject *self, PyObject *const *args, Py_ssize_t nargs, \
+                               PyObject *kwnames)                                       \
+    {                                                                                   \
+        if (nargs == 1 && kwnames == NULL) {                                            \
+            return impl(self, args[0]);                                                 \
+        }                                                                               \
+        static const char *const kwlist[] = {argname, NULL};                            \
+        PyObject *a[1];                                                                 \
+        if (ext_parse_args(args, nargs, kwnames, pyname, kwlist, 1, a) < 0) {           \
+            return NULL;                                                                \
+        }                                                                               \
+        return impl(self, a[0]);                                                        \
     }
 #define EXT_KW1_ENTRY(impl) EXT_FASTCALL_KW(impl##_kw)
 
 /* The same for a positional-only FASTCALL implementation taking exactly the
  * `n` parameters named after `pyname`; EXT_KWN_ENTRY(impl) in the table. */
-#define EXT_KWN(impl, pyname, n, ...)                                         \
-    static PyObject *impl##_kw(PyObject *self, PyObject *const *args,         \
-                               Py_ssize_t nargs, PyObject *kwnames)           \
-    {                                                                         \
-        if (nargs == (n) && kwnames == NULL) {                                \
-            return impl(self, args, nargs);                                   \
-        }                                                                     \
-        static const char *const kwlist[] = {__VA_ARGS__, NULL};              \
-        PyObject *a[n];                                                       \
-        if (ext_parse_args(args, nargs, kwnames, pyname, kwlist, n, a) < 0) { \
-            return NULL;                                                      \
-        }                                                                     \
-        return impl(self, a, n);                                              \
+#define EXT_KWN(impl, pyname, n, ...)                                                   \
+    static PyObject *impl##_kw(PyObject *self, PyObject *const *args, Py_ssize_t nargs, \
+                               PyObject *kwnames)                                       \
+    {                                                                                   \
+        if (nargs == (n) && kwnames == NULL) {                                          \
+            return impl(self, args, nargs);                                             \
+        }                                                                               \
+        static const char *const kwlist[] = {__VA_ARGS__, NULL};                        \
+        PyObject *a[n];                                                                 \
+        if (ext_parse_args(args, nargs, kwnames, pyname, kwlist, n, a) < 0) {           \
+            return NULL;                                                                \
+        }                                                                               \
+        return impl(self, a, n);                                                        \
     }
 #define EXT_KWN_ENTRY(impl) EXT_FASTCALL_KW(impl##_kw)
 
@@ -151,23 +150,20 @@ PyObject *ext_ctypes_array(void *addr, size_t size);
 /* ---- wasm types (types/) ------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    wasm_valkind_t kind;
+    PyObject_HEAD wasm_valkind_t kind;
     bool closed;
 } ValTypeObject;
 
 /* FuncType, GlobalType, TableType, MemoryType and TagType all hold one owned
  * wasm_*type_t pointer; they share this layout. */
 typedef struct {
-    PyObject_HEAD
-    void *ty; /* owned wasm_{func,global,table,memory,tag}type_t; NULL once closed */
+    PyObject_HEAD void *ty; /* owned wasm_{func,global,table,memory,tag}type_t; NULL once closed */
     ext_state *st;
 } WasmTypeObject;
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *min; /* strong */
-    PyObject *max; /* strong (None for unbounded) */
+    PyObject_HEAD PyObject *min; /* strong */
+    PyObject *max;               /* strong (None for unbounded) */
 } LimitsObject;
 
 PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);

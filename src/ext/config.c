@@ -336,8 +336,7 @@ config_cranelift_flag_enable(PyObject *op, PyObject *flag)
 }
 
 static PyObject *
-config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
-                          PyObject *kwnames)
+config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const kwlist[] = {"key", "value", NULL};
     ConfigObject *self = (ConfigObject *)op;
@@ -385,43 +384,41 @@ config_dealloc(PyObject *op)
 /* ---- tables --------------------------------------------------------------- */
 
 #define BOOL_PROP(NAME) static const bool_prop prop_##NAME = {wasmtime_config_##NAME##_set};
+/* clang-format off */
 #define BOOL_PROPS(X)                                                         \
-    X(debug_info) X(wasm_threads) X(wasm_tail_call) X(wasm_reference_types)   \
-    X(wasm_simd) X(wasm_bulk_memory) X(wasm_multi_value)                      \
-    X(wasm_multi_memory) X(wasm_memory64) X(wasm_relaxed_simd)                \
-    X(wasm_relaxed_simd_deterministic) X(wasm_component_model)                \
+    X(debug_info) X(wasm_threads) X(wasm_tail_call) X(wasm_reference_types)  \
+    X(wasm_simd) X(wasm_bulk_memory) X(wasm_multi_value)                     \
+    X(wasm_multi_memory) X(wasm_memory64) X(wasm_relaxed_simd)               \
+    X(wasm_relaxed_simd_deterministic) X(wasm_component_model)               \
     X(wasm_component_model_map) X(wasm_component_model_implements)           \
-    X(wasm_exceptions) X(wasm_function_references) X(wasm_gc)                 \
-    X(wasm_wide_arithmetic) X(wasm_custom_page_sizes)                         \
-    X(wasm_stack_switching) X(cranelift_debug_verifier) X(consume_fuel)       \
-    X(parallel_compilation) X(shared_memory) X(gc_support)                    \
-    X(cranelift_nan_canonicalization) X(memory_may_move)                      \
-    X(native_unwind_info) X(macos_use_mach_ports) X(signals_based_traps)      \
+    X(wasm_exceptions) X(wasm_function_references) X(wasm_gc)                \
+    X(wasm_wide_arithmetic) X(wasm_custom_page_sizes)                        \
+    X(wasm_stack_switching) X(cranelift_debug_verifier) X(consume_fuel)      \
+    X(parallel_compilation) X(shared_memory) X(gc_support)                   \
+    X(cranelift_nan_canonicalization) X(memory_may_move)                     \
+    X(native_unwind_info) X(macos_use_mach_ports) X(signals_based_traps)     \
     X(memory_init_cow)
+/* clang-format on */
 BOOL_PROPS(BOOL_PROP)
 #undef BOOL_PROP
 
 static const u64_prop prop_max_wasm_stack = {set_max_wasm_stack, SIZE_MAX};
-static const u64_prop prop_memory_reservation = {wasmtime_config_memory_reservation_set, UINT64_MAX};
+static const u64_prop prop_memory_reservation = {wasmtime_config_memory_reservation_set,
+                                                 UINT64_MAX};
 static const u64_prop prop_memory_guard_size = {wasmtime_config_memory_guard_size_set, UINT64_MAX};
 static const u64_prop prop_memory_reservation_for_growth = {
     wasmtime_config_memory_reservation_for_growth_set, UINT64_MAX};
 
-#define BOOL_GETSET(NAME)                                                     \
-    {#NAME, NULL, config_set_bool, "Write-only bool option `" #NAME "`.",     \
-     (void *)&prop_##NAME},
-#define U64_GETSET(NAME)                                                      \
-    {#NAME, NULL, config_set_u64, "Write-only int option `" #NAME "`.",       \
-     (void *)&prop_##NAME},
+#define BOOL_GETSET(NAME) \
+    {#NAME, NULL, config_set_bool, "Write-only bool option `" #NAME "`.", (void *)&prop_##NAME},
+#define U64_GETSET(NAME) \
+    {#NAME, NULL, config_set_u64, "Write-only int option `" #NAME "`.", (void *)&prop_##NAME},
 
 static PyGetSetDef config_getset[] = {
-    BOOL_PROPS(BOOL_GETSET)
-    U64_GETSET(max_wasm_stack)
-    U64_GETSET(memory_reservation)
-    U64_GETSET(memory_guard_size)
-    U64_GETSET(memory_reservation_for_growth)
-    {"strategy", NULL, config_set_strategy,
-     "Write-only: compilation strategy, \"auto\" or \"cranelift\".", NULL},
+    BOOL_PROPS(BOOL_GETSET) U64_GETSET(max_wasm_stack) U64_GETSET(memory_reservation)
+        U64_GETSET(memory_guard_size) U64_GETSET(memory_reservation_for_growth){
+            "strategy", NULL, config_set_strategy,
+            "Write-only: compilation strategy, \"auto\" or \"cranelift\".", NULL},
     {"cranelift_opt_level", NULL, config_set_opt_level,
      "Write-only: \"none\", \"speed\" or \"speed_and_size\".", NULL},
     {"profiler", NULL, config_set_profiler,
@@ -430,8 +427,7 @@ static PyGetSetDef config_getset[] = {
      "Write-only: True for the default cache configuration, or a TOML file path.", NULL},
     {"epoch_interruption", NULL, config_set_epoch_interruption,
      "Write-only: enable epoch-based interruption (any truthy value).", NULL},
-    {"target", NULL, config_set_target,
-     "Write-only: the target triple to compile for.", NULL},
+    {"target", NULL, config_set_target, "Write-only: the target triple to compile for.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

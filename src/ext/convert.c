@@ -18,8 +18,8 @@
 static int
 wrong_value(PyObject *obj, wasmtime_valkind_t kind)
 {
-    if (obj == Py_None || PyBool_Check(obj) || PyLong_CheckExact(obj) ||
-        PyFloat_CheckExact(obj) || PyUnicode_CheckExact(obj) || PyBytes_CheckExact(obj)) {
+    if (obj == Py_None || PyBool_Check(obj) || PyLong_CheckExact(obj) || PyFloat_CheckExact(obj) ||
+        PyUnicode_CheckExact(obj) || PyBytes_CheckExact(obj)) {
         PyErr_Format(PyExc_TypeError, "don't know how to convert %.200R to %s", obj,
                      ext_kind_name(kind));
     }
@@ -63,8 +63,7 @@ ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out)
             out->f64 = PyFloat_AS_DOUBLE(obj);
         }
         return 0;
-    default:
-        return wrong_value(obj, kind);
+    default: return wrong_value(obj, kind);
     }
 }
 
@@ -162,16 +161,14 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
         }
         return 0;
     }
-    case WASMTIME_EXTERNREF:
-        return make_externref(st, c, obj, out);
+    case WASMTIME_EXTERNREF: return make_externref(st, c, obj, out);
     case WASMTIME_FUNCREF:
         if (obj == Py_None || PyObject_TypeCheck(obj, st->Func_Type)) {
             return funcref_from(st, c, obj, out);
         }
         return wrong_value(obj, kind);
     default:
-        PyErr_Format(st->WasmtimeError,
-                     "values of type %s cannot be passed from Python yet",
+        PyErr_Format(st->WasmtimeError, "values of type %s cannot be passed from Python yet",
                      ext_kind_name(kind));
         return -1;
     }
@@ -190,14 +187,10 @@ PyObject *
 ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
 {
     switch (val->kind) {
-    case WASMTIME_I32:
-        return PyLong_FromLong(val->of.i32);
-    case WASMTIME_I64:
-        return PyLong_FromLongLong(val->of.i64);
-    case WASMTIME_F32:
-        return PyFloat_FromDouble(val->of.f32);
-    case WASMTIME_F64:
-        return PyFloat_FromDouble(val->of.f64);
+    case WASMTIME_I32: return PyLong_FromLong(val->of.i32);
+    case WASMTIME_I64: return PyLong_FromLongLong(val->of.i64);
+    case WASMTIME_F32: return PyFloat_FromDouble(val->of.f32);
+    case WASMTIME_F64: return PyFloat_FromDouble(val->of.f64);
     case WASMTIME_FUNCREF:
         if (wasmtime_funcref_is_null(&val->of.funcref)) {
             Py_RETURN_NONE;
@@ -238,8 +231,7 @@ ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind)
 /* Global(store, ty, val) and Table(store, ty, init): a handle made from a
  * value. */
 PyObject *
-ext_valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
-               const ext_valued_spec *spec)
+ext_valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds, const ext_valued_spec *spec)
 {
     char *kwlist[] = {"store", "ty", (char *)spec->value_name, NULL};
     PyObject *store, *ty, *val;

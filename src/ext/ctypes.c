@@ -15,12 +15,11 @@ ext_ctypes_pointer(ext_state *st, void *addr)
     }
     PyObject *res = NULL;
     if (st->ctypes_ptr == NULL) {
-        st->ctypes_ptr = PyObject_CallMethod(ctypes, "POINTER", "N",
-                                             PyObject_GetAttrString(ctypes, "c_ubyte"));
+        st->ctypes_ptr =
+            PyObject_CallMethod(ctypes, "POINTER", "N", PyObject_GetAttrString(ctypes, "c_ubyte"));
     }
     if (st->ctypes_ptr != NULL) {
-        PyObject *voidp = PyObject_CallMethod(ctypes, "c_void_p", "N",
-                                              PyLong_FromVoidPtr(addr));
+        PyObject *voidp = PyObject_CallMethod(ctypes, "c_void_p", "N", PyLong_FromVoidPtr(addr));
         if (voidp != NULL) {
             res = PyObject_CallMethod(ctypes, "cast", "OO", voidp, st->ctypes_ptr);
             Py_DECREF(voidp);

@@ -186,8 +186,7 @@ errors_register(PyObject *mod, ext_state *st)
     }
     st->ArgTypeError = PyErr_NewExceptionWithDoc(
         "wasmtime.ArgumentTypeError",
-        "An argument of the wrong type. Both a TypeError and an AttributeError.",
-        bases, NULL);
+        "An argument of the wrong type. Both a TypeError and an AttributeError.", bases, NULL);
     Py_DECREF(bases);
     if (st->ArgTypeError == NULL) {
         return -1;

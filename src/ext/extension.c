@@ -43,13 +43,31 @@ int instancepre_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
-    managed_register, errors_register, trap_register, wat_register, valtype_register,
-    limits_register, externtypes_register, importexport_register,
+    managed_register,
+    errors_register,
+    trap_register,
+    wat_register,
+    valtype_register,
+    limits_register,
+    externtypes_register,
+    importexport_register,
     /* floor 4 */
-    config_register, engine_register, store_register, module_register, val_register,
-    func_register, caller_register, global_register, table_register, tag_register,
-    memory_register, sharedmemory_register, instance_register, wasi_register,
-    linker_register, instancepre_register,
+    config_register,
+    engine_register,
+    store_register,
+    module_register,
+    val_register,
+    func_register,
+    caller_register,
+    global_register,
+    table_register,
+    tag_register,
+    memory_register,
+    sharedmemory_register,
+    instance_register,
+    wasi_register,
+    linker_register,
+    instancepre_register,
 };
 
 static int

@@ -22,7 +22,6 @@
 
 /* ---- Func objects ---------------------------------------------------------- */
 
-
 /* Cache the signature from a function type. */
 static int
 func_set_sig(FuncObject *self, const wasm_functype_t *ty)
@@ -188,8 +187,8 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasmtime_error_t *err;
     StoreObject *so = c->so;
     ext_call_enter(so);
-    EXT_RUN_WASM(so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len,
-                                                    &trap));
+    EXT_RUN_WASM(
+        so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, trap) == 0) {
         res = results_from_raw(self, raw);
@@ -214,7 +213,8 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
     size_t converted = 0;
     PyObject *res = NULL;
     for (; converted < np; converted++) {
-        if (ext_py_to_val(st, c, params[converted], self->kinds[converted], &args[converted]) < 0) {
+        if (ext_py_to_val(st, c, params[converted], self->kinds[converted], &args[converted]) <
+            0) {
             goto done;
         }
     }
@@ -223,7 +223,7 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
     StoreObject *so = c->so;
     ext_call_enter(so);
     EXT_RUN_WASM(so, err = wasmtime_func_call(c->ctx, &self->base.ext.of.func, args, np, results,
-                                          nr, &trap));
+                                              nr, &trap));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, trap) < 0) {
         goto done;

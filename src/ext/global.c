@@ -21,8 +21,8 @@ global_create(wasmtime_context_t *ctx, const void *ty, const wasmtime_val_t *v,
 }
 
 static const ext_valued_spec global_spec_new = {
-    "OOO:Global", "val", "a GlobalType", offsetof(ext_state, GlobalType_Type),
-    global_kind, global_create,
+    "OOO:Global", "val",         "a GlobalType", offsetof(ext_state, GlobalType_Type),
+    global_kind,  global_create,
 };
 
 static PyObject *
@@ -38,8 +38,8 @@ global_type(PyObject *op, PyObject *store)
     if (ext_handle_ctx(op, store, &c) < 0) {
         return NULL;
     }
-    return globaltype_from_owned(c.so->st,
-                                 wasmtime_global_type(c.ctx, &((ExternObject *)op)->ext.of.global));
+    return globaltype_from_owned(
+        c.so->st, wasmtime_global_type(c.ctx, &((ExternObject *)op)->ext.of.global));
 }
 
 static PyObject *

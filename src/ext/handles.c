@@ -96,16 +96,11 @@ PyObject *
 ext_extern_to_py(ext_state *st, StoreObject *so, wasmtime_extern_t *ext)
 {
     switch (ext->kind) {
-    case WASMTIME_EXTERN_FUNC:
-        return ext_func_wrap(st, so, &ext->of.func);
-    case WASMTIME_EXTERN_GLOBAL:
-        return ext_handle_new(st->Global_Type, so, ext);
-    case WASMTIME_EXTERN_TABLE:
-        return ext_handle_new(st->Table_Type, so, ext);
-    case WASMTIME_EXTERN_MEMORY:
-        return ext_handle_new(st->Memory_Type, so, ext);
-    case WASMTIME_EXTERN_TAG:
-        return ext_handle_new(st->Tag_Type, so, ext);
+    case WASMTIME_EXTERN_FUNC: return ext_func_wrap(st, so, &ext->of.func);
+    case WASMTIME_EXTERN_GLOBAL: return ext_handle_new(st->Global_Type, so, ext);
+    case WASMTIME_EXTERN_TABLE: return ext_handle_new(st->Table_Type, so, ext);
+    case WASMTIME_EXTERN_MEMORY: return ext_handle_new(st->Memory_Type, so, ext);
+    case WASMTIME_EXTERN_TAG: return ext_handle_new(st->Tag_Type, so, ext);
     case WASMTIME_EXTERN_SHAREDMEMORY: {
         wasmtime_sharedmemory_t *mem = ext->of.sharedmemory;
         ext->of.sharedmemory = NULL; /* ownership moves to the Python object */
@@ -125,8 +120,10 @@ ext_py_to_extern(ext_state *st, StoreObject *so, PyObject *obj, wasmtime_extern_
         tp == st->Memory_Type || tp == st->Tag_Type) {
         ExternObject *e = (ExternObject *)obj;
         if (e->store != so) {
-            ext_raise_msg(st, "object used with the wrong store: this %s belongs to another "
-                              "Store", tp->tp_name);
+            ext_raise_msg(st,
+                          "object used with the wrong store: this %s belongs to another "
+                          "Store",
+                          tp->tp_name);
             return -1;
         }
         *out = e->ext;
@@ -173,7 +170,6 @@ ext_module_of_engine(ext_state *st, PyObject *module, PyObject *engine, const ch
     }
     return m->module;
 }
-
 
 PyObject *
 ext_module_export_names(PyObject *module)

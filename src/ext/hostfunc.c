@@ -18,7 +18,7 @@
 /* ---- host functions -------------------------------------------------------- */
 
 typedef struct {
-    PyObject *callable;  /* borrowed: kept alive by the owner's host_objects */
+    PyObject *callable; /* borrowed: kept alive by the owner's host_objects */
     ext_state *st;
     bool access_caller;
     int nparams;
@@ -54,8 +54,8 @@ hostfunc_results(hostfunc *hf, PyObject *ret, put_result_fn put, void *ctx)
         return -1;
     }
     if (len != n) {
-        ext_raise_msg(hf->st, "callback produced wrong number of results: %zd, expected %d",
-                      len, n);
+        ext_raise_msg(hf->st, "callback produced wrong number of results: %zd, expected %d", len,
+                      n);
         return -1;
     }
     for (int i = 0; i < n; i++) {
@@ -71,7 +71,6 @@ hostfunc_results(hostfunc *hf, PyObject *ret, put_result_fn put, void *ctx)
     }
     return 0;
 }
-
 
 /* Call hf->callable with (caller?, *params) where params come from `get`. */
 typedef PyObject *(*get_param_fn)(void *ctx, int i);
@@ -195,8 +194,8 @@ static int
 val_put(void *ctx, int i, PyObject *obj)
 {
     val_ctx *c = ctx;
-    if (ext_py_to_val(c->hf->st, &c->c, obj, c->hf->kinds[c->hf->nparams + i],
-                      &c->results[i]) < 0) {
+    if (ext_py_to_val(c->hf->st, &c->c, obj, c->hf->kinds[c->hf->nparams + i], &c->results[i]) <
+        0) {
         return -1;
     }
     c->filled = i + 1;
@@ -204,8 +203,8 @@ val_put(void *ctx, int i, PyObject *obj)
 }
 
 static wasm_trap_t *
-host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args,
-                    size_t nargs, wasmtime_val_t *results, size_t nresults)
+host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *args, size_t nargs,
+                    wasmtime_val_t *results, size_t nresults)
 {
     (void)nargs;
     hostfunc *hf = env;
@@ -252,8 +251,8 @@ ext_functype_kinds(const wasm_functype_t *ty, wasmtime_valkind_t *kinds)
 }
 
 void *
-ext_hostfunc_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
-                 bool access_caller, bool *numeric)
+ext_hostfunc_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable, bool access_caller,
+                 bool *numeric)
 {
     size_t np = wasm_functype_params(ty)->size, nr = wasm_functype_results(ty)->size;
     hostfunc *hf = PyMem_RawMalloc(sizeof(hostfunc) + sizeof(wasmtime_valkind_t) * (np + nr));

@@ -21,13 +21,12 @@
 #include "runtime.h"
 
 typedef struct {
-    PyObject_HEAD
-    StoreObject *store;           /* strong: the Instance's store */
-    wasmtime_instance_t instance; /* no destructor */
-    PyObject *module;             /* strong: the Instance's Module */
-    PyObject *names;              /* strong or NULL until needed: the Module's export names */
-    PyObject *cache;              /* strong or NULL: dict name -> extern, the exports seen */
-    PyObject *by_index;           /* strong or NULL: tuple in module order; once set, `cache`
+    PyObject_HEAD StoreObject *store; /* strong: the Instance's store */
+    wasmtime_instance_t instance;     /* no destructor */
+    PyObject *module;                 /* strong: the Instance's Module */
+    PyObject *names;                  /* strong or NULL until needed: the Module's export names */
+    PyObject *cache;                  /* strong or NULL: dict name -> extern, the exports seen */
+    PyObject *by_index;               /* strong or NULL: tuple in module order; once set, `cache`
                                      holds every export, in module order too */
 } ExportsObject;
 
@@ -68,8 +67,8 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     PyObject *res = NULL;
     Py_ssize_t converted = 0;
     for (; converted < n; converted++) {
-        if (ext_py_to_extern(st, c.so, PySequence_Fast_GET_ITEM(seq, converted),
-                             &ext[converted]) < 0) {
+        if (ext_py_to_extern(st, c.so, PySequence_Fast_GET_ITEM(seq, converted), &ext[converted]) <
+            0) {
             goto done;
         }
     }
@@ -79,11 +78,9 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     /* A clone: the Module may be closed by another thread meanwhile. */
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
+    Py_BEGIN_ALLOW_THREADS err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
     wasmtime_module_delete(mc);
-    Py_END_ALLOW_THREADS
-    ext_call_leave(c.so);
+    Py_END_ALLOW_THREADS ext_call_leave(c.so);
     if (ext_call_finish(st, c.so, err, trap) == 0) {
         res = ext_instance_wrap(st, c.so, &inst, module);
     }
@@ -530,8 +527,7 @@ exports_dealloc(PyObject *op)
 }
 
 static PyMethodDef exports_methods[] = {
-    {"get", EXT_FASTCALL(exports_get),
-     "get($self, key, default=None, /)\n--\n\n"},
+    {"get", EXT_FASTCALL(exports_get), "get($self, key, default=None, /)\n--\n\n"},
     {"keys", exports_keys, METH_NOARGS, "keys($self, /)\n--\n\n"},
     {"values", exports_values, METH_NOARGS, "values($self, /)\n--\n\n"},
     {"items", exports_items, METH_NOARGS, "items($self, /)\n--\n\n"},
@@ -564,8 +560,8 @@ static PyType_Slot exports_slots[] = {
 static PyType_Spec exports_spec = {
     .name = "wasmtime.InstanceExports",
     .basicsize = sizeof(ExportsObject),
-    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION |
-             Py_TPFLAGS_MAPPING,
+    .flags =
+        EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_MAPPING,
     .slots = exports_slots,
 };
 

@@ -35,10 +35,8 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     wasmtime_error_t *err;
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
-    Py_END_ALLOW_THREADS
-    ext_call_leave(c.so);
+    Py_BEGIN_ALLOW_THREADS err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
+    Py_END_ALLOW_THREADS ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         return NULL;
@@ -116,7 +114,6 @@ instancepre_dealloc(PyObject *op)
     Py_DECREF(tp);
 }
 
-
 EXT_KW1(instancepre_instantiate, "instantiate", "store")
 
 static PyMethodDef instancepre_methods[] = {
@@ -151,7 +148,6 @@ static PyType_Spec instancepre_spec = {
 int
 instancepre_register(PyObject *mod, ext_state *st)
 {
-    st->InstancePre_Type =
-        ext_add_type(mod, &instancepre_spec, (PyObject *)st->Managed_Type);
+    st->InstancePre_Type = ext_add_type(mod, &instancepre_spec, (PyObject *)st->Managed_Type);
     return st->InstancePre_Type == NULL ? -1 : 0;
 }

@@ -16,7 +16,14 @@
 
 /* ---- definitions ---------------------------------------------------------- */
 
-enum { DEF_KIND, DEF_TYPE, DEF_STORE, DEF_PAYLOAD, DEF_ACCESS, DEF_SIZE };
+enum {
+    DEF_KIND,
+    DEF_TYPE,
+    DEF_STORE,
+    DEF_PAYLOAD,
+    DEF_ACCESS,
+    DEF_SIZE
+};
 
 PyObject *
 ext_linkdef_new(linkdef_kind kind, PyObject *type, PyObject *store, PyObject *payload,
@@ -27,8 +34,7 @@ ext_linkdef_new(linkdef_kind kind, PyObject *type, PyObject *store, PyObject *pa
         return NULL;
     }
     PyObject *def = PyTuple_Pack(DEF_SIZE, k, type, store ? store : Py_None,
-                                 payload ? payload : Py_None,
-                                 access_caller ? Py_True : Py_False);
+                                 payload ? payload : Py_None, access_caller ? Py_True : Py_False);
     Py_DECREF(k);
     return def;
 }
@@ -198,8 +204,8 @@ ext_linkdefs_items(PyObject *defs)
     PyObject *k, *v;
     Py_ssize_t pos = 0;
     while (list != NULL && PyDict_Next(defs, &pos, &k, &v)) {
-        PyObject *t = PyTuple_Pack(3, PyTuple_GET_ITEM(k, 0), PyTuple_GET_ITEM(k, 1),
-                                   ext_linkdef_type(v));
+        PyObject *t =
+            PyTuple_Pack(3, PyTuple_GET_ITEM(k, 0), PyTuple_GET_ITEM(k, 1), ext_linkdef_type(v));
         if (t == NULL || PyList_Append(list, t) < 0) {
             Py_XDECREF(t);
             Py_CLEAR(list);
@@ -237,8 +243,8 @@ ext_linkdefs_record_instance(ext_state *st, PyObject *defs, ext_ctx *c, PyObject
         PyObject *ty = externtype_to_py(st, cty);
         wasm_externtype_delete(cty);
         PyObject *item = ty ? ext_extern_to_py(st, c->so, &ext) : NULL;
-        PyObject *def = item ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c->so, item, false)
-                             : NULL;
+        PyObject *def =
+            item ? ext_linkdef_new(LINKDEF_ITEM, ty, (PyObject *)c->so, item, false) : NULL;
         rc = def ? ext_linkdefs_record(defs, name, en, def) : -1;
         Py_XDECREF(ty);
         Py_XDECREF(item);
@@ -254,8 +260,7 @@ ext_linkdefs_record_wasi(ext_state *st, PyObject *defs, wasmtime_linker_t *linke
 {
     /* Record the functions with their types, looked up in a scratch store
      * (nothing is called). */
-    wasmtime_store_t *scratch = wasmtime_store_new(engine,
-                                                   NULL, NULL);
+    wasmtime_store_t *scratch = wasmtime_store_new(engine, NULL, NULL);
     wasmtime_context_t *ctx = wasmtime_store_context(scratch);
     const char *mod = ext_wasi_modules[0];
     int rc = 0;
@@ -320,16 +325,17 @@ ext_linkdefs_check_store(ext_state *st, PyObject *defs, PyObject *module, PyObje
     }
     PyObject *store = ext_linkdef_store(def);
     if (store != Py_None && store != (PyObject *)so) {
-        ext_raise_msg(st, "object used with the wrong store: `%U::%U` was defined with "
-                                "another Store", module, name);
+        ext_raise_msg(st,
+                      "object used with the wrong store: `%U::%U` was defined with "
+                      "another Store",
+                      module, name);
         return -1;
     }
     return 1;
 }
 
 int
-ext_linkdefs_check_default_store(ext_state *st, PyObject *defs, PyObject *module,
-                                 StoreObject *so)
+ext_linkdefs_check_default_store(ext_state *st, PyObject *defs, PyObject *module, StoreObject *so)
 {
     /* Wasmtime's default: the export "", else "_start", else a no-op. */
     static const char *const candidates[] = {"", "_start"};
@@ -389,11 +395,11 @@ ext_linkdefs_explain_missing(ext_state *st, PyObject *defs, bool has_wasi,
     PyObject *joined = sep != NULL ? PyUnicode_Join(sep, names) : NULL;
     PyObject *extra = NULL;
     if (joined != NULL) {
-        extra = PyList_GET_SIZE(names) == 0
-                    ? PyUnicode_FromFormat("%U (the linker defines nothing under `%U`)", msg,
-                                           module)
-                    : PyUnicode_FromFormat("%U (the linker defines under `%U`: %U)", msg,
-                                           module, joined);
+        extra =
+            PyList_GET_SIZE(names) == 0
+                ? PyUnicode_FromFormat("%U (the linker defines nothing under `%U`)", msg, module)
+                : PyUnicode_FromFormat("%U (the linker defines under `%U`: %U)", msg, module,
+                                       joined);
     }
     if (extra != NULL && PyObject_SetAttr(exc, st->str_message, extra) < 0) {
         PyErr_Clear();
@@ -415,16 +421,53 @@ const char *const ext_wasi_modules[] = {"wasi_snapshot_preview1", "wasi_unstable
 
 /* The preview1 functions define_wasi adds (a fact of the WASI spec), used to
  * record their types. */
-const char *const ext_wasi_p1_funcs[] = {
-    "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get",
-    "clock_time_get", "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get",
-    "fd_fdstat_set_flags", "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size",
-    "fd_filestat_set_times", "fd_pread", "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite",
-    "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync", "fd_tell", "fd_write",
-    "path_create_directory", "path_filestat_get", "path_filestat_set_times", "path_link",
-    "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-    "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get",
-    "sock_accept", "sock_recv", "sock_send", "sock_shutdown", NULL};
+const char *const ext_wasi_p1_funcs[] = {"args_get",
+                                         "args_sizes_get",
+                                         "environ_get",
+                                         "environ_sizes_get",
+                                         "clock_res_get",
+                                         "clock_time_get",
+                                         "fd_advise",
+                                         "fd_allocate",
+                                         "fd_close",
+                                         "fd_datasync",
+                                         "fd_fdstat_get",
+                                         "fd_fdstat_set_flags",
+                                         "fd_fdstat_set_rights",
+                                         "fd_filestat_get",
+                                         "fd_filestat_set_size",
+                                         "fd_filestat_set_times",
+                                         "fd_pread",
+                                         "fd_prestat_get",
+                                         "fd_prestat_dir_name",
+                                         "fd_pwrite",
+                                         "fd_read",
+                                         "fd_readdir",
+                                         "fd_renumber",
+                                         "fd_seek",
+                                         "fd_sync",
+                                         "fd_tell",
+                                         "fd_write",
+                                         "path_create_directory",
+                                         "path_filestat_get",
+                                         "path_filestat_set_times",
+                                         "path_link",
+                                         "path_open",
+                                         "path_readlink",
+                                         "path_remove_directory",
+                                         "path_rename",
+                                         "path_symlink",
+                                         "path_unlink_file",
+                                         "poll_oneoff",
+                                         "proc_exit",
+                                         "proc_raise",
+                                         "sched_yield",
+                                         "random_get",
+                                         "sock_accept",
+                                         "sock_recv",
+                                         "sock_send",
+                                         "sock_shutdown",
+                                         NULL};
 
 bool
 ext_is_wasi_module(const char *name, size_t len)

@@ -228,8 +228,8 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     }
     wasmtime_error_t *err;
     if (numeric) {
-        err = wasmtime_linker_define_func_unchecked(self->linker, m, (size_t)mlen, n,
-                                                    (size_t)nlen, fty, unchecked, env, finalizer);
+        err = wasmtime_linker_define_func_unchecked(self->linker, m, (size_t)mlen, n, (size_t)nlen,
+                                                    fty, unchecked, env, finalizer);
     }
     else {
         err = wasmtime_linker_define_func(self->linker, m, (size_t)mlen, n, (size_t)nlen, fty,
@@ -267,8 +267,7 @@ linker_define_func(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
 }
 
 static PyObject *
-linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
-                       PyObject *kwnames)
+linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const kwlist[] = {"store", "name", "instance", NULL};
     PyObject *a[3];
@@ -364,18 +363,16 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
-    Py_END_ALLOW_THREADS
-    ext_call_leave(c.so);
+    Py_BEGIN_ALLOW_THREADS err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
+    Py_END_ALLOW_THREADS ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
         wasmtime_module_delete(mc);
         return NULL;
     }
     /* Recorded from the clone: the Module may have been closed meanwhile. */
-    int rc = ext_linkdefs_record_module(st, self->defs, n, (size_t)nlen, mc, (PyObject *)c.so,
-                                        a[2]);
+    int rc =
+        ext_linkdefs_record_module(st, self->defs, n, (size_t)nlen, mc, (PyObject *)c.so, a[2]);
     wasmtime_module_delete(mc);
     if (rc < 0) {
         return NULL;
@@ -410,8 +407,8 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
 {
     static const char *const kwlist[] = {"store", "module", NULL};
     PyObject *a[2];
-    if (ext_parse_args(args, nargs, kwnames, "define_unknown_imports_as_default_values", kwlist,
-                       2, a) < 0) {
+    if (ext_parse_args(args, nargs, kwnames, "define_unknown_imports_as_default_values", kwlist, 2,
+                       a) < 0) {
         return NULL;
     }
     LinkerObject *self = linker_open(op);
@@ -428,7 +425,8 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
     }
     wasmtime_error_t *err =
         wasmtime_linker_define_unknown_imports_as_default_values(self->linker, c.ctx, m);
-    if (err == NULL && ext_linkdefs_record_unknown(self->st, self->defs, m, (PyObject *)c.so) < 0) {
+    if (err == NULL &&
+        ext_linkdefs_record_unknown(self->st, self->defs, m, (PyObject *)c.so) < 0) {
         return NULL;
     }
     if (err != NULL) {
@@ -474,10 +472,9 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
-    Py_END_ALLOW_THREADS
-    ext_call_leave(c.so);
+    Py_BEGIN_ALLOW_THREADS err =
+        wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
+    Py_END_ALLOW_THREADS ext_call_leave(c.so);
     self->busy--;
     PyObject *res = NULL;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
@@ -627,9 +624,10 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
         }
     }
     else {
-        ext_raise_msg(st, "cannot alias `%U::%U`: %s definitions are not store-bound items or "
-                          "host functions", module, name,
-                      kind == LINKDEF_WASI ? "WASI" : "unknown-import");
+        ext_raise_msg(st,
+                      "cannot alias `%U::%U`: %s definitions are not store-bound items or "
+                      "host functions",
+                      module, name, kind == LINKDEF_WASI ? "WASI" : "unknown-import");
     }
     Py_DECREF(def);
     return rc;
@@ -672,8 +670,10 @@ linker_alias_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObj
     }
     if (PyList_GET_SIZE(names) == 0) {
         Py_DECREF(names);
-        return ext_raise_msg(self->st, "cannot alias module `%U`: the linker defines nothing "
-                                       "under it", a[0]);
+        return ext_raise_msg(self->st,
+                             "cannot alias module `%U`: the linker defines nothing "
+                             "under it",
+                             a[0]);
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names); i++) {
         PyObject *n = PyList_GET_ITEM(names, i);
@@ -731,8 +731,7 @@ linker_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     LinkerObject *self = (LinkerObject *)op;
     if (self->busy > 0) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "cannot close a Linker while it is instantiating");
+        PyErr_SetString(PyExc_RuntimeError, "cannot close a Linker while it is instantiating");
         return NULL;
     }
     if (self->linker != NULL) {
@@ -862,7 +861,6 @@ static PyType_Spec linker_spec = {
     .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
     .slots = linker_slots,
 };
-
 
 int
 linker_register(PyObject *mod, ext_state *st)

@@ -293,8 +293,7 @@ done:
 /* ---- MemoryView ----------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    StoreObject *store;      /* strong */
+    PyObject_HEAD StoreObject *store; /* strong */
     wasmtime_memory_t memory;
 } MemoryViewObject;
 
@@ -396,7 +395,6 @@ static PyType_Spec memoryview_spec = {
     .slots = memoryview_slots,
 };
 
-
 EXT_KWN(memory_grow, "grow", 2, "store", "delta")
 EXT_KW1(memory_type, "type", "store")
 EXT_KW1(memory_size, "size", "store")
@@ -425,7 +423,8 @@ static PyMethodDef memory_methods[] = {
      "write($self, store, value, start=None)\n--\n\nCopy `value` in at `start`; "
      "IndexError when it does not fit. Returns the byte count."},
     {"page_size", EXT_KW1_ENTRY(memory_page_size), "page_size($self, store)\n--\n\n"},
-    {"page_size_log2", EXT_KW1_ENTRY(memory_page_size_log2), "page_size_log2($self, store)\n--\n\n"},
+    {"page_size_log2", EXT_KW1_ENTRY(memory_page_size_log2),
+     "page_size_log2($self, store)\n--\n\n"},
     {"view", EXT_KW1_ENTRY(memory_view),
      "view($self, store)\n--\n\nA zero-copy buffer over the memory, for memoryview() "
      "and numpy; bounds-checked, and the Store cannot be closed while it is in use."},

@@ -21,25 +21,23 @@
 /* ---- objects shared between files ---------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD
-    wasm_config_t *config; /* owned; NULL once closed or consumed */
+    PyObject_HEAD wasm_config_t *config; /* owned; NULL once closed or consumed */
     /* What the engine will need to know about memory placement (the C API
      * has no getters): see memory.c for why. */
     bool memory_may_move;
     bool small_reservation; /* memory_reservation set below 4 GiB */
     /* What Engine() must check first, because Wasmtime aborts the process
      * instead of failing when it cannot build an engine (see engine.c). */
-    bool needs_probe;       /* a Cranelift flag or a target was set */
-    bool simd_off;          /* wasm_simd = False */
-    bool relaxed_simd;      /* wasm_relaxed_simd (on by default) */
-    bool stack_set;         /* max_wasm_stack was set ... */
-    uint64_t max_wasm_stack;/* ... to this */
+    bool needs_probe;        /* a Cranelift flag or a target was set */
+    bool simd_off;           /* wasm_simd = False */
+    bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
+    bool stack_set;          /* max_wasm_stack was set ... */
+    uint64_t max_wasm_stack; /* ... to this */
 } ConfigObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasm_engine_t *engine; /* owned; NULL once closed */
-    ext_state *st;         /* borrowed: lives as long as the module */
+    PyObject_HEAD wasm_engine_t *engine; /* owned; NULL once closed */
+    ext_state *st;                       /* borrowed: lives as long as the module */
     PyObject *weakreflist;
     /* true when 32-bit memories of this engine can never move */
     bool memories32_fixed;
@@ -48,94 +46,86 @@ typedef struct {
 } EngineObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_store_t *store;     /* owned; NULL once closed */
-    wasmtime_context_t *context; /* borrowed from store */
-    PyObject *engine;            /* strong: the EngineObject */
-    PyObject *data;              /* strong or NULL: user data */
+    PyObject_HEAD wasmtime_store_t *store; /* owned; NULL once closed */
+    wasmtime_context_t *context;           /* borrowed from store */
+    PyObject *engine;                      /* strong: the EngineObject */
+    PyObject *data;                        /* strong or NULL: user data */
     ext_state *st;
     PyObject *weakreflist;
     /* Host callables whose C env pointers Wasmtime holds (borrowed there):
      * the only strong references, so the GC sees cycles through them. */
-    PyObject *host_objects;      /* strong dict id -> object, or NULL until needed */
-    bool has_wasi;               /* set_wasi() was called */
+    PyObject *host_objects; /* strong dict id -> object, or NULL until needed */
+    bool has_wasi;          /* set_wasi() was called */
     /* The exception a host function raised during the current call; taken
      * by the outermost Python-facing call that sees the trap. */
-    PyObject *pending_exc;       /* strong or NULL */
-    int running;                 /* wasm calls in flight on this store */
-    unsigned long running_thread;/* the thread running them */
-    Py_ssize_t exports;          /* zero-copy memory buffers exported */
-    bool release_pending;        /* GC wanted to delete while exported */
+    PyObject *pending_exc;        /* strong or NULL */
+    int running;                  /* wasm calls in flight on this store */
+    unsigned long running_thread; /* the thread running them */
+    Py_ssize_t exports;           /* zero-copy memory buffers exported */
+    bool release_pending;         /* GC wanted to delete while exported */
 } StoreObject;
 
 /* A store to act on: a Store, or a live Caller standing in for one. */
 typedef struct {
-    StoreObject *so;          /* borrowed */
-    wasmtime_context_t *ctx;  /* borrowed */
+    StoreObject *so;         /* borrowed */
+    wasmtime_context_t *ctx; /* borrowed */
 } ext_ctx;
 
 /* Func, Global, Table, Memory and Tag: a store-bound handle.  The Store must
  * outlive the raw handle, so the object holds it strongly. */
 typedef struct {
-    PyObject_HEAD
-    StoreObject *store;    /* strong */
-    wasmtime_extern_t ext; /* kind + handle; no destructor */
+    PyObject_HEAD StoreObject *store; /* strong */
+    wasmtime_extern_t ext;            /* kind + handle; no destructor */
     PyObject *weakreflist;
 } ExternObject;
 
 typedef struct {
-    ExternObject base;     /* kind WASMTIME_EXTERN_FUNC */
+    ExternObject base; /* kind WASMTIME_EXTERN_FUNC */
     vectorcallfunc vectorcall;
-    int nparams;           /* -1 until the signature is fetched */
+    int nparams; /* -1 until the signature is fetched */
     int nresults;
-    bool numeric;          /* only i32/i64/f32/f64: the raw fast path */
+    bool numeric;              /* only i32/i64/f32/f64: the raw fast path */
     wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
 } FuncObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
-    PyObject *engine;             /* strong: EngineObject */
+    PyObject_HEAD wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
+    PyObject *engine;                           /* strong: EngineObject */
     ext_state *st;
     PyObject *weakreflist;
-    Py_ssize_t exports;           /* zero-copy buffers exported */
+    Py_ssize_t exports; /* zero-copy buffers exported */
 } SharedMemoryObject;
 
 typedef struct {
-    PyObject_HEAD
-    StoreObject *store;          /* strong */
+    PyObject_HEAD StoreObject *store; /* strong */
     wasmtime_instance_t instance;
-    PyObject *exports;           /* strong or NULL: cached InstanceExports */
-    PyObject *module;            /* strong: the Module it was made from (export names) */
+    PyObject *exports; /* strong or NULL: cached InstanceExports */
+    PyObject *module;  /* strong: the Module it was made from (export names) */
     PyObject *weakreflist;
 } InstanceObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_caller_t *caller;   /* borrowed, valid during the host call only */
-    StoreObject *store;          /* strong */
+    PyObject_HEAD wasmtime_caller_t *caller; /* borrowed, valid during the host call only */
+    StoreObject *store;                      /* strong */
 } CallerObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_module_t *module; /* owned; NULL once closed */
-    PyObject *engine;          /* strong: the EngineObject */
+    PyObject_HEAD wasmtime_module_t *module; /* owned; NULL once closed */
+    PyObject *engine;                        /* strong: the EngineObject */
     ext_state *st;
     PyObject *weakreflist;
-    PyObject *export_names;    /* strong or NULL: see ext_module_export_names */
-    bool has_users;            /* an Instance or InstancePre holds it (see module_close) */
+    PyObject *export_names; /* strong or NULL: see ext_module_export_names */
+    bool has_users;         /* an Instance or InstancePre holds it (see module_close) */
 } ModuleObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_valkind_t kind; /* WASMTIME_I32 ... WASMTIME_EXNREF */
-    PyObject *value;     /* strong: int, float, payload object, Func or None */
+    PyObject_HEAD wasmtime_valkind_t kind; /* WASMTIME_I32 ... WASMTIME_EXNREF */
+    PyObject *value;                       /* strong: int, float, payload object, Func or None */
 } ValObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasi_config_t *config; /* owned; NULL once consumed or closed */
-    PyObject *outputs;     /* strong list of output callables, or NULL */
+    PyObject_HEAD wasi_config_t *config; /* owned; NULL once consumed or closed */
+    PyObject *outputs;                   /* strong list of output callables, or NULL */
     /* argv and env are applied by Store.set_wasi: Wasmtime's builder appends
      * on every wasi_config_set_argv/_env/inherit_* call, but assigning the
      * property again must replace.  NULL = not set; Py_True = inherit;
@@ -146,30 +136,28 @@ typedef struct {
 } WasiConfigObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_linker_t *linker; /* owned; NULL once closed */
-    PyObject *engine;          /* strong: EngineObject */
+    PyObject_HEAD wasmtime_linker_t *linker; /* owned; NULL once closed */
+    PyObject *engine;                        /* strong: EngineObject */
     /* Callables of define_func, which Wasmtime borrows: dict (module, name)
      * -> callable.  Stores and InstancePres that may call them keep this
      * dict; a redefinition replaces in place while nobody else holds it,
      * else on a copy (see linker.c). */
     PyObject *host_objects;
-    PyObject *defs;            /* strong dict (module, name) -> definition (linkdefs.c) */
+    PyObject *defs; /* strong dict (module, name) -> definition (linkdefs.c) */
     ext_state *st;
     bool shadowing;
     bool has_wasi;
-    int busy;                  /* calls running with the GIL released */
+    int busy; /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
 
 typedef struct {
-    PyObject_HEAD
-    wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
-    PyObject *engine;             /* strong */
-    PyObject *host_objects;       /* strong: the linker's callables at creation */
-    PyObject *module;             /* strong: the ModuleObject, for its Instances */
-    bool imports_wasi;            /* the module imports a WASI module */
-    int busy;                     /* instantiations running without the GIL */
+    PyObject_HEAD wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
+    PyObject *engine;                           /* strong */
+    PyObject *host_objects;                     /* strong: the linker's callables at creation */
+    PyObject *module;                           /* strong: the ModuleObject, for its Instances */
+    bool imports_wasi;                          /* the module imports a WASI module */
+    int busy;                                   /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
 
@@ -219,14 +207,15 @@ ext_must_release_gil(const StoreObject *so)
 
 /* Run `stmt` (which must not touch Python objects) for store `so`, with the
  * GIL released when ext_must_release_gil() says so. */
-#define EXT_RUN_WASM(so, stmt)                                                \
-    do {                                                                      \
-        if (ext_must_release_gil(so)) {                                       \
-            Py_BEGIN_ALLOW_THREADS stmt; Py_END_ALLOW_THREADS                 \
-        }                                                                     \
-        else {                                                                \
-            stmt;                                                             \
-        }                                                                     \
+#define EXT_RUN_WASM(so, stmt)           \
+    do {                                 \
+        if (ext_must_release_gil(so)) {  \
+            Py_BEGIN_ALLOW_THREADS stmt; \
+            Py_END_ALLOW_THREADS         \
+        }                                \
+        else {                           \
+            stmt;                        \
+        }                                \
     } while (0)
 
 /* ---- handles (handles.c) -------------------------------------------------- */
@@ -254,8 +243,8 @@ PyObject *ext_module_export_names(PyObject *module);
 PyObject *ext_sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *mem);
 /* `module` must be an open Module of `engine`; returns its C module or NULL.
  * `owner` names the other side in the error ("Store", "Linker"). */
-const wasmtime_module_t *ext_module_of_engine(ext_state *st, PyObject *module,
-                                              PyObject *engine, const char *owner);
+const wasmtime_module_t *ext_module_of_engine(ext_state *st, PyObject *module, PyObject *engine,
+                                              const char *owner);
 /* A handle object of type `tp` (Global, Table, Memory, Tag) for `ext`. */
 PyObject *ext_handle_new(PyTypeObject *tp, StoreObject *so, const wasmtime_extern_t *ext);
 
@@ -271,13 +260,13 @@ ext_handle_ctx(PyObject *op, PyObject *store, ext_ctx *c)
 /* Global(store, ty, val) and Table(store, ty, init): one constructor shape,
  * described by a spec. */
 typedef struct {
-    const char *format;      /* for PyArg_ParseTupleAndKeywords */
-    const char *value_name;  /* "val" or "init" */
-    const char *type_what;   /* for the TypeError */
-    size_t type_offset;      /* offsetof(ext_state, <the type class>) */
+    const char *format;     /* for PyArg_ParseTupleAndKeywords */
+    const char *value_name; /* "val" or "init" */
+    const char *type_what;  /* for the TypeError */
+    size_t type_offset;     /* offsetof(ext_state, <the type class>) */
     wasmtime_valkind_t (*kind)(const void *ty);
-    wasmtime_error_t *(*create)(wasmtime_context_t *ctx, const void *ty,
-                                const wasmtime_val_t *v, wasmtime_extern_t *out);
+    wasmtime_error_t *(*create)(wasmtime_context_t *ctx, const void *ty, const wasmtime_val_t *v,
+                                wasmtime_extern_t *out);
 } ext_valued_spec;
 PyObject *ext_valued_new(PyTypeObject *type, PyObject *args, PyObject *kwds,
                          const ext_valued_spec *spec);
@@ -288,22 +277,22 @@ int ext_handle_traverse(PyObject *op, visitproc visit, void *arg);
 int ext_handle_clear(PyObject *op);
 void ext_handle_dealloc(PyObject *op);
 /* The type spec of a handle type NAME with NAME##_new and NAME##_methods. */
-#define EXT_HANDLE_SPEC(NAME, PYNAME, DOC)                                    \
-    static PyType_Slot NAME##_slots[] = {                                     \
-        {Py_tp_members, ext_handle_members},                                  \
-        {Py_tp_new, NAME##_new},                                              \
-        {Py_tp_dealloc, ext_handle_dealloc},                                  \
-        {Py_tp_traverse, ext_handle_traverse},                                \
-        {Py_tp_clear, ext_handle_clear},                                      \
-        {Py_tp_methods, NAME##_methods},                                      \
-        {Py_tp_doc, DOC},                                                     \
-        {0, NULL},                                                            \
-    };                                                                        \
-    static PyType_Spec NAME##_spec = {                                        \
-        .name = "wasmtime." PYNAME,                                           \
-        .basicsize = sizeof(ExternObject),                                    \
-        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,                            \
-        .slots = NAME##_slots,                                                \
+#define EXT_HANDLE_SPEC(NAME, PYNAME, DOC)         \
+    static PyType_Slot NAME##_slots[] = {          \
+        {Py_tp_members, ext_handle_members},       \
+        {Py_tp_new, NAME##_new},                   \
+        {Py_tp_dealloc, ext_handle_dealloc},       \
+        {Py_tp_traverse, ext_handle_traverse},     \
+        {Py_tp_clear, ext_handle_clear},           \
+        {Py_tp_methods, NAME##_methods},           \
+        {Py_tp_doc, DOC},                          \
+        {0, NULL},                                 \
+    };                                             \
+    static PyType_Spec NAME##_spec = {             \
+        .name = "wasmtime." PYNAME,                \
+        .basicsize = sizeof(ExternObject),         \
+        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC, \
+        .slots = NAME##_slots,                     \
     };
 
 /* ---- values (convert.c) --------------------------------------------------- */
@@ -353,8 +342,8 @@ typedef enum {
  * bound to (or None), a payload (the callable, the extern, the Module, or
  * None) and access_caller.  Stored as an immutable tuple so the GC sees
  * every object in it; read it only through these accessors. */
-PyObject *ext_linkdef_new(linkdef_kind kind, PyObject *type, PyObject *store,
-                          PyObject *payload, bool access_caller);
+PyObject *ext_linkdef_new(linkdef_kind kind, PyObject *type, PyObject *store, PyObject *payload,
+                          bool access_caller);
 linkdef_kind ext_linkdef_kind(PyObject *def);
 PyObject *ext_linkdef_type(PyObject *def);    /* borrowed */
 PyObject *ext_linkdef_store(PyObject *def);   /* borrowed; None if store-independent */
@@ -365,8 +354,8 @@ bool ext_linkdef_access_caller(PyObject *def);
  * name to the end, like a fresh definition.  0 or -1. */
 int ext_linkdefs_record(PyObject *defs, PyObject *module, PyObject *name, PyObject *def);
 /* The same with UTF-8 names. */
-int ext_linkdefs_record_utf8(PyObject *defs, const char *module, size_t mlen,
-                             const char *name, size_t nlen, PyObject *def);
+int ext_linkdefs_record_utf8(PyObject *defs, const char *module, size_t mlen, const char *name,
+                             size_t nlen, PyObject *def);
 /* The definition of (module, name), borrowed, or NULL (exception set only on
  * error).  Runs no Python code: keys are compared as exact str. */
 PyObject *ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name);

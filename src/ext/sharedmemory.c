@@ -96,9 +96,9 @@ static PyObject *
 sharedmemory_data_ptr(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     wasmtime_sharedmemory_t *m = sm_get(op);
-    return m == NULL ? NULL
-                     : ext_ctypes_pointer(((SharedMemoryObject *)op)->st,
-                                          wasmtime_sharedmemory_data(m));
+    return m == NULL
+               ? NULL
+               : ext_ctypes_pointer(((SharedMemoryObject *)op)->st, wasmtime_sharedmemory_data(m));
 }
 
 static int
@@ -112,8 +112,8 @@ sharedmemory_getbuffer(PyObject *op, Py_buffer *view, int flags)
     if (len > (size_t)PY_SSIZE_T_MAX) {
         len = (size_t)PY_SSIZE_T_MAX;
     }
-    if (PyBuffer_FillInfo(view, op, wasmtime_sharedmemory_data(m), (Py_ssize_t)len, 0,
-                          flags) < 0) {
+    if (PyBuffer_FillInfo(view, op, wasmtime_sharedmemory_data(m), (Py_ssize_t)len, 0, flags) <
+        0) {
         return -1;
     }
     ((SharedMemoryObject *)op)->exports++;

@@ -71,16 +71,18 @@ typedef struct {
 } ext_state;
 
 /* Every Python object field of ext_state, for the module's traverse/clear. */
+/* clang-format off */
 #define EXT_STATE_FIELDS(X)                                                   \
-    X(Managed_Type) X(Config_Type) X(Engine_Type) X(Store_Type)               \
-    X(Module_Type) X(ValType_Type) X(FuncType_Type) X(GlobalType_Type)        \
-    X(TableType_Type) X(MemoryType_Type) X(TagType_Type) X(Limits_Type)       \
-    X(ImportType_Type) X(ExportType_Type) X(Val_Type) X(WasmtimeError)        \
-    X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code) X(Func_Type)       \
-    X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)                \
-    X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)      \
-    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)   \
+    X(Managed_Type) X(Config_Type) X(Engine_Type) X(Store_Type)              \
+    X(Module_Type) X(ValType_Type) X(FuncType_Type) X(GlobalType_Type)       \
+    X(TableType_Type) X(MemoryType_Type) X(TagType_Type) X(Limits_Type)      \
+    X(ImportType_Type) X(ExportType_Type) X(Val_Type) X(WasmtimeError)       \
+    X(ExitTrap) X(ArgTypeError) X(str_message) X(str_code) X(Func_Type)      \
+    X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)               \
+    X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)     \
+    X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)  \
     X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type)
+/* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */
 extern PyModuleDef *ext_def;
@@ -110,12 +112,12 @@ PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
  * EXT_CHECK_OPEN is the one spelling of that check. */
 #define ALREADY_CLOSED() (PyErr_SetString(PyExc_ValueError, "already closed"))
 
-#define EXT_CHECK_OPEN(ptr, ret)                                              \
-    do {                                                                      \
-        if ((ptr) == NULL) {                                                  \
-            ALREADY_CLOSED();                                                 \
-            return ret;                                                       \
-        }                                                                     \
+#define EXT_CHECK_OPEN(ptr, ret) \
+    do {                         \
+        if ((ptr) == NULL) {     \
+            ALREADY_CLOSED();    \
+            return ret;          \
+        }                        \
     } while (0)
 
 /* ---- method tables ------------------------------------------------------- */
@@ -124,9 +126,8 @@ PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
  * EXT_KW1_ENTRY/EXT_KWN_ENTRY (base.h), are the only spellings of a cast in
  * a method table. */
 #define EXT_FASTCALL(impl) (PyCFunction)(void (*)(void))(impl), METH_FASTCALL
-#define EXT_FASTCALL_KW(impl)                                                 \
-    (PyCFunction)(void (*)(void))(impl), METH_FASTCALL | METH_KEYWORDS
-#define EXT_FASTCALL_KW_CLASS(impl)                                           \
+#define EXT_FASTCALL_KW(impl) (PyCFunction)(void (*)(void))(impl), METH_FASTCALL | METH_KEYWORDS
+#define EXT_FASTCALL_KW_CLASS(impl) \
     (PyCFunction)(void (*)(void))(impl), METH_FASTCALL | METH_KEYWORDS | METH_CLASS
 
 /* TypeError unless a tp_new/tp_init got no arguments at all. */
@@ -145,13 +146,13 @@ ext_no_args(const char *name, PyObject *args, PyObject *kwds)
 
 /* Every wasmtime-py object supports weak references: the member that
  * declares the slot, and the call at the top of dealloc. */
-#define EXT_WEAKREF_MEMBER(type, field)                                       \
+#define EXT_WEAKREF_MEMBER(type, field) \
     {"__weaklistoffset__", T_PYSSIZET, offsetof(type, field), READONLY, NULL}
-#define EXT_CLEAR_WEAKREFS(op, field)                                         \
-    do {                                                                      \
-        if ((field) != NULL) {                                                \
-            PyObject_ClearWeakRefs(op);                                       \
-        }                                                                     \
+#define EXT_CLEAR_WEAKREFS(op, field)   \
+    do {                                \
+        if ((field) != NULL) {          \
+            PyObject_ClearWeakRefs(op); \
+        }                               \
     } while (0)
 
 /* ---- the current exception ----------------------------------------------- */
@@ -189,8 +190,7 @@ ext_exc_restore(PyObject *exc)
 #if PY_VERSION_HEX >= 0x030C0000
     PyErr_SetRaisedException(exc);
 #else
-    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc,
-                  PyException_GetTraceback(exc));
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
 #endif
 }
 

@@ -153,7 +153,7 @@ static PyObject *
 store_set_limits(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     static const char *const kwlist[] = {"memory_size", "table_elements", "instances",
-                                         "tables", "memories", NULL};
+                                         "tables",      "memories",       NULL};
     StoreObject *self = (StoreObject *)op;
     PyObject *a[5];
     int64_t v[5];

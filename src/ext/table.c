@@ -21,8 +21,8 @@ table_create(wasmtime_context_t *ctx, const void *ty, const wasmtime_val_t *v,
 }
 
 static const ext_valued_spec table_spec_new = {
-    "OOO:Table", "init", "a TableType", offsetof(ext_state, TableType_Type),
-    table_kind, table_create,
+    "OOO:Table", "init",       "a TableType", offsetof(ext_state, TableType_Type),
+    table_kind,  table_create,
 };
 
 static PyObject *

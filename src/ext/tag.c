@@ -44,7 +44,8 @@ tag_type(PyObject *op, PyObject *store)
     if (ext_handle_ctx(op, store, &c) < 0) {
         return NULL;
     }
-    return tagtype_from_owned(c.so->st, wasmtime_tag_type(c.ctx, &((ExternObject *)op)->ext.of.tag));
+    return tagtype_from_owned(c.so->st,
+                              wasmtime_tag_type(c.ctx, &((ExternObject *)op)->ext.of.tag));
 }
 
 static PyObject *
@@ -66,8 +67,8 @@ tag_eq(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     if (other->store != c.so) {
         Py_RETURN_FALSE; /* tags of different stores are never the same */
     }
-    return PyBool_FromLong(wasmtime_tag_eq(c.ctx, &((ExternObject *)op)->ext.of.tag,
-                                           &other->ext.of.tag));
+    return PyBool_FromLong(
+        wasmtime_tag_eq(c.ctx, &((ExternObject *)op)->ext.of.tag, &other->ext.of.tag));
 }
 
 EXT_KWN(tag_eq, "eq", 2, "store", "other")

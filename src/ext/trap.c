@@ -10,12 +10,11 @@
 
 #include <stdio.h>
 typedef struct {
-    PyObject_HEAD
-    PyObject *func_index;  /* strong: int */
-    PyObject *func_name;   /* strong: str or None */
-    PyObject *module_name; /* strong: str or None */
-    PyObject *func_offset; /* strong: int */
-    PyObject *module_offset; /* strong: int */
+    PyObject_HEAD PyObject *func_index; /* strong: int */
+    PyObject *func_name;                /* strong: str or None */
+    PyObject *module_name;              /* strong: str or None */
+    PyObject *func_offset;              /* strong: int */
+    PyObject *module_offset;            /* strong: int */
 } FrameObject;
 
 static PyObject *
@@ -170,9 +169,9 @@ ext_trap_frames_text(const wasm_trap_t *trap, const wasmtime_error_t *err)
         const wasm_name_t *mn = wasmtime_frame_module_name(f);
         const wasm_name_t *fnn = wasmtime_frame_func_name(f);
         PyObject *mod = mn != NULL ? ext_str_from_name(mn) : PyUnicode_FromString("<module>");
-        PyObject *fn = fnn != NULL ? ext_str_from_name(fnn)
-                                   : PyUnicode_FromFormat("<wasm function %u>",
-                                                          wasm_frame_func_index(f));
+        PyObject *fn = fnn != NULL
+                           ? ext_str_from_name(fnn)
+                           : PyUnicode_FromFormat("<wasm function %u>", wasm_frame_func_index(f));
         PyObject *line = NULL;
         if (mod != NULL && fn != NULL) {
             char off[32];

@@ -141,10 +141,10 @@ val_as(PyObject *op, wasmtime_valkind_t kind)
     return Py_NewRef(self->kind == kind ? self->value : Py_None);
 }
 
-#define VAL_AS(NAME, KIND)                                                    \
-    static PyObject *val_as_##NAME(PyObject *op, PyObject *Py_UNUSED(ig))     \
-    {                                                                         \
-        return val_as(op, KIND);                                              \
+#define VAL_AS(NAME, KIND)                                                \
+    static PyObject *val_as_##NAME(PyObject *op, PyObject *Py_UNUSED(ig)) \
+    {                                                                     \
+        return val_as(op, KIND);                                          \
     }
 VAL_AS(i32, WASMTIME_I32)
 VAL_AS(i64, WASMTIME_I64)
@@ -196,7 +196,7 @@ static PyObject *
 val_repr(PyObject *op)
 {
     ValObject *self = (ValObject *)op;
-    static const char *const names[] = {"i32", "i64", "f32", "f64", "v128",
+    static const char *const names[] = {"i32",     "i64",       "f32",    "f64",   "v128",
                                         "funcref", "externref", "anyref", "exnref"};
     const char *name = self->kind <= WASMTIME_EXNREF ? names[self->kind] : "?";
     return PyUnicode_FromFormat("Val.%s(%R)", name, self->value);

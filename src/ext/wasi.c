@@ -11,7 +11,6 @@
 
 #include <errno.h>
 
-
 static PyObject *
 wasiconfig_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -173,8 +172,9 @@ wasiconfig_set_file(PyObject *op, PyObject *value, void *closure)
         ALREADY_CLOSED();
         return -1;
     }
-    const char *which = closure == (void *)0 ? "stdin" : closure == (void *)1 ? "stdout"
-                                                                              : "stderr";
+    const char *which = closure == (void *)0   ? "stdin"
+                        : closure == (void *)1 ? "stdout"
+                                               : "stderr";
     bool ok;
     const char *p = PyBytes_AS_STRING(path);
     if (closure == (void *)0) {
@@ -259,7 +259,8 @@ wasiconfig_set_custom(PyObject *op, PyObject *value, void *closure)
     }
     /* One slot per stream: assigning again drops the callable it replaces
      * (the C config forgets it too), so nothing accumulates. */
-    if (self->outputs == NULL && (self->outputs = Py_BuildValue("[OO]", Py_None, Py_None)) == NULL) {
+    if (self->outputs == NULL &&
+        (self->outputs = Py_BuildValue("[OO]", Py_None, Py_None)) == NULL) {
         return -1;
     }
     if (PyList_SetItem(self->outputs, closure == (void *)1 ? 0 : 1, Py_NewRef(value)) < 0) {
@@ -274,13 +275,13 @@ wasiconfig_set_custom(PyObject *op, PyObject *value, void *closure)
     return 0;
 }
 
-#define INHERIT(NAME)                                                         \
+#define INHERIT(NAME)                                                                 \
     static PyObject *wasiconfig_inherit_##NAME(PyObject *op, PyObject *Py_UNUSED(ig)) \
-    {                                                                         \
-        WasiConfigObject *self = (WasiConfigObject *)op;                      \
-        EXT_CHECK_OPEN(self->config, NULL);                                       \
-        wasi_config_inherit_##NAME(self->config);                             \
-        Py_RETURN_NONE;                                                       \
+    {                                                                                 \
+        WasiConfigObject *self = (WasiConfigObject *)op;                              \
+        EXT_CHECK_OPEN(self->config, NULL);                                           \
+        wasi_config_inherit_##NAME(self->config);                                     \
+        Py_RETURN_NONE;                                                               \
     }
 INHERIT(stdin)
 INHERIT(stdout)
@@ -418,8 +419,7 @@ static PyGetSetDef wasiconfig_getset[] = {
     {"argv", NULL, wasiconfig_set_argv, "Write-only: the guest's argv (list of str).", NULL},
     {"env", NULL, wasiconfig_set_env, "Write-only: the guest's environment, (name, value) pairs.",
      NULL},
-    {"stdin_file", NULL, wasiconfig_set_file, "Write-only: a file to read stdin from.",
-     (void *)0},
+    {"stdin_file", NULL, wasiconfig_set_file, "Write-only: a file to read stdin from.", (void *)0},
     {"stdout_file", NULL, wasiconfig_set_file, "Write-only: a file to write stdout to.",
      (void *)1},
     {"stderr_file", NULL, wasiconfig_set_file, "Write-only: a file to write stderr to.",

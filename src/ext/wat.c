@@ -11,10 +11,9 @@ static int
 wat_parse(ext_state *st, const char *text, size_t len, wasm_byte_vec_t *out)
 {
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_wat2wasm(text, len, out);
-    Py_END_ALLOW_THREADS
-    if (err != NULL) {
+    Py_BEGIN_ALLOW_THREADS err = wasmtime_wat2wasm(text, len, out);
+    Py_END_ALLOW_THREADS if (err != NULL)
+    {
         return ext_raise_error_int(st, err);
     }
     return 0;
@@ -44,8 +43,8 @@ ext_wasm_input(ext_state *st, PyObject *obj, ext_wasm_bytes *out)
         return 0;
     }
     if (PyBytes_Check(obj) && PyBytes_GET_SIZE(obj) > 0 && PyBytes_AS_STRING(obj)[0] != 0) {
-        if (wat_parse(st, PyBytes_AS_STRING(obj), (size_t)PyBytes_GET_SIZE(obj),
-                      &out->owned) < 0) {
+        if (wat_parse(st, PyBytes_AS_STRING(obj), (size_t)PyBytes_GET_SIZE(obj), &out->owned) <
+            0) {
             return -1;
         }
         out->data = (const uint8_t *)out->owned.data;

@@ -65,6 +65,7 @@ def __getattr__(name):
         return aliases[name]
     raise AttributeError("module 'wasmtime' has no attribute %r" % name)
 
+
 __all__ = [
     "wat2wasm",
     "Config",

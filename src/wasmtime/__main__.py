@@ -51,19 +51,35 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a WebAssembly module (binary or WAT)")
-    run.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]",
-                     help="give the guest a host directory (GUEST defaults to HOST)")
-    run.add_argument("--env", action="append", default=[], metavar="NAME[=VAL]",
-                     help="set an environment variable (NAME alone copies the host's)")
-    run.add_argument("--invoke", metavar="NAME",
-                     help="call this export instead of the command's _start")
-    run.add_argument("--fuel", type=_fuel, metavar="N",
-                     help="run with N units of fuel; running out traps")
-    run.add_argument("--trap-unknown-imports", action="store_true",
-                     help="define missing function imports as functions that trap")
+    run.add_argument(
+        "--dir",
+        action="append",
+        default=[],
+        metavar="HOST[::GUEST]",
+        help="give the guest a host directory (GUEST defaults to HOST)",
+    )
+    run.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME[=VAL]",
+        help="set an environment variable (NAME alone copies the host's)",
+    )
+    run.add_argument(
+        "--invoke", metavar="NAME", help="call this export instead of the command's _start"
+    )
+    run.add_argument(
+        "--fuel", type=_fuel, metavar="N", help="run with N units of fuel; running out traps"
+    )
+    run.add_argument(
+        "--trap-unknown-imports",
+        action="store_true",
+        help="define missing function imports as functions that trap",
+    )
     run.add_argument("file", help="the .wasm or .wat file")
-    run.add_argument("args", nargs=argparse.REMAINDER,
-                     help="arguments for the program (or for --invoke)")
+    run.add_argument(
+        "args", nargs=argparse.REMAINDER, help="arguments for the program (or for --invoke)"
+    )
     return parser
 
 
@@ -127,8 +143,10 @@ def run(opts: argparse.Namespace) -> int:
         return 1
     params = func.type(store).params
     if len(params) != len(opts.args):
-        print("error: %s takes %d argument(s), %d given"
-              % (opts.invoke, len(params), len(opts.args)), file=sys.stderr)
+        print(
+            "error: %s takes %d argument(s), %d given" % (opts.invoke, len(params), len(opts.args)),
+            file=sys.stderr,
+        )
         return 1
     try:
         values = [_parse_value(a, t) for a, t in zip(opts.args, params)]

@@ -10,11 +10,31 @@
 
 typedef void (*type_delete_fn)(void *);
 
-static void functype_delete(void *p) { wasm_functype_delete(p); }
-static void globaltype_delete(void *p) { wasm_globaltype_delete(p); }
-static void tabletype_delete(void *p) { wasm_tabletype_delete(p); }
-static void memorytype_delete(void *p) { wasm_memorytype_delete(p); }
-static void tagtype_delete(void *p) { wasm_tagtype_delete(p); }
+static void
+functype_delete(void *p)
+{
+    wasm_functype_delete(p);
+}
+static void
+globaltype_delete(void *p)
+{
+    wasm_globaltype_delete(p);
+}
+static void
+tabletype_delete(void *p)
+{
+    wasm_tabletype_delete(p);
+}
+static void
+memorytype_delete(void *p)
+{
+    wasm_memorytype_delete(p);
+}
+static void
+tagtype_delete(void *p)
+{
+    wasm_tagtype_delete(p);
+}
 
 /* Which deleter goes with which type object. */
 static type_delete_fn
@@ -22,10 +42,14 @@ type_deleter(PyObject *op)
 {
     ext_state *st = ((WasmTypeObject *)op)->st;
     PyTypeObject *tp = Py_TYPE(op);
-    if (PyType_IsSubtype(tp, st->FuncType_Type)) return functype_delete;
-    if (PyType_IsSubtype(tp, st->GlobalType_Type)) return globaltype_delete;
-    if (PyType_IsSubtype(tp, st->TableType_Type)) return tabletype_delete;
-    if (PyType_IsSubtype(tp, st->MemoryType_Type)) return memorytype_delete;
+    if (PyType_IsSubtype(tp, st->FuncType_Type))
+        return functype_delete;
+    if (PyType_IsSubtype(tp, st->GlobalType_Type))
+        return globaltype_delete;
+    if (PyType_IsSubtype(tp, st->TableType_Type))
+        return tabletype_delete;
+    if (PyType_IsSubtype(tp, st->MemoryType_Type))
+        return memorytype_delete;
     return tagtype_delete;
 }
 
@@ -55,14 +79,14 @@ typeobj_wrap(ext_state *st, PyTypeObject *type, void *ty)
 }
 
 /* Takes ownership of `ty` in every case. */
-#define FROM_OWNED(NAME, TYPEFIELD, DELETE)                                  \
-    PyObject *NAME##_from_owned(ext_state *st, wasm_##NAME##_t *ty)          \
-    {                                                                        \
-        PyObject *res = typeobj_wrap(st, st->TYPEFIELD, ty);                 \
-        if (res == NULL && ty != NULL) {                                     \
-            DELETE(ty);                                                      \
-        }                                                                    \
-        return res;                                                          \
+#define FROM_OWNED(NAME, TYPEFIELD, DELETE)                         \
+    PyObject *NAME##_from_owned(ext_state *st, wasm_##NAME##_t *ty) \
+    {                                                               \
+        PyObject *res = typeobj_wrap(st, st->TYPEFIELD, ty);        \
+        if (res == NULL && ty != NULL) {                            \
+            DELETE(ty);                                             \
+        }                                                           \
+        return res;                                                 \
     }
 FROM_OWNED(functype, FuncType_Type, wasm_functype_delete)
 FROM_OWNED(globaltype, GlobalType_Type, wasm_globaltype_delete)
@@ -76,22 +100,19 @@ externtype_to_py(ext_state *st, const wasm_externtype_t *ty)
 {
     switch (wasm_externtype_kind(ty)) {
     case WASM_EXTERN_FUNC:
-        return functype_from_owned(
-            st, wasm_functype_copy(wasm_externtype_as_functype_const(ty)));
+        return functype_from_owned(st, wasm_functype_copy(wasm_externtype_as_functype_const(ty)));
     case WASM_EXTERN_GLOBAL:
         return globaltype_from_owned(
             st, wasm_globaltype_copy(wasm_externtype_as_globaltype_const(ty)));
     case WASM_EXTERN_TABLE:
-        return tabletype_from_owned(
-            st, wasm_tabletype_copy(wasm_externtype_as_tabletype_const(ty)));
+        return tabletype_from_owned(st,
+                                    wasm_tabletype_copy(wasm_externtype_as_tabletype_const(ty)));
     case WASM_EXTERN_MEMORY:
         return memorytype_from_owned(
             st, wasm_memorytype_copy(wasm_externtype_as_memorytype_const(ty)));
     case WASM_EXTERN_TAG:
-        return tagtype_from_owned(
-            st, wasm_tagtype_copy(wasm_externtype_as_tagtype_const(ty)));
-    default:
-        return ext_raise_msg(st, "unknown extern type %d", (int)wasm_externtype_kind(ty));
+        return tagtype_from_owned(st, wasm_tagtype_copy(wasm_externtype_as_tagtype_const(ty)));
+    default: return ext_raise_msg(st, "unknown extern type %d", (int)wasm_externtype_kind(ty));
     }
 }
 
@@ -280,8 +301,7 @@ globaltype_mutable(PyObject *op, void *Py_UNUSED(closure))
 
 /* Read Limits.min/.max; max None -> has_max false. Returns 0 or -1. */
 static int
-limits_arg(ext_state *st, PyObject *obj, uint64_t *min, bool *has_max, uint64_t *max,
-           bool is_64)
+limits_arg(ext_state *st, PyObject *obj, uint64_t *min, bool *has_max, uint64_t *max, bool is_64)
 {
     if (!PyObject_TypeCheck(obj, st->Limits_Type)) {
         ext_wrong_type(st, "Limits", obj);
@@ -300,12 +320,8 @@ limits_arg(ext_state *st, PyObject *obj, uint64_t *min, bool *has_max, uint64_t 
                 continue;
             }
             /* fallthrough */
-        case 2:
-            ext_raise_msg(st, "%s size too large", names[i]);
-            return -1;
-        case 1:
-            ext_raise_msg(st, "%s size cannot be negative", names[i]);
-            return -1;
+        case 2: ext_raise_msg(st, "%s size too large", names[i]); return -1;
+        case 1: ext_raise_msg(st, "%s size cannot be negative", names[i]); return -1;
         default:
             PyErr_Format(PyExc_TypeError, "Limits.%s must be an int, got %.200s",
                          i == 0 ? "min" : "max", Py_TYPE(values[i])->tp_name);
@@ -379,8 +395,8 @@ memorytype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"limits", "is_64", "shared", "page_size_log2", NULL};
     PyObject *limits, *is_64_obj = Py_False, *shared_obj = Py_False, *psl_obj = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:MemoryType", kwlist, &limits,
-                                     &is_64_obj, &shared_obj, &psl_obj)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:MemoryType", kwlist, &limits, &is_64_obj,
+                                     &shared_obj, &psl_obj)) {
         return NULL;
     }
     ext_state *st = ext_state_from_type(type);
@@ -408,8 +424,8 @@ memorytype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     wasm_memorytype_t *ty = NULL;
-    wasmtime_error_t *err = wasmtime_memorytype_new(min, has_max, max, is_64, shared,
-                                                    (uint8_t)page_size_log2, &ty);
+    wasmtime_error_t *err =
+        wasmtime_memorytype_new(min, has_max, max, is_64, shared, (uint8_t)page_size_log2, &ty);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -563,27 +579,24 @@ static PyGetSetDef tagtype_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-#define TYPE_SPEC(NAME, PYNAME, DOC)                                          \
-    static PyType_Slot NAME##_slots[] = {                                     \
-        {Py_tp_new, NAME##_new},                                              \
-        {Py_tp_dealloc, typeobj_dealloc},                                     \
-        {Py_tp_methods, typeobj_methods},                                     \
-        {Py_tp_getset, NAME##_getset},                                        \
-        {Py_tp_doc, DOC},                                                     \
-        {0, NULL},                                                            \
-    };                                                                        \
-    static PyType_Spec NAME##_spec = {                                        \
-        .name = "wasmtime." PYNAME,                                           \
-        .basicsize = sizeof(WasmTypeObject),                                      \
-        .flags = EXT_TPFLAGS,                                          \
-        .slots = NAME##_slots,                                                \
+#define TYPE_SPEC(NAME, PYNAME, DOC)         \
+    static PyType_Slot NAME##_slots[] = {    \
+        {Py_tp_new, NAME##_new},             \
+        {Py_tp_dealloc, typeobj_dealloc},    \
+        {Py_tp_methods, typeobj_methods},    \
+        {Py_tp_getset, NAME##_getset},       \
+        {Py_tp_doc, DOC},                    \
+        {0, NULL},                           \
+    };                                       \
+    static PyType_Spec NAME##_spec = {       \
+        .name = "wasmtime." PYNAME,          \
+        .basicsize = sizeof(WasmTypeObject), \
+        .flags = EXT_TPFLAGS,                \
+        .slots = NAME##_slots,               \
     };
-TYPE_SPEC(functype, "FuncType",
-          "FuncType(params, results)\n--\n\nThe type of a function.")
-TYPE_SPEC(globaltype, "GlobalType",
-          "GlobalType(valtype, mutable)\n--\n\nThe type of a global.")
-TYPE_SPEC(tabletype, "TableType",
-          "TableType(valtype, limits)\n--\n\nThe type of a table.")
+TYPE_SPEC(functype, "FuncType", "FuncType(params, results)\n--\n\nThe type of a function.")
+TYPE_SPEC(globaltype, "GlobalType", "GlobalType(valtype, mutable)\n--\n\nThe type of a global.")
+TYPE_SPEC(tabletype, "TableType", "TableType(valtype, limits)\n--\n\nThe type of a table.")
 TYPE_SPEC(memorytype, "MemoryType",
           "MemoryType(limits, is_64=False, shared=False, page_size_log2=16)\n--\n\n"
           "The type of a linear memory.")

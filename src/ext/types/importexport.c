@@ -8,10 +8,9 @@
 #include "../base.h"
 
 typedef struct {
-    PyObject_HEAD
-    PyObject *module; /* strong: str (ImportType only, else NULL) */
-    PyObject *name;   /* strong: str or None */
-    PyObject *type;   /* strong: FuncType/GlobalType/... */
+    PyObject_HEAD PyObject *module; /* strong: str (ImportType only, else NULL) */
+    PyObject *name;                 /* strong: str or None */
+    PyObject *type;                 /* strong: FuncType/GlobalType/... */
     bool closed;
 } ImportExportObject;
 
@@ -58,8 +57,8 @@ exporttypes_list(ext_state *st, const wasm_exporttype_vec_t *vec)
     PyObject *list = PyList_New((Py_ssize_t)vec->size);
     for (size_t i = 0; list != NULL && i < vec->size; i++) {
         const wasm_exporttype_t *et = vec->data[i];
-        PyObject *item = importexport_make(st, st->ExportType_Type, NULL,
-                                           wasm_exporttype_name(et), wasm_exporttype_type(et));
+        PyObject *item = importexport_make(st, st->ExportType_Type, NULL, wasm_exporttype_name(et),
+                                           wasm_exporttype_type(et));
         if (item == NULL) {
             Py_CLEAR(list);
             break;
@@ -149,23 +148,22 @@ static PyGetSetDef exporttype_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-#define IE_SPEC(NAME, PYNAME, DOC)                                            \
-    static PyType_Slot NAME##_slots[] = {                                     \
-        {Py_tp_dealloc, importexport_dealloc},                                \
-        {Py_tp_traverse, importexport_traverse},                              \
-        {Py_tp_clear, importexport_clear},                                    \
-        {Py_tp_repr, importexport_repr},                                      \
-        {Py_tp_methods, importexport_methods},                                \
-        {Py_tp_getset, NAME##_getset},                                        \
-        {Py_tp_doc, DOC},                                                     \
-        {0, NULL},                                                            \
-    };                                                                        \
-    static PyType_Spec NAME##_spec = {                                        \
-        .name = "wasmtime." PYNAME,                                           \
-        .basicsize = sizeof(ImportExportObject),                              \
-        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC |                    \
-                 Py_TPFLAGS_DISALLOW_INSTANTIATION,                           \
-        .slots = NAME##_slots,                                                \
+#define IE_SPEC(NAME, PYNAME, DOC)                                                     \
+    static PyType_Slot NAME##_slots[] = {                                              \
+        {Py_tp_dealloc, importexport_dealloc},                                         \
+        {Py_tp_traverse, importexport_traverse},                                       \
+        {Py_tp_clear, importexport_clear},                                             \
+        {Py_tp_repr, importexport_repr},                                               \
+        {Py_tp_methods, importexport_methods},                                         \
+        {Py_tp_getset, NAME##_getset},                                                 \
+        {Py_tp_doc, DOC},                                                              \
+        {0, NULL},                                                                     \
+    };                                                                                 \
+    static PyType_Spec NAME##_spec = {                                                 \
+        .name = "wasmtime." PYNAME,                                                    \
+        .basicsize = sizeof(ImportExportObject),                                       \
+        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION, \
+        .slots = NAME##_slots,                                                         \
     };
 IE_SPEC(importtype, "ImportType", "One import of a Module: module, name and type.")
 IE_SPEC(exporttype, "ExportType", "One export of a Module: name and type.")

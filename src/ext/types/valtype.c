@@ -36,8 +36,7 @@ ext_valtype_kind(const wasm_valtype_t *vt)
             kind = WASM_FUNCREF;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     wasmtime_valtype_delete(&t);
     return kind;
@@ -58,10 +57,10 @@ valtype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return st == NULL ? NULL : ext_raise_msg(st, "cannot construct directly");
 }
 
-#define VALTYPE_CTOR(NAME, KIND)                                              \
-    static PyObject *valtype_##NAME(PyObject *cls, PyObject *Py_UNUSED(ig))   \
-    {                                                                         \
-        return valtype_make((PyTypeObject *)cls, KIND);                       \
+#define VALTYPE_CTOR(NAME, KIND)                                            \
+    static PyObject *valtype_##NAME(PyObject *cls, PyObject *Py_UNUSED(ig)) \
+    {                                                                       \
+        return valtype_make((PyTypeObject *)cls, KIND);                     \
     }
 VALTYPE_CTOR(i32, WASM_I32)
 VALTYPE_CTOR(i64, WASM_I64)
