@@ -240,8 +240,11 @@ def main_only(only, against=None):
     for n in ours_runs[0]:
         o = statistics.median(r[n] for r in ours_runs)
         p = statistics.median(r[n] for r in peer_runs)
+        if not o or not p:
+            lines.append("| %s | %s | %s | — |" % (n, fmt(o), fmt(p)))
+            continue
         sp = o / p if any(h in n for h in HIGHER_IS_BETTER) else p / o
-        lines.append("| %s | %s | %s | %.1f× |" % (n, fmt(o), fmt(p), sp))
+        lines.append("| %s | %s | %s | %.2f× |" % (n, fmt(o), fmt(p), sp))
     print("\n".join(lines))
 
 

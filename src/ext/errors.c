@@ -152,6 +152,18 @@ static PyType_Spec wasmtimeerror_spec = {
     .slots = wasmtimeerror_slots,
 };
 
+static PyType_Slot argtypeerror_slots[] = {
+    {Py_tp_doc, "An argument of the wrong type. Both a TypeError and an AttributeError."},
+    {0, NULL},
+};
+
+static PyType_Spec argtypeerror_spec = {
+    .name = "wasmtime.ArgumentTypeError",
+    .basicsize = 0,
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_BASETYPE, /* GC inherited */
+    .slots = argtypeerror_slots,
+};
+
 static PyType_Slot exittrap_slots[] = {
     {Py_tp_doc, "Raised when a WASI program exits through proc_exit; `.code` is its status."},
     {0, NULL},
@@ -184,12 +196,7 @@ errors_register(PyObject *mod, ext_state *st)
     if (bases == NULL) {
         return -1;
     }
-    st->ArgTypeError = PyErr_NewExceptionWithDoc(
-        "wasmtime.ArgumentTypeError",
-        "An argument of the wrong type. Both a TypeError and an AttributeError.", bases, NULL);
+    st->ArgTypeError = (PyObject *)ext_add_type(mod, &argtypeerror_spec, bases);
     Py_DECREF(bases);
-    if (st->ArgTypeError == NULL) {
-        return -1;
-    }
-    return PyModule_AddObjectRef(mod, "ArgumentTypeError", st->ArgTypeError);
+    return st->ArgTypeError == NULL ? -1 : 0;
 }
