@@ -8,8 +8,11 @@ import wasmtime
 from wasmtime import _ext
 
 TYPES = sorted(
-    (obj for obj in vars(_ext).values()
-     if isinstance(obj, type) and obj.__module__ in ("wasmtime", "wasmtime._ext")),
+    (
+        obj
+        for obj in vars(_ext).values()
+        if isinstance(obj, type) and obj.__module__ in ("wasmtime", "wasmtime._ext")
+    ),
     key=lambda t: t.__name__,
 )
 
