@@ -1237,3 +1237,13 @@ def test_host_exception_in_reactor_initialize(engine, store):
     # And it is not raised again by a later, unrelated failure.
     with pytest.raises(WasmtimeError):
         linker.get(store, "nothing", "here")
+
+
+def test_define_wasi_after_the_engine_was_closed():
+    # The Linker keeps its own reference to the C engine: recording the WASI
+    # functions needs a scratch Store of that engine (it used the closed one).
+    engine = Engine()
+    linker = Linker(engine)
+    engine.close()
+    linker.define_wasi()
+    assert ("wasi_snapshot_preview1", "fd_write") in {(m, n) for m, n, _ in linker}

@@ -150,20 +150,23 @@ PyObject *ext_ctypes_array(void *addr, size_t size);
 /* ---- wasm types (types/) ------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD wasm_valkind_t kind;
+    PyObject_HEAD
+    wasm_valkind_t kind;
     bool closed;
 } ValTypeObject;
 
 /* FuncType, GlobalType, TableType, MemoryType and TagType all hold one owned
  * wasm_*type_t pointer; they share this layout. */
 typedef struct {
-    PyObject_HEAD void *ty; /* owned wasm_{func,global,table,memory,tag}type_t; NULL once closed */
+    PyObject_HEAD
+    void *ty; /* owned wasm_{func,global,table,memory,tag}type_t; NULL once closed */
     ext_state *st;
 } WasmTypeObject;
 
 typedef struct {
-    PyObject_HEAD PyObject *min; /* strong */
-    PyObject *max;               /* strong (None for unbounded) */
+    PyObject_HEAD
+    PyObject *min; /* strong */
+    PyObject *max; /* strong (None for unbounded) */
 } LimitsObject;
 
 PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);

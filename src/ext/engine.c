@@ -53,8 +53,8 @@ config_probe(ext_state *st, wasm_config_t *cfg)
     size_t used = 0;
     int status = 0;
     bool timed_out = false;
-    Py_BEGIN_ALLOW_THREADS for (;;)
-    {
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) {
         struct pollfd p = {fds[0], POLLIN, 0};
         int r = poll(&p, 1, 30000);
         if (r == 0) {
@@ -84,8 +84,8 @@ config_probe(ext_state *st, wasm_config_t *cfg)
     close(fds[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    Py_END_ALLOW_THREADS if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-    {
+    Py_END_ALLOW_THREADS
+    if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         return 0;
     }
     buf[used] = '\0';

@@ -21,12 +21,13 @@
 #include "runtime.h"
 
 typedef struct {
-    PyObject_HEAD StoreObject *store; /* strong: the Instance's store */
-    wasmtime_instance_t instance;     /* no destructor */
-    PyObject *module;                 /* strong: the Instance's Module */
-    PyObject *names;                  /* strong or NULL until needed: the Module's export names */
-    PyObject *cache;                  /* strong or NULL: dict name -> extern, the exports seen */
-    PyObject *by_index;               /* strong or NULL: tuple in module order; once set, `cache`
+    PyObject_HEAD
+    StoreObject *store;           /* strong: the Instance's store */
+    wasmtime_instance_t instance; /* no destructor */
+    PyObject *module;             /* strong: the Instance's Module */
+    PyObject *names;              /* strong or NULL until needed: the Module's export names */
+    PyObject *cache;              /* strong or NULL: dict name -> extern, the exports seen */
+    PyObject *by_index;           /* strong or NULL: tuple in module order; once set, `cache`
                                      holds every export, in module order too */
 } ExportsObject;
 
@@ -78,9 +79,11 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     /* A clone: the Module may be closed by another thread meanwhile. */
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
     wasmtime_module_delete(mc);
-    Py_END_ALLOW_THREADS ext_call_leave(c.so);
+    Py_END_ALLOW_THREADS
+    ext_call_leave(c.so);
     if (ext_call_finish(st, c.so, err, trap) == 0) {
         res = ext_instance_wrap(st, c.so, &inst, module);
     }

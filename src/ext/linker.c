@@ -110,6 +110,7 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(self);
         return NULL;
     }
+    self->engine_clone = wasmtime_engine_clone(eng->engine);
     self->linker = wasmtime_linker_new(eng->engine);
     return (PyObject *)self;
 }
@@ -320,8 +321,7 @@ linker_define_wasi(PyObject *op, PyObject *Py_UNUSED(ignored))
         return ext_raise_error(st, err);
     }
     self->has_wasi = true;
-    if (ext_linkdefs_record_wasi(st, self->defs, self->linker,
-                                 ((EngineObject *)self->engine)->engine) < 0) {
+    if (ext_linkdefs_record_wasi(st, self->defs, self->linker, self->engine_clone) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -363,8 +363,10 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
-    Py_END_ALLOW_THREADS ext_call_leave(c.so);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
+    Py_END_ALLOW_THREADS
+    ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
         wasmtime_module_delete(mc);
@@ -472,9 +474,10 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS err =
-        wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
-    Py_END_ALLOW_THREADS ext_call_leave(c.so);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
+    Py_END_ALLOW_THREADS
+    ext_call_leave(c.so);
     self->busy--;
     PyObject *res = NULL;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
@@ -760,6 +763,10 @@ linker_clear(PyObject *op)
     if (self->linker != NULL) {
         wasmtime_linker_delete(self->linker);
         self->linker = NULL;
+    }
+    if (self->engine_clone != NULL) {
+        wasm_engine_delete(self->engine_clone);
+        self->engine_clone = NULL;
     }
     Py_CLEAR(self->defs);
     Py_CLEAR(self->host_objects);

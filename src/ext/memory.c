@@ -293,7 +293,8 @@ done:
 /* ---- MemoryView ----------------------------------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD StoreObject *store; /* strong */
+    PyObject_HEAD
+    StoreObject *store; /* strong */
     wasmtime_memory_t memory;
 } MemoryViewObject;
 

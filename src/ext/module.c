@@ -58,9 +58,11 @@ module_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject *wa
     }
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_module_new(e, in.data, in.len, &m);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_new(e, in.data, in.len, &m);
     wasm_engine_delete(e);
-    Py_END_ALLOW_THREADS ext_wasm_input_release(&in);
+    Py_END_ALLOW_THREADS
+    ext_wasm_input_release(&in);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -152,9 +154,11 @@ module_deserialize(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObj
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_module_deserialize(e, view.buf, (size_t)view.len, &m);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_deserialize(e, view.buf, (size_t)view.len, &m);
     wasm_engine_delete(e);
-    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -192,9 +196,11 @@ module_deserialize_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, 
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_module_deserialize_file(e, PyBytes_AS_STRING(path), &m);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_deserialize_file(e, PyBytes_AS_STRING(path), &m);
     wasm_engine_delete(e);
-    Py_END_ALLOW_THREADS Py_DECREF(path);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(path);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -225,9 +231,11 @@ module_validate(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject
     }
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_module_validate(e, view.buf, (size_t)view.len);
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_module_validate(e, view.buf, (size_t)view.len);
     wasm_engine_delete(e);
-    Py_END_ALLOW_THREADS PyBuffer_Release(&view);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }

@@ -21,7 +21,8 @@
 /* ---- objects shared between files ---------------------------------------- */
 
 typedef struct {
-    PyObject_HEAD wasm_config_t *config; /* owned; NULL once closed or consumed */
+    PyObject_HEAD
+    wasm_config_t *config; /* owned; NULL once closed or consumed */
     /* What the engine will need to know about memory placement (the C API
      * has no getters): see memory.c for why. */
     bool memory_may_move;
@@ -36,8 +37,9 @@ typedef struct {
 } ConfigObject;
 
 typedef struct {
-    PyObject_HEAD wasm_engine_t *engine; /* owned; NULL once closed */
-    ext_state *st;                       /* borrowed: lives as long as the module */
+    PyObject_HEAD
+    wasm_engine_t *engine; /* owned; NULL once closed */
+    ext_state *st;         /* borrowed: lives as long as the module */
     PyObject *weakreflist;
     /* true when 32-bit memories of this engine can never move */
     bool memories32_fixed;
@@ -46,10 +48,11 @@ typedef struct {
 } EngineObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_store_t *store; /* owned; NULL once closed */
-    wasmtime_context_t *context;           /* borrowed from store */
-    PyObject *engine;                      /* strong: the EngineObject */
-    PyObject *data;                        /* strong or NULL: user data */
+    PyObject_HEAD
+    wasmtime_store_t *store;     /* owned; NULL once closed */
+    wasmtime_context_t *context; /* borrowed from store */
+    PyObject *engine;            /* strong: the EngineObject */
+    PyObject *data;              /* strong or NULL: user data */
     ext_state *st;
     PyObject *weakreflist;
     /* Host callables whose C env pointers Wasmtime holds (borrowed there):
@@ -74,8 +77,9 @@ typedef struct {
 /* Func, Global, Table, Memory and Tag: a store-bound handle.  The Store must
  * outlive the raw handle, so the object holds it strongly. */
 typedef struct {
-    PyObject_HEAD StoreObject *store; /* strong */
-    wasmtime_extern_t ext;            /* kind + handle; no destructor */
+    PyObject_HEAD
+    StoreObject *store;    /* strong */
+    wasmtime_extern_t ext; /* kind + handle; no destructor */
     PyObject *weakreflist;
 } ExternObject;
 
@@ -89,15 +93,17 @@ typedef struct {
 } FuncObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
-    PyObject *engine;                           /* strong: EngineObject */
+    PyObject_HEAD
+    wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
+    PyObject *engine;             /* strong: EngineObject */
     ext_state *st;
     PyObject *weakreflist;
     Py_ssize_t exports; /* zero-copy buffers exported */
 } SharedMemoryObject;
 
 typedef struct {
-    PyObject_HEAD StoreObject *store; /* strong */
+    PyObject_HEAD
+    StoreObject *store; /* strong */
     wasmtime_instance_t instance;
     PyObject *exports; /* strong or NULL: cached InstanceExports */
     PyObject *module;  /* strong: the Module it was made from (export names) */
@@ -105,13 +111,15 @@ typedef struct {
 } InstanceObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_caller_t *caller; /* borrowed, valid during the host call only */
-    StoreObject *store;                      /* strong */
+    PyObject_HEAD
+    wasmtime_caller_t *caller; /* borrowed, valid during the host call only */
+    StoreObject *store;        /* strong */
 } CallerObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_module_t *module; /* owned; NULL once closed */
-    PyObject *engine;                        /* strong: the EngineObject */
+    PyObject_HEAD
+    wasmtime_module_t *module; /* owned; NULL once closed */
+    PyObject *engine;          /* strong: the EngineObject */
     ext_state *st;
     PyObject *weakreflist;
     PyObject *export_names; /* strong or NULL: see ext_module_export_names */
@@ -119,13 +127,15 @@ typedef struct {
 } ModuleObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_valkind_t kind; /* WASMTIME_I32 ... WASMTIME_EXNREF */
-    PyObject *value;                       /* strong: int, float, payload object, Func or None */
+    PyObject_HEAD
+    wasmtime_valkind_t kind; /* WASMTIME_I32 ... WASMTIME_EXNREF */
+    PyObject *value;         /* strong: int, float, payload object, Func or None */
 } ValObject;
 
 typedef struct {
-    PyObject_HEAD wasi_config_t *config; /* owned; NULL once consumed or closed */
-    PyObject *outputs;                   /* strong list of output callables, or NULL */
+    PyObject_HEAD
+    wasi_config_t *config; /* owned; NULL once consumed or closed */
+    PyObject *outputs;     /* strong list of output callables, or NULL */
     /* argv and env are applied by Store.set_wasi: Wasmtime's builder appends
      * on every wasi_config_set_argv/_env/inherit_* call, but assigning the
      * property again must replace.  NULL = not set; Py_True = inherit;
@@ -136,8 +146,12 @@ typedef struct {
 } WasiConfigObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_linker_t *linker; /* owned; NULL once closed */
-    PyObject *engine;                        /* strong: EngineObject */
+    PyObject_HEAD
+    wasmtime_linker_t *linker; /* owned; NULL once closed */
+    PyObject *engine;          /* strong: EngineObject */
+    /* owned: a clone of the C engine, for scratch stores (define_wasi) even
+     * after Engine.close() */
+    wasm_engine_t *engine_clone;
     /* Callables of define_func, which Wasmtime borrows: dict (module, name)
      * -> callable.  Stores and InstancePres that may call them keep this
      * dict; a redefinition replaces in place while nobody else holds it,
@@ -152,12 +166,13 @@ typedef struct {
 } LinkerObject;
 
 typedef struct {
-    PyObject_HEAD wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
-    PyObject *engine;                           /* strong */
-    PyObject *host_objects;                     /* strong: the linker's callables at creation */
-    PyObject *module;                           /* strong: the ModuleObject, for its Instances */
-    bool imports_wasi;                          /* the module imports a WASI module */
-    int busy;                                   /* instantiations running without the GIL */
+    PyObject_HEAD
+    wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
+    PyObject *engine;             /* strong */
+    PyObject *host_objects;       /* strong: the linker's callables at creation */
+    PyObject *module;             /* strong: the ModuleObject, for its Instances */
+    bool imports_wasi;            /* the module imports a WASI module */
+    int busy;                     /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
 
@@ -207,15 +222,16 @@ ext_must_release_gil(const StoreObject *so)
 
 /* Run `stmt` (which must not touch Python objects) for store `so`, with the
  * GIL released when ext_must_release_gil() says so. */
-#define EXT_RUN_WASM(so, stmt)           \
-    do {                                 \
-        if (ext_must_release_gil(so)) {  \
-            Py_BEGIN_ALLOW_THREADS stmt; \
-            Py_END_ALLOW_THREADS         \
-        }                                \
-        else {                           \
-            stmt;                        \
-        }                                \
+#define EXT_RUN_WASM(so, stmt)          \
+    do {                                \
+        if (ext_must_release_gil(so)) { \
+            Py_BEGIN_ALLOW_THREADS      \
+            stmt;                       \
+            Py_END_ALLOW_THREADS        \
+        }                               \
+        else {                          \
+            stmt;                       \
+        }                               \
     } while (0)
 
 /* ---- handles (handles.c) -------------------------------------------------- */

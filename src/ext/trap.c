@@ -10,11 +10,12 @@
 
 #include <stdio.h>
 typedef struct {
-    PyObject_HEAD PyObject *func_index; /* strong: int */
-    PyObject *func_name;                /* strong: str or None */
-    PyObject *module_name;              /* strong: str or None */
-    PyObject *func_offset;              /* strong: int */
-    PyObject *module_offset;            /* strong: int */
+    PyObject_HEAD
+    PyObject *func_index;    /* strong: int */
+    PyObject *func_name;     /* strong: str or None */
+    PyObject *module_name;   /* strong: str or None */
+    PyObject *func_offset;   /* strong: int */
+    PyObject *module_offset; /* strong: int */
 } FrameObject;
 
 static PyObject *

@@ -11,9 +11,10 @@ static int
 wat_parse(ext_state *st, const char *text, size_t len, wasm_byte_vec_t *out)
 {
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS err = wasmtime_wat2wasm(text, len, out);
-    Py_END_ALLOW_THREADS if (err != NULL)
-    {
+    Py_BEGIN_ALLOW_THREADS
+    err = wasmtime_wat2wasm(text, len, out);
+    Py_END_ALLOW_THREADS
+    if (err != NULL) {
         return ext_raise_error_int(st, err);
     }
     return 0;

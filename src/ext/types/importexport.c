@@ -8,9 +8,10 @@
 #include "../base.h"
 
 typedef struct {
-    PyObject_HEAD PyObject *module; /* strong: str (ImportType only, else NULL) */
-    PyObject *name;                 /* strong: str or None */
-    PyObject *type;                 /* strong: FuncType/GlobalType/... */
+    PyObject_HEAD
+    PyObject *module; /* strong: str (ImportType only, else NULL) */
+    PyObject *name;   /* strong: str or None */
+    PyObject *type;   /* strong: FuncType/GlobalType/... */
     bool closed;
 } ImportExportObject;
 
