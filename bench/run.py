@@ -9,7 +9,8 @@
                                      e.g. the previous commit: prints a table
 
 Ours runs from the repository's .venv; the peer, wasmtime==50.0.1 from PyPI,
-gets its own virtualenv in bench/.venvs/peer.  Each repetition runs every
+gets its own virtualenv in bench/.venvs/peer (with pytest, so that tests
+written against wasmtime-py's API can be checked there too).  Each repetition runs every
 case in both, alternating, each in a fresh process; the table shows medians.
 The C floor (bench/floor.c, same _libwasmtime.so) and a CPython C-builtin
 call are measured in the same run.
@@ -44,7 +45,16 @@ def ensure_peer():
     if not os.path.exists(PEER):
         subprocess.check_call([sys.executable, "-m", "venv", PEER_DIR])
     subprocess.check_call(
-        [PEER, "-m", "pip", "install", "-q", "wasmtime==" + wasmtime_dist.WASMTIME_VERSION, "numpy"]
+        [
+            PEER,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "wasmtime==" + wasmtime_dist.WASMTIME_VERSION,
+            "numpy",
+            "pytest",
+        ]
     )
 
 
