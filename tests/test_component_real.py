@@ -252,6 +252,24 @@ def test_command_exit_status(engine, command, tmp_path, status, code):
     assert stdout.read_text().startswith("argc=0\n")
 
 
+def test_command_serialized_runs(engine, command, tmp_path):
+    stdin, stdout, _ = _files(tmp_path)
+    again = Component.deserialize(engine, command.serialize())
+    wasi = WasiConfig()
+    wasi.argv = ["again"]
+    wasi.stdin_file = str(stdin)
+    wasi.stdout_file = str(stdout)
+    assert _run_command(engine, again, wasi) == Variant("ok")
+    assert stdout.read_text().startswith("argc=1\nargv[0]=again\n")
+
+
+def test_command_needs_wasip2_in_the_linker(engine, command):
+    store = Store(engine)
+    store.set_wasi(WasiConfig())
+    with pytest.raises(WasmtimeError):
+        Linker(engine).instantiate(store, command)
+
+
 def test_command_fresh_store_per_run(engine, command, tmp_path):
     # One compiled component, many runs, each in its own Store.
     stdin, _, _ = _files(tmp_path)
@@ -546,6 +564,31 @@ def test_kitchen_host_exception_reaches_the_caller(engine, kitchen):
         _call(store, _func(store, instance, "echo-words"), [1, 2])
     assert str(info.value) == "host says no"
     assert host.calls == [("words", [1, 2])]
+
+
+def test_kitchen_trap_poisons_the_instance(engine, kitchen):
+    # After a trap Wasmtime refuses to enter the instance again; a new
+    # instance of the same component works.
+    host = Host(fail=RuntimeError("once"))
+    store, instance = _kitchen_instance(engine, kitchen, host)
+    with pytest.raises(RuntimeError):
+        _call(store, _func(store, instance, "echo-option"), 1)
+    with pytest.raises(WasmtimeError):
+        _call(store, _func(store, instance, "maybe-div"), 4, 2)
+    store, instance = _kitchen_instance(engine, kitchen, Host())
+    assert _call(store, _func(store, instance, "maybe-div"), 4, 2) == 2
+
+
+def test_kitchen_missing_host_import(engine, kitchen):
+    linker = Linker(engine)
+    linker.add_wasip2()
+    with linker.root() as root:
+        with root.add_instance(KITCHEN_TYPES):
+            pass
+    store = Store(engine)
+    store.set_wasi(WasiConfig())
+    with pytest.raises(WasmtimeError):
+        linker.instantiate(store, kitchen)
 
 
 def test_kitchen_host_returns_wrong_type(engine, kitchen):

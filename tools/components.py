@@ -80,8 +80,11 @@ def _locked():
 
 
 def _run(argv, what, cwd=None):
+    # Under `./dev asan` the test process preloads the sanitizers; the tools
+    # are not built for that.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONMALLOC")}
     try:
-        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     except OSError as e:
         raise BuildError("%s: cannot run %s: %s" % (what, argv[0], e)) from None
     if proc.returncode != 0:
