@@ -267,6 +267,23 @@ def _build_reflect(root, tools, out, tmp):
     _run([wasm_tools, "component", "new", core, "-o", out], "wasm-tools component new")
 
 
+STALE_DAYS = 14
+
+
+def _prune(root, name, keep):
+    """Drop builds of NAME from other sources that nobody used for STALE_DAYS
+    (other worktrees may still use recent ones), with their compiled forms."""
+    limit = time.time() - STALE_DAYS * 86400
+    for d in (root, os.path.join(root, "compiled")):
+        if not os.path.isdir(d):
+            continue
+        for f in os.listdir(d):
+            path = os.path.join(d, f)
+            if f.startswith(name + "-") and path != keep and os.path.getmtime(path) < limit:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+
+
 _RECIPES = {"command": _build_command, "kitchen": _build_kitchen, "reflect": _build_reflect}
 
 
@@ -280,6 +297,8 @@ def build(name):
     key = _key(name, extra)
     dest = os.path.join(cache_root(), "%s-%s.wasm" % (name, key))
     if os.path.exists(dest):
+        with contextlib.suppress(OSError):
+            os.utime(dest)  # the last use, for _prune
         return dest
     with _locked() as root:
         if os.path.exists(dest):  # another process built it meanwhile
@@ -292,6 +311,7 @@ def build(name):
             _run([os.path.join(tools, "wasm-tools"), "validate", out], "wasm-tools validate")
             shutil.copyfile(out, dest + ".part")
             os.replace(dest + ".part", dest)
+        _prune(root, name, dest)
         _log(
             "built %s in %.1f s (%d bytes)"
             % (name, time.perf_counter() - t0, os.path.getsize(dest))
