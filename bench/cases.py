@@ -22,6 +22,7 @@ from wasmtime import Engine, Func, FuncType, Instance, Linker, Module, Store, Va
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 import npm_wasm  # noqa: E402
+from component_names import COMPONENT_FLOOR  # noqa: E402
 
 OURS = hasattr(wasmtime, "MemoryView")
 i32, i64, f64 = ValType.i32(), ValType.i64(), ValType.f64()
@@ -427,7 +428,52 @@ def run_cases(only=None):
             "B12 per request: new Store + Instance + exports(s)['f'] + call, %d exports" % count,
             lambda count=count: b12(count),
         )
+    component_cases(engine, case)
     return res
+
+
+def component_cases(engine, case):
+    """The C cases, on bench/component.wat; only where wasmtime.component exists."""
+    try:
+        from wasmtime.component import Component, Record
+        from wasmtime.component import Linker as ComponentLinker
+    except ImportError:
+        return
+    with open(os.path.join(HERE, "component.wat")) as f:
+        component = Component(engine, f.read())
+    linker = ComponentLinker(engine)
+    with linker.root() as root:
+        root.add_func("host-add", lambda ctx, a, b: a + b)
+    store = Store(engine)
+    instance = linker.instantiate(store, component)
+
+    def func(name):
+        return instance.get_func(store, name)
+
+    def calls(f, *args):
+        def run(n):
+            for _ in range(n):
+                f(store, *args)
+
+        return timeit(run)
+
+    names = list(COMPONENT_FLOOR)
+    case(names[0], lambda: calls(func("add"), 1, 2))
+    payload = bytes(ord("a") + i % 26 for i in range(64 * 1024))
+    for name, size in ((names[1], 1024), (names[2], 64 * 1024)):
+        case(name, lambda size=size: calls(func("echo-bytes"), payload[:size]))
+    for name, size in ((names[3], 1024), (names[4], 64 * 1024)):
+        text = payload[:size].decode()
+        case(name, lambda text=text: calls(func("echo-string"), text))
+    point = Record()
+    point.x, point.y, point.label = 1, -2, "hello"
+    case(names[5], lambda: calls(func("echo-point"), point))
+    call_host = func("call-host")
+
+    def host(n):
+        call_host(store, n)
+
+    case(names[6], lambda: timeit(host, start=100))
 
 
 HELLO_WAT = """

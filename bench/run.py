@@ -9,7 +9,8 @@
                                      e.g. the previous commit: prints a table
 
 Ours runs from the repository's .venv; the peer, wasmtime==50.0.1 from PyPI,
-gets its own virtualenv in bench/.venvs/peer.  Each repetition runs every
+gets its own virtualenv in bench/.venvs/peer (with pytest, so that tests
+written against wasmtime-py's API can be checked there too).  Each repetition runs every
 case in both, alternating, each in a fresh process; the table shows medians.
 The C floor (bench/floor.c, same _libwasmtime.so) and a CPython C-builtin
 call are measured in the same run.
@@ -28,6 +29,9 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import wasmtime_dist  # noqa: E402
 
+sys.path.insert(0, HERE)
+from component_names import COMPONENT_FLOOR  # noqa: E402
+
 OURS = os.path.join(ROOT, ".venv", "bin", "python")
 PEER_DIR = os.path.join(HERE, ".venvs", "peer")
 PEER = os.path.join(PEER_DIR, "bin", "python")
@@ -41,13 +45,23 @@ def ensure_peer():
     if not os.path.exists(PEER):
         subprocess.check_call([sys.executable, "-m", "venv", PEER_DIR])
     subprocess.check_call(
-        [PEER, "-m", "pip", "install", "-q", "wasmtime==" + wasmtime_dist.WASMTIME_VERSION, "numpy"]
+        [
+            PEER,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "wasmtime==" + wasmtime_dist.WASMTIME_VERSION,
+            "numpy",
+            "pytest",
+        ]
     )
 
 
-def build_floor():
+def build_floor(name="floor"):
+    """Compile bench/NAME.c against the pinned libwasmtime; the executable's path."""
     inc, lib = wasmtime_dist.ensure()
-    exe = os.path.join(HERE, ".venvs", "floor")
+    exe = os.path.join(HERE, ".venvs", name)
     subprocess.check_call(
         [
             "gcc",
@@ -55,7 +69,7 @@ def build_floor():
             "-std=c11",
             "-D_POSIX_C_SOURCE=200809L",
             "-I" + inc,
-            os.path.join(HERE, "floor.c"),
+            os.path.join(HERE, name + ".c"),
             "-L" + os.path.dirname(lib),
             "-l:_libwasmtime.so",
             "-Wl,-rpath," + os.path.dirname(lib),
@@ -64,6 +78,59 @@ def build_floor():
         ]
     )
     return exe
+
+
+def component_floor(exe):
+    """One run of bench/component_floor.c: case name of cases.py -> ns."""
+    out = json.loads(subprocess.check_output([exe, os.path.join(HERE, "component.wat")]))
+    return {case: out[key] for case, key in COMPONENT_FLOOR.items()}
+
+
+def component_section(ours, peer, cfloor):
+    """The component cases against wasmtime-py and against the C floor."""
+    out = [
+        "",
+        "## Component calls (bench/component.wat) and their C floor",
+        "",
+        "The floor is bench/component_floor.c: C building the argument values, calling "
+        "`wasmtime_component_func_call` and deleting the results, on the same component "
+        "and library. For lists every element is a `wasmtime_component_val_t` that Wasmtime "
+        "then turns into its own value: that per-element cost is in the floor, and no "
+        "binding over the C API can go below it.",
+        "",
+        "| case | wasmtime-native | wasmtime-py | C floor | native / floor | py / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n in COMPONENT_FLOOR:
+        o, p, f = ours(n), peer(n), cfloor.get(n)
+        out.append(
+            "| %s | %s | %s | %s | %s | %s |"
+            % (
+                n,
+                fmt(o),
+                fmt(p),
+                fmt(f),
+                "%.2f×" % (o / f) if o and f else "—",
+                "%.1f×" % (p / f) if p and f else "—",
+            )
+        )
+    if ours(next(iter(COMPONENT_FLOOR))) is None:
+        out += ["", "(wasmtime-native has no `wasmtime.component` yet: its column is empty.)"]
+        return out
+    out += ["", "| case | goal (issue 10) | measured | met |", "|---|---|---|---|"]
+    names = list(COMPONENT_FLOOR)
+    for n in names:
+        o, p, f = ours(n), peer(n), cfloor[n]
+        if n == names[0]:
+            text, ok = "≤ 2 µs, ≥ 20× wasmtime-py, ≤ 1.3× floor", o <= 2000 and p / o >= 20
+            ok = ok and o <= 1.3 * f
+        elif n in names[1:5]:
+            text, ok = "≤ 1.3× floor", o <= 1.3 * f
+        else:
+            text, ok = "≥ 20× wasmtime-py", p / o >= 20
+        value = "%.0f ns, %.1f× py, %.2f× floor" % (o, p / o, o / f)
+        out.append("| %s | %s | %s | %s |" % (n, text, value, "yes" if ok else "**no**"))
+    return out
 
 
 def cpython_builtin_call(python):
@@ -219,11 +286,16 @@ def main_only(only, against=None):
     peer = against or PEER
     if against is None:
         ensure_peer()
-    ours_runs, peer_runs = [], []
+    ours_runs, peer_runs, cfloors = [], [], []
+    cfloor_exe = None
+    if any(pattern in n for n in COMPONENT_FLOOR for pattern in only):
+        cfloor_exe = build_floor("component_floor")
     for rep in range(REPS):
         print("repetition %d/%d" % (rep + 1, REPS), file=sys.stderr)
         ours_runs.append(run_cases(OURS, only))
         peer_runs.append(run_cases(peer, only))
+        if cfloor_exe:
+            cfloors.append(component_floor(cfloor_exe))
     lines = [
         "- Date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "- Machine: %s" % machine(),
@@ -234,17 +306,19 @@ def main_only(only, against=None):
             REPS,
         ),
         "",
-        "| case | wasmtime-native | %s | speedup |" % ("other build" if against else "wasmtime-py"),
-        "|---|---|---|---|",
+        "| case | wasmtime-native | %s | speedup | C floor |"
+        % ("other build" if against else "wasmtime-py"),
+        "|---|---|---|---|---|",
     ]
-    for n in ours_runs[0]:
-        o = statistics.median(r[n] for r in ours_runs)
-        p = statistics.median(r[n] for r in peer_runs)
-        if not o or not p:
-            lines.append("| %s | %s | %s | — |" % (n, fmt(o), fmt(p)))
-            continue
-        sp = o / p if any(h in n for h in HIGHER_IS_BETTER) else p / o
-        lines.append("| %s | %s | %s | %.2f× |" % (n, fmt(o), fmt(p), sp))
+    names = list(ours_runs[0]) + [n for n in peer_runs[0] if n not in ours_runs[0]]
+    for n in names:
+        o = statistics.median(r[n] for r in ours_runs) if n in ours_runs[0] else None
+        p = statistics.median(r[n] for r in peer_runs) if n in peer_runs[0] else None
+        f = statistics.median(c[n] for c in cfloors) if cfloors and n in cfloors[0] else None
+        sp = "—"
+        if o and p:
+            sp = "%.2f×" % (o / p if any(h in n for h in HIGHER_IS_BETTER) else p / o)
+        lines.append("| %s | %s | %s | %s | %s |" % (n, fmt(o), fmt(p), sp, fmt(f)))
     print("\n".join(lines))
 
 
@@ -258,18 +332,21 @@ def main():
         return main_only(only, against[0] if against else None)
     ensure_peer()
     floor_exe = build_floor()
-    ours_runs, peer_runs, floors = [], [], []
+    cfloor_exe = build_floor("component_floor")
+    ours_runs, peer_runs, floors, cfloors = [], [], [], []
     for rep in range(REPS):
         print("repetition %d/%d" % (rep + 1, REPS), file=sys.stderr)
         ours_runs.append(run_cases(OURS))
         peer_runs.append(run_cases(PEER))
         floors.append(json.loads(subprocess.check_output([floor_exe])))
+        cfloors.append(component_floor(cfloor_exe))
     for runs, py in ((ours_runs, OURS), (peer_runs, PEER)):
         t = import_time(py)
         for r in runs:
             r["B11 import wasmtime in a fresh interpreter (ns)"] = t
     builtin = cpython_builtin_call(OURS)
     floor = {k: statistics.median(f[k] for f in floors) for k in floors[0]}
+    cfloor = {k: statistics.median(f[k] for f in cfloors) for k in cfloors[0]}
 
     names = list(ours_runs[0])
 
@@ -296,7 +373,10 @@ def main():
         "|---|---|---|---|",
     ]
     chart = []
+    names += [n for n in peer_runs[0] if n not in names]
     for n in names:
+        if n in COMPONENT_FLOOR:
+            continue
         o, p = med(ours_runs, n), med(peer_runs, n)
         sp = None
         if o and p:
@@ -306,6 +386,7 @@ def main():
     lines += goals_section(
         lambda n: med(ours_runs, n), lambda n: med(peer_runs, n), floor["nop"] + builtin
     )
+    lines += component_section(lambda n: med(ours_runs, n), lambda n: med(peer_runs, n), cfloor)
     lines += ["", "Raw medians: `bench/results.json`.", ""]
     with open(os.path.join(HERE, "results.json"), "w") as f:
         json.dump(
@@ -313,6 +394,7 @@ def main():
                 "ours": ours_runs,
                 "peer": peer_runs,
                 "floor": floors,
+                "component_floor": cfloors,
                 "cpython_builtin_call_ns": builtin,
             },
             f,
