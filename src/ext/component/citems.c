@@ -23,26 +23,16 @@ void
 ctype_delete(int kind, void *ptr)
 {
     switch (kind) {
-    case CTYPE_COMPONENT:
-        wasmtime_component_type_delete(ptr);
-        break;
-    case CTYPE_INSTANCE:
-        wasmtime_component_instance_type_delete(ptr);
-        break;
-    case CTYPE_MODULE:
-        wasmtime_module_type_delete(ptr);
-        break;
-    case CTYPE_FUNC:
-        wasmtime_component_func_type_delete(ptr);
-        break;
-    default:
-        cvaltype_delete_ptr(kind, ptr);
-        break;
+    case CTYPE_COMPONENT: wasmtime_component_type_delete(ptr); break;
+    case CTYPE_INSTANCE: wasmtime_component_instance_type_delete(ptr); break;
+    case CTYPE_MODULE: wasmtime_module_type_delete(ptr); break;
+    case CTYPE_FUNC: wasmtime_component_func_type_delete(ptr); break;
+    default: cvaltype_delete_ptr(kind, ptr); break;
     }
 }
 
 PyObject *
-ctype_wrap(ext_state *st, PyTypeObject *tp, void *ptr, int kind)
+ctype_wrap(ext_state *st, PyTypeObject *tp, void *ptr, int kind, PyObject *owner)
 {
     CTypeObject *self = (CTypeObject *)tp->tp_alloc(tp, 0);
     if (self == NULL) {
@@ -54,7 +44,39 @@ ctype_wrap(ext_state *st, PyTypeObject *tp, void *ptr, int kind)
     self->ty = ptr;
     self->kind = kind;
     self->st = st;
+    self->owner = Py_XNewRef(owner);
     return (PyObject *)self;
+}
+
+int
+ctype_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((CTypeObject *)op)->owner);
+    return 0;
+}
+
+int
+ctype_clear(PyObject *op)
+{
+    Py_CLEAR(((CTypeObject *)op)->owner);
+    return 0;
+}
+
+void
+ctype_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    CTypeObject *self = (CTypeObject *)op;
+    PyObject_GC_UnTrack(op);
+    /* The type before its owner: it may point into it. */
+    if (self->ty != NULL) {
+        ctype_delete(self->kind, self->ty);
+        self->ty = NULL;
+    }
+    Py_CLEAR(self->owner);
+    tp->tp_free(op);
+    Py_DECREF(tp);
 }
 
 PyObject *
@@ -71,7 +93,7 @@ cresourcetype_wrap(ext_state *st, wasmtime_component_resource_type_t *ty)
 }
 
 PyObject *
-cvaltype_to_py(ext_state *st, wasmtime_component_valtype_t *ty)
+cvaltype_to_py(ext_state *st, wasmtime_component_valtype_t *ty, PyObject *owner)
 {
     uint8_t kind = ty->kind;
     PyTypeObject *tp = kind < 32 ? st->cvaltypes[kind] : NULL;
@@ -97,26 +119,24 @@ cvaltype_to_py(ext_state *st, wasmtime_component_valtype_t *ty)
         kind == WASMTIME_COMPONENT_VALTYPE_ERROR_CONTEXT) {
         return tp->tp_alloc(tp, 0);
     }
-    return ctype_wrap(st, tp, ty->of.list, kind);
+    return ctype_wrap(st, tp, ty->of.list, kind, owner);
 }
 
 PyObject *
-citem_to_py(ext_state *st, wasmtime_component_item_t *item)
+citem_to_py(ext_state *st, wasmtime_component_item_t *item, PyObject *owner)
 {
     switch (item->kind) {
     case WASMTIME_COMPONENT_ITEM_COMPONENT:
-        return ctype_wrap(st, st->CComponentType_Type, item->of.component, CTYPE_COMPONENT);
+        return ctype_wrap(st, st->CComponentType_Type, item->of.component, CTYPE_COMPONENT, owner);
     case WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE:
-        return ctype_wrap(st, st->CInstanceType_Type, item->of.component_instance,
-                          CTYPE_INSTANCE);
+        return ctype_wrap(st, st->CInstanceType_Type, item->of.component_instance, CTYPE_INSTANCE,
+                          owner);
     case WASMTIME_COMPONENT_ITEM_MODULE:
-        return ctype_wrap(st, st->CModuleType_Type, item->of.module, CTYPE_MODULE);
+        return ctype_wrap(st, st->CModuleType_Type, item->of.module, CTYPE_MODULE, owner);
     case WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC:
-        return ctype_wrap(st, st->CFuncType_Type, item->of.component_func, CTYPE_FUNC);
-    case WASMTIME_COMPONENT_ITEM_RESOURCE:
-        return cresourcetype_wrap(st, item->of.resource);
-    case WASMTIME_COMPONENT_ITEM_TYPE:
-        return cvaltype_to_py(st, &item->of.type);
+        return ctype_wrap(st, st->CFuncType_Type, item->of.component_func, CTYPE_FUNC, owner);
+    case WASMTIME_COMPONENT_ITEM_RESOURCE: return cresourcetype_wrap(st, item->of.resource);
+    case WASMTIME_COMPONENT_ITEM_TYPE: return cvaltype_to_py(st, &item->of.type, owner);
     default:
         wasmtime_component_item_delete(item);
         PyErr_SetString(PyExc_TypeError, "unknown component item kind");

@@ -147,8 +147,7 @@ component_deserialize(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, Py
     wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
     wasmtime_component_t *c = NULL;
     wasmtime_error_t *err;
-    Py_BEGIN_ALLOW_THREADS err =
-        wasmtime_component_deserialize(e, view.buf, (size_t)view.len, &c);
+    Py_BEGIN_ALLOW_THREADS err = wasmtime_component_deserialize(e, view.buf, (size_t)view.len, &c);
     wasm_engine_delete(e);
     Py_END_ALLOW_THREADS PyBuffer_Release(&view);
     if (err != NULL) {
@@ -249,7 +248,7 @@ component_type(PyObject *op, void *Py_UNUSED(closure))
     ComponentObject *self = (ComponentObject *)op;
     EXT_CHECK_OPEN(self->component, NULL);
     return ctype_wrap(self->st, self->st->CComponentType_Type,
-                      wasmtime_component_type(self->component), CTYPE_COMPONENT);
+                      wasmtime_component_type(self->component), CTYPE_COMPONENT, op);
 }
 
 static PyObject *

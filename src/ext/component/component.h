@@ -38,18 +38,18 @@ typedef struct {
     PyObject *engine;                                  /* strong: EngineObject */
     PyObject *host_objects; /* strong list: callables whose env Wasmtime holds */
     ext_state *st;
-    bool locked;      /* a LinkerInstance (root) is open */
-    bool shadowing;   /* allow_shadowing */
-    bool has_wasip2;  /* add_wasip2 was called */
-    bool has_http;    /* add_wasi_http was called */
-    int busy;         /* instantiations running without the GIL */
+    bool locked;     /* a LinkerInstance (root) is open */
+    bool shadowing;  /* allow_shadowing */
+    bool has_wasip2; /* add_wasip2 was called */
+    bool has_http;   /* add_wasi_http was called */
+    int busy;        /* instantiations running without the GIL */
 } CLinkerObject;
 
 typedef struct {
     PyObject_HEAD wasmtime_component_linker_instance_t *li; /* owned; NULL once closed */
-    PyObject *parent;     /* strong: CLinkerObject or CLinkerInstanceObject */
+    PyObject *parent;      /* strong: CLinkerObject or CLinkerInstanceObject */
     CLinkerObject *linker; /* strong: the root Linker */
-    bool locked;          /* a child instance is open */
+    bool locked;           /* a child instance is open */
 } CLinkerInstanceObject;
 
 typedef struct {
@@ -89,6 +89,10 @@ typedef struct {
     PyObject_HEAD void *ty; /* owned; NULL once closed */
     int kind;
     ext_state *st;
+    /* The object this type came from (a Component, Func, type or extern),
+     * kept alive: Wasmtime's types may point into their component, and
+     * using them after it is gone panics. */
+    PyObject *owner; /* strong or NULL */
 } CTypeObject;
 
 #define CTYPE_COMPONENT 100
@@ -125,13 +129,13 @@ typedef struct {
  * children, and for variants, options and results the wasmtime-py rule that
  * decides whether values are tagged (Variant(tag, payload)) or bare. */
 typedef struct cplan {
-    uint8_t kind;  /* WASMTIME_COMPONENT_VALTYPE_* */
-    bool tagged;   /* variant-like: cases overlap, so values are Variants */
-    bool unsupported; /* holds a future, stream, error-context or unknown kind */
-    uint32_t mask; /* CLS_* bits: the Python classes a value may have */
-    size_t n;      /* children / names */
-    struct cplan **sub; /* owned; NULL entries: a case without payload */
-    PyObject **names;   /* strong str, or NULL */
+    uint8_t kind;        /* WASMTIME_COMPONENT_VALTYPE_* */
+    bool tagged;         /* variant-like: cases overlap, so values are Variants */
+    bool unsupported;    /* holds a future, stream, error-context or unknown kind */
+    uint32_t mask;       /* CLS_* bits: the Python classes a value may have */
+    size_t n;            /* children / names */
+    struct cplan **sub;  /* owned; NULL entries: a case without payload */
+    PyObject **names;    /* strong str, or NULL */
     wasm_name_t *cnames; /* owned UTF-8 copies of names */
     uint32_t *case_mask; /* variant-like: classes of each case */
     wasmtime_component_resource_type_t *rty; /* owned: own/borrow */
@@ -186,17 +190,20 @@ int csig_check_supported(const csig *s);
 /* ---- wrapping (citems.c) --------------------------------------------------- */
 
 /* Python type object for a value type; takes ownership of `ty`'s pointer. */
-PyObject *cvaltype_to_py(ext_state *st, wasmtime_component_valtype_t *ty);
+PyObject *cvaltype_to_py(ext_state *st, wasmtime_component_valtype_t *ty, PyObject *owner);
 /* Delete the pointer of a CTypeObject of `kind`. */
 void ctype_delete(int kind, void *ptr);
 /* A type object (CTypeObject) of class `tp` owning `ptr`, with `kind`. */
-PyObject *ctype_wrap(ext_state *st, PyTypeObject *tp, void *ptr, int kind);
+PyObject *ctype_wrap(ext_state *st, PyTypeObject *tp, void *ptr, int kind, PyObject *owner);
+/* Slots shared by the CTypeObject classes. */
+int ctype_traverse(PyObject *op, visitproc visit, void *arg);
+int ctype_clear(PyObject *op);
+void ctype_dealloc(PyObject *op);
 /* The Python form of an item; takes ownership of it. */
-PyObject *citem_to_py(ext_state *st, wasmtime_component_item_t *item);
+PyObject *citem_to_py(ext_state *st, wasmtime_component_item_t *item, PyObject *owner);
 /* A dict name -> ComponentExtern of the imports (`exports` false) or the
  * exports of a component type, or of an instance type. */
-PyObject *cextern_dict(ext_state *st, PyObject *owner, const wasm_engine_t *engine,
-                       bool exports);
+PyObject *cextern_dict(ext_state *st, PyObject *owner, const wasm_engine_t *engine, bool exports);
 PyObject *cexportindex_wrap(ext_state *st, wasmtime_component_export_index_t *idx);
 PyObject *cresourcetype_wrap(ext_state *st, wasmtime_component_resource_type_t *ty);
 PyObject *cresourceany_wrap(ext_state *st, StoreObject *so,
@@ -214,8 +221,7 @@ PyObject *cstorecontext_new(ext_state *st, StoreObject *so, wasmtime_context_t *
 int chost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                    size_t len, PyObject *callable);
 /* Define host resource `name` of type `ty` whose destructor calls `dtor`. */
-int chost_add_resource(ext_state *st, wasmtime_component_linker_instance_t *li,
-                       const char *name, size_t len,
-                       const wasmtime_component_resource_type_t *ty, PyObject *dtor);
+int chost_add_resource(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                       size_t len, const wasmtime_component_resource_type_t *ty, PyObject *dtor);
 
 #endif /* WASMTIME_NATIVE_COMPONENT_H */

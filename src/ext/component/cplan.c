@@ -114,16 +114,12 @@ static uint32_t
 primitive_mask(uint8_t kind)
 {
     switch (kind) {
-    case WASMTIME_COMPONENT_VALTYPE_BOOL:
-        return CLS_BOOL;
+    case WASMTIME_COMPONENT_VALTYPE_BOOL: return CLS_BOOL;
     case WASMTIME_COMPONENT_VALTYPE_F32:
-    case WASMTIME_COMPONENT_VALTYPE_F64:
-        return CLS_FLOAT;
+    case WASMTIME_COMPONENT_VALTYPE_F64: return CLS_FLOAT;
     case WASMTIME_COMPONENT_VALTYPE_CHAR:
-    case WASMTIME_COMPONENT_VALTYPE_STRING:
-        return CLS_STR;
-    default:
-        return kind <= WASMTIME_COMPONENT_VALTYPE_U64 ? CLS_INT : 0;
+    case WASMTIME_COMPONENT_VALTYPE_STRING: return CLS_STR;
+    default: return kind <= WASMTIME_COMPONENT_VALTYPE_U64 ? CLS_INT : 0;
     }
 }
 
@@ -136,13 +132,9 @@ cplan_new(ext_state *st, const wasmtime_component_valtype_t *ty)
     switch (ty->kind) {
     case WASMTIME_COMPONENT_VALTYPE_LIST:
     case WASMTIME_COMPONENT_VALTYPE_OWN:
-    case WASMTIME_COMPONENT_VALTYPE_BORROW:
-        n = 1;
-        break;
+    case WASMTIME_COMPONENT_VALTYPE_BORROW: n = 1; break;
     case WASMTIME_COMPONENT_VALTYPE_OPTION:
-    case WASMTIME_COMPONENT_VALTYPE_RESULT:
-        n = 2;
-        break;
+    case WASMTIME_COMPONENT_VALTYPE_RESULT: n = 2; break;
     case WASMTIME_COMPONENT_VALTYPE_RECORD:
         n = wasmtime_component_record_type_field_count(ty->of.record);
         break;
@@ -158,8 +150,7 @@ cplan_new(ext_state *st, const wasmtime_component_valtype_t *ty)
     case WASMTIME_COMPONENT_VALTYPE_FLAGS:
         n = wasmtime_component_flags_type_names_count(ty->of.flags);
         break;
-    default:
-        break;
+    default: break;
     }
     cplan *p = plan_alloc(n);
     if (p == NULL) {
@@ -228,7 +219,8 @@ cplan_new(ext_state *st, const wasmtime_component_valtype_t *ty)
         if (plan_name(p, 0, "ok", 2) < 0 || plan_name(p, 1, "err", 3) < 0) {
             goto fail;
         }
-        if (wasmtime_component_result_type_ok(ty->of.result, &vt) && plan_child(st, p, 0, &vt) < 0) {
+        if (wasmtime_component_result_type_ok(ty->of.result, &vt) &&
+            plan_child(st, p, 0, &vt) < 0) {
             goto fail;
         }
         if (wasmtime_component_result_type_err(ty->of.result, &vt) &&
@@ -340,32 +332,19 @@ static PyTypeObject *
 class_of_bit(ext_state *st, uint32_t bit)
 {
     switch (bit) {
-    case CLS_BOOL:
-        return &PyBool_Type;
-    case CLS_INT:
-        return &PyLong_Type;
-    case CLS_FLOAT:
-        return &PyFloat_Type;
-    case CLS_STR:
-        return &PyUnicode_Type;
-    case CLS_BYTES:
-        return &PyBytes_Type;
-    case CLS_LIST:
-        return &PyList_Type;
-    case CLS_RECORD:
-        return st->CRecord_Type;
-    case CLS_TUPLE:
-        return &PyTuple_Type;
-    case CLS_VARIANT:
-        return st->CVariant_Type;
-    case CLS_SET:
-        return &PySet_Type;
-    case CLS_OBJECT:
-        return &PyBaseObject_Type;
-    case CLS_RANY:
-        return st->CResourceAny_Type;
-    default:
-        return st->CResourceHost_Type;
+    case CLS_BOOL: return &PyBool_Type;
+    case CLS_INT: return &PyLong_Type;
+    case CLS_FLOAT: return &PyFloat_Type;
+    case CLS_STR: return &PyUnicode_Type;
+    case CLS_BYTES: return &PyBytes_Type;
+    case CLS_LIST: return &PyList_Type;
+    case CLS_RECORD: return st->CRecord_Type;
+    case CLS_TUPLE: return &PyTuple_Type;
+    case CLS_VARIANT: return st->CVariant_Type;
+    case CLS_SET: return &PySet_Type;
+    case CLS_OBJECT: return &PyBaseObject_Type;
+    case CLS_RANY: return st->CResourceAny_Type;
+    default: return st->CResourceHost_Type;
     }
 }
 
@@ -389,7 +368,8 @@ cplan_matches(ext_state *st, PyObject *obj, uint32_t mask)
     return ((mask & CLS_BOOL) && PyBool_Check(obj)) || ((mask & CLS_INT) && PyLong_Check(obj)) ||
            ((mask & CLS_FLOAT) && PyFloat_Check(obj)) ||
            ((mask & CLS_STR) && PyUnicode_Check(obj)) ||
-           ((mask & CLS_BYTES) && PyBytes_Check(obj)) || ((mask & CLS_LIST) && PyList_Check(obj)) ||
+           ((mask & CLS_BYTES) && PyBytes_Check(obj)) ||
+           ((mask & CLS_LIST) && PyList_Check(obj)) ||
            ((mask & CLS_RECORD) && PyObject_TypeCheck(obj, st->CRecord_Type)) ||
            ((mask & CLS_TUPLE) && PyTuple_Check(obj)) ||
            ((mask & CLS_VARIANT) && PyObject_TypeCheck(obj, st->CVariant_Type)) ||

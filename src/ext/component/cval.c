@@ -8,6 +8,7 @@
  */
 #include "component.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void
@@ -71,36 +72,25 @@ int_from_py(uint8_t k, PyObject *obj, wasmtime_component_val_t *out)
         [WASMTIME_COMPONENT_VALTYPE_U32] = 0,
     };
     static const long long hi[] = {
-        [WASMTIME_COMPONENT_VALTYPE_S8] = INT8_MAX,   [WASMTIME_COMPONENT_VALTYPE_S16] = INT16_MAX,
-        [WASMTIME_COMPONENT_VALTYPE_S32] = INT32_MAX, [WASMTIME_COMPONENT_VALTYPE_S64] = INT64_MAX,
-        [WASMTIME_COMPONENT_VALTYPE_U8] = UINT8_MAX,  [WASMTIME_COMPONENT_VALTYPE_U16] = UINT16_MAX,
+        [WASMTIME_COMPONENT_VALTYPE_S8] = INT8_MAX,
+        [WASMTIME_COMPONENT_VALTYPE_S16] = INT16_MAX,
+        [WASMTIME_COMPONENT_VALTYPE_S32] = INT32_MAX,
+        [WASMTIME_COMPONENT_VALTYPE_S64] = INT64_MAX,
+        [WASMTIME_COMPONENT_VALTYPE_U8] = UINT8_MAX,
+        [WASMTIME_COMPONENT_VALTYPE_U16] = UINT16_MAX,
         [WASMTIME_COMPONENT_VALTYPE_U32] = UINT32_MAX,
     };
     if (v < lo[k] || v > hi[k]) {
         goto range;
     }
     switch (k) {
-    case WASMTIME_COMPONENT_VALTYPE_S8:
-        out->of.s8 = (int8_t)v;
-        break;
-    case WASMTIME_COMPONENT_VALTYPE_S16:
-        out->of.s16 = (int16_t)v;
-        break;
-    case WASMTIME_COMPONENT_VALTYPE_S32:
-        out->of.s32 = (int32_t)v;
-        break;
-    case WASMTIME_COMPONENT_VALTYPE_S64:
-        out->of.s64 = v;
-        break;
-    case WASMTIME_COMPONENT_VALTYPE_U8:
-        out->of.u8 = (uint8_t)v;
-        break;
-    case WASMTIME_COMPONENT_VALTYPE_U16:
-        out->of.u16 = (uint16_t)v;
-        break;
-    default:
-        out->of.u32 = (uint32_t)v;
-        break;
+    case WASMTIME_COMPONENT_VALTYPE_S8: out->of.s8 = (int8_t)v; break;
+    case WASMTIME_COMPONENT_VALTYPE_S16: out->of.s16 = (int16_t)v; break;
+    case WASMTIME_COMPONENT_VALTYPE_S32: out->of.s32 = (int32_t)v; break;
+    case WASMTIME_COMPONENT_VALTYPE_S64: out->of.s64 = v; break;
+    case WASMTIME_COMPONENT_VALTYPE_U8: out->of.u8 = (uint8_t)v; break;
+    case WASMTIME_COMPONENT_VALTYPE_U16: out->of.u16 = (uint16_t)v; break;
+    default: out->of.u32 = (uint32_t)v; break;
     }
     return 0;
 range:
@@ -113,22 +103,14 @@ static PyObject *
 int_to_py(uint8_t k, const wasmtime_component_val_t *v)
 {
     switch (k) {
-    case WASMTIME_COMPONENT_VALTYPE_S8:
-        return PyLong_FromLong(v->of.s8);
-    case WASMTIME_COMPONENT_VALTYPE_S16:
-        return PyLong_FromLong(v->of.s16);
-    case WASMTIME_COMPONENT_VALTYPE_S32:
-        return PyLong_FromLong(v->of.s32);
-    case WASMTIME_COMPONENT_VALTYPE_S64:
-        return PyLong_FromLongLong(v->of.s64);
-    case WASMTIME_COMPONENT_VALTYPE_U8:
-        return PyLong_FromLong(v->of.u8);
-    case WASMTIME_COMPONENT_VALTYPE_U16:
-        return PyLong_FromLong(v->of.u16);
-    case WASMTIME_COMPONENT_VALTYPE_U32:
-        return PyLong_FromUnsignedLong(v->of.u32);
-    default:
-        return PyLong_FromUnsignedLongLong(v->of.u64);
+    case WASMTIME_COMPONENT_VALTYPE_S8: return PyLong_FromLong(v->of.s8);
+    case WASMTIME_COMPONENT_VALTYPE_S16: return PyLong_FromLong(v->of.s16);
+    case WASMTIME_COMPONENT_VALTYPE_S32: return PyLong_FromLong(v->of.s32);
+    case WASMTIME_COMPONENT_VALTYPE_S64: return PyLong_FromLongLong(v->of.s64);
+    case WASMTIME_COMPONENT_VALTYPE_U8: return PyLong_FromLong(v->of.u8);
+    case WASMTIME_COMPONENT_VALTYPE_U16: return PyLong_FromLong(v->of.u16);
+    case WASMTIME_COMPONENT_VALTYPE_U32: return PyLong_FromUnsignedLong(v->of.u32);
+    default: return PyLong_FromUnsignedLongLong(v->of.u64);
     }
 }
 
@@ -418,8 +400,7 @@ cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     case WASMTIME_COMPONENT_VALTYPE_U8:
     case WASMTIME_COMPONENT_VALTYPE_U16:
     case WASMTIME_COMPONENT_VALTYPE_U32:
-    case WASMTIME_COMPONENT_VALTYPE_U64:
-        return int_from_py(p->kind, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_U64: return int_from_py(p->kind, obj, out);
     case WASMTIME_COMPONENT_VALTYPE_F32:
     case WASMTIME_COMPONENT_VALTYPE_F64: {
         bool f32 = p->kind == WASMTIME_COMPONENT_VALTYPE_F32;
@@ -444,8 +425,9 @@ cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
         Py_UCS4 ch = PyUnicode_READ_CHAR(obj, 0);
         if (ch >= 0xD800 && ch <= 0xDFFF) {
             /* Wasmtime aborts on a char that is no Unicode scalar value. */
-            PyErr_Format(PyExc_ValueError, "a surrogate (U+%04X) is not a valid char",
-                         (unsigned)ch);
+            char msg[64];
+            snprintf(msg, sizeof msg, "a surrogate (U+%04X) is not a valid char", (unsigned)ch);
+            PyErr_SetString(PyExc_ValueError, msg);
             return -1;
         }
         out->kind = WASMTIME_COMPONENT_CHAR;
@@ -461,16 +443,12 @@ cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
         }
         out->kind = WASMTIME_COMPONENT_STRING;
         return 0;
-    case WASMTIME_COMPONENT_VALTYPE_LIST:
-        return list_from_py(st, c, p, obj, out);
-    case WASMTIME_COMPONENT_VALTYPE_RECORD:
-        return record_from_py(st, c, p, obj, out);
-    case WASMTIME_COMPONENT_VALTYPE_TUPLE:
-        return tuple_from_py(st, c, p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_LIST: return list_from_py(st, c, p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_RECORD: return record_from_py(st, c, p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_TUPLE: return tuple_from_py(st, c, p, obj, out);
     case WASMTIME_COMPONENT_VALTYPE_VARIANT:
     case WASMTIME_COMPONENT_VALTYPE_OPTION:
-    case WASMTIME_COMPONENT_VALTYPE_RESULT:
-        return variantlike_from_py(st, c, p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_RESULT: return variantlike_from_py(st, c, p, obj, out);
     case WASMTIME_COMPONENT_VALTYPE_ENUM:
         if (!PyUnicode_Check(obj)) {
             return type_error("expected str type");
@@ -480,11 +458,9 @@ cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
         }
         out->kind = WASMTIME_COMPONENT_ENUM;
         return 0;
-    case WASMTIME_COMPONENT_VALTYPE_FLAGS:
-        return flags_from_py(p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_FLAGS: return flags_from_py(p, obj, out);
     case WASMTIME_COMPONENT_VALTYPE_OWN:
-    case WASMTIME_COMPONENT_VALTYPE_BORROW:
-        return resource_from_py(st, c, p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_BORROW: return resource_from_py(st, c, p, obj, out);
     default:
         PyErr_SetString(PyExc_NotImplementedError,
                         "future, stream and error-context values cannot be converted yet");
@@ -570,8 +546,7 @@ PyObject *
 cval_to_py(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_component_val_t *v)
 {
     switch (p->kind) {
-    case WASMTIME_COMPONENT_VALTYPE_BOOL:
-        return PyBool_FromLong(v->of.boolean);
+    case WASMTIME_COMPONENT_VALTYPE_BOOL: return PyBool_FromLong(v->of.boolean);
     case WASMTIME_COMPONENT_VALTYPE_S8:
     case WASMTIME_COMPONENT_VALTYPE_S16:
     case WASMTIME_COMPONENT_VALTYPE_S32:
@@ -579,14 +554,10 @@ cval_to_py(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_compon
     case WASMTIME_COMPONENT_VALTYPE_U8:
     case WASMTIME_COMPONENT_VALTYPE_U16:
     case WASMTIME_COMPONENT_VALTYPE_U32:
-    case WASMTIME_COMPONENT_VALTYPE_U64:
-        return int_to_py(p->kind, v);
-    case WASMTIME_COMPONENT_VALTYPE_F32:
-        return PyFloat_FromDouble(v->of.f32);
-    case WASMTIME_COMPONENT_VALTYPE_F64:
-        return PyFloat_FromDouble(v->of.f64);
-    case WASMTIME_COMPONENT_VALTYPE_CHAR:
-        return PyUnicode_FromOrdinal((int)v->of.character);
+    case WASMTIME_COMPONENT_VALTYPE_U64: return int_to_py(p->kind, v);
+    case WASMTIME_COMPONENT_VALTYPE_F32: return PyFloat_FromDouble(v->of.f32);
+    case WASMTIME_COMPONENT_VALTYPE_F64: return PyFloat_FromDouble(v->of.f64);
+    case WASMTIME_COMPONENT_VALTYPE_CHAR: return PyUnicode_FromOrdinal((int)v->of.character);
     case WASMTIME_COMPONENT_VALTYPE_STRING:
         return PyUnicode_DecodeUTF8(v->of.string.data, (Py_ssize_t)v->of.string.size, "strict");
     case WASMTIME_COMPONENT_VALTYPE_LIST: {
@@ -613,8 +584,7 @@ cval_to_py(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_compon
         }
         return list;
     }
-    case WASMTIME_COMPONENT_VALTYPE_RECORD:
-        return record_to_py(st, so, p, v);
+    case WASMTIME_COMPONENT_VALTYPE_RECORD: return record_to_py(st, so, p, v);
     case WASMTIME_COMPONENT_VALTYPE_TUPLE: {
         size_t n = v->of.tuple.size < p->n ? v->of.tuple.size : p->n;
         PyObject *t = PyTuple_New((Py_ssize_t)n);

@@ -69,8 +69,8 @@ cfunc_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *k
     }
     size_t np = sig->nparams, nr = sig->result != NULL ? 1 : 0;
     if ((size_t)(n - 1) != np) {
-        PyErr_Format(PyExc_TypeError, "wrong number of parameters provided: given %zd, expected %zu",
-                     n - 1, np);
+        PyErr_Format(PyExc_TypeError,
+                     "wrong number of parameters provided: given %zd, expected %zu", n - 1, np);
         return NULL;
     }
     wasmtime_component_val_t stack[SMALL_ARGS + 1], *vals = stack;
@@ -123,7 +123,7 @@ cfunc_type(PyObject *op, PyObject *store)
     }
     ext_state *st = self->store->st;
     return ctype_wrap(st, st->CFuncType_Type, wasmtime_component_func_type(&self->func, c.ctx),
-                      CTYPE_FUNC);
+                      CTYPE_FUNC, op);
 }
 
 static PyObject *
@@ -169,7 +169,8 @@ EXT_KW1(cfunc_type, "type", "store")
 EXT_KW1(cfunc_post_return, "post_return", "store")
 
 static PyMethodDef cfunc_methods[] = {
-    {"type", EXT_KW1_ENTRY(cfunc_type), "type($self, store)\n--\n\nThe FuncType of this function."},
+    {"type", EXT_KW1_ENTRY(cfunc_type),
+     "type($self, store)\n--\n\nThe FuncType of this function."},
     {"post_return", EXT_KW1_ENTRY(cfunc_post_return),
      "post_return($self, store)\n--\n\nDoes nothing (kept for compatibility: Wasmtime runs "
      "post-return inside the call)."},

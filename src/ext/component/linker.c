@@ -14,6 +14,7 @@
  */
 #include "component.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int
@@ -148,22 +149,90 @@ clinker_check_wasi(CLinkerObject *self, const wasmtime_component_t *comp, StoreO
         if (!wasmtime_component_type_import_nth(ty, eng->engine, i, &name, &len, &ext)) {
             continue;
         }
+        const char *what = NULL;
         if (need_http && len >= 10 && memcmp(name, "wasi:http/", 10) == 0) {
-            ext_raise_msg(self->st, "the component imports %.*s, and the Store has no wasi:http "
-                                    "context: call store.set_wasi_http() first",
-                          (int)len, name);
-            rc = -1;
+            what = "wasi:http context: call store.set_wasi_http() first";
         }
         else if (need_wasi && len >= 5 && memcmp(name, "wasi:", 5) == 0) {
-            ext_raise_msg(self->st, "the component imports %.*s, and the Store has no WASI "
-                                    "context: call store.set_wasi() first",
-                          (int)len, name);
+            what = "WASI context: call store.set_wasi() first";
+        }
+        if (what != NULL) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "the component imports %.*s, and the Store has no %s",
+                     (int)(len > 100 ? 100 : len), name, what);
+            ext_raise_msg(self->st, "%s", msg);
             rc = -1;
         }
         wasmtime_component_extern_delete(ext);
     }
     wasmtime_component_type_delete(ty);
     return rc;
+}
+
+/* 1 if the item (owned, deleted here) is a function, or an instance with a
+ * function, whose values Wasmtime cannot hand to a Python host function
+ * (future, stream, error-context: its C API aborts on them). */
+static int
+item_unsupported(ext_state *st, wasmtime_component_item_t *item, const wasm_engine_t *engine)
+{
+    int bad = 0;
+    if (item->kind == WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC) {
+        csig *sig = csig_new(st, item->of.component_func);
+        bad = sig == NULL ? -1 : sig->unsupported;
+        csig_free(sig);
+    }
+    else if (item->kind == WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE) {
+        const wasmtime_component_instance_type_t *ity = item->of.component_instance;
+        size_t n = wasmtime_component_instance_type_export_count(ity, engine);
+        for (size_t i = 0; i < n && bad == 0; i++) {
+            const char *name;
+            size_t len;
+            wasmtime_component_extern_t *ext = NULL;
+            if (wasmtime_component_instance_type_export_nth(ity, engine, i, &name, &len, &ext)) {
+                wasmtime_component_item_t sub;
+                wasmtime_component_extern_type(ext, &sub);
+                bad = item_unsupported(st, &sub, engine);
+                wasmtime_component_extern_delete(ext);
+            }
+        }
+    }
+    wasmtime_component_item_delete(item);
+    return bad;
+}
+
+/* Python host functions cannot take or return future, stream or
+ * error-context values, and Wasmtime aborts converting them before our
+ * trampoline runs: refuse a component that imports such a function while
+ * the linker has host functions. 0 or -1. */
+static int
+clinker_check_imports(CLinkerObject *self, const wasmtime_component_t *comp)
+{
+    if (PyList_GET_SIZE(self->host_objects) == 0) {
+        return 0;
+    }
+    EngineObject *eng = (EngineObject *)self->engine;
+    EXT_CHECK_OPEN(eng->engine, -1);
+    wasmtime_component_type_t *ty = wasmtime_component_type(comp);
+    size_t n = wasmtime_component_type_import_count(ty, eng->engine);
+    int bad = 0;
+    for (size_t i = 0; i < n && bad == 0; i++) {
+        const char *name;
+        size_t len;
+        wasmtime_component_extern_t *ext = NULL;
+        if (wasmtime_component_type_import_nth(ty, eng->engine, i, &name, &len, &ext)) {
+            wasmtime_component_item_t item;
+            wasmtime_component_extern_type(ext, &item);
+            bad = item_unsupported(self->st, &item, eng->engine);
+            wasmtime_component_extern_delete(ext);
+        }
+    }
+    wasmtime_component_type_delete(ty);
+    if (bad > 0) {
+        PyErr_SetString(PyExc_NotImplementedError,
+                        "the component imports a function taking or returning future, stream "
+                        "or error-context values, which Python host functions cannot handle yet");
+    }
+    return bad != 0 ? -1 : 0;
 }
 
 static PyObject *
@@ -179,7 +248,7 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     }
     ext_ctx c;
     if (ext_resolve_store(st, args[0], &c) < 0 || clinker_usable(self) < 0 ||
-        clinker_check_wasi(self, comp, c.so) < 0) {
+        clinker_check_wasi(self, comp, c.so) < 0 || clinker_check_imports(self, comp) < 0) {
         return NULL;
     }
     if (ext_store_keep(c.so, self->host_objects) < 0) {
@@ -190,7 +259,8 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     StoreObject *so = c.so;
     self->busy++;
     ext_call_enter(so);
-    EXT_RUN_WASM(so, err = wasmtime_component_linker_instantiate(self->linker, c.ctx, comp, &inst));
+    EXT_RUN_WASM(so,
+                 err = wasmtime_component_linker_instantiate(self->linker, c.ctx, comp, &inst));
     ext_call_leave(so);
     self->busy--;
     if (ext_call_finish(st, so, err, NULL) < 0) {

@@ -154,8 +154,9 @@ li_close(PyObject *op, PyObject *Py_UNUSED(ignored))
         Py_RETURN_NONE;
     }
     if (self->locked) {
-        return ext_raise_msg(self->linker->st,
-                             "cannot close a LinkerInstance while an instance added to it is open");
+        return ext_raise_msg(
+            self->linker->st,
+            "cannot close a LinkerInstance while an instance added to it is open");
     }
     wasmtime_component_linker_instance_delete(self->li);
     self->li = NULL;

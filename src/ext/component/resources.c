@@ -213,12 +213,9 @@ host_get(PyObject *op, void *closure)
     CResourceHostObject *self = (CResourceHostObject *)op;
     EXT_CHECK_OPEN(self->res, NULL);
     switch ((intptr_t)closure) {
-    case 0:
-        return PyLong_FromUnsignedLong(wasmtime_component_resource_host_rep(self->res));
-    case 1:
-        return PyLong_FromUnsignedLong(wasmtime_component_resource_host_type(self->res));
-    default:
-        return PyBool_FromLong(wasmtime_component_resource_host_owned(self->res));
+    case 0: return PyLong_FromUnsignedLong(wasmtime_component_resource_host_rep(self->res));
+    case 1: return PyLong_FromUnsignedLong(wasmtime_component_resource_host_type(self->res));
+    default: return PyBool_FromLong(wasmtime_component_resource_host_owned(self->res));
     }
 }
 
@@ -317,16 +314,23 @@ static PyType_Slot resourcetype_slots[] = {
 };
 
 static PyType_Slot any_slots[] = {
-    {Py_tp_new, ext_no_construct},   {Py_tp_dealloc, any_dealloc},
-    {Py_tp_traverse, any_traverse},  {Py_tp_clear, any_clear},
-    {Py_tp_methods, any_methods},    {Py_tp_getset, any_getset},
-    {Py_tp_doc, "A resource in a Store's table (guest or host)."}, {0, NULL},
+    {Py_tp_new, ext_no_construct},
+    {Py_tp_dealloc, any_dealloc},
+    {Py_tp_traverse, any_traverse},
+    {Py_tp_clear, any_clear},
+    {Py_tp_methods, any_methods},
+    {Py_tp_getset, any_getset},
+    {Py_tp_doc, "A resource in a Store's table (guest or host)."},
+    {0, NULL},
 };
 
 static PyType_Slot host_slots[] = {
-    {Py_tp_new, ext_no_construct}, {Py_tp_dealloc, host_dealloc},
-    {Py_tp_methods, host_methods}, {Py_tp_getset, host_getset},
-    {Py_tp_doc, "A host resource: a u32 representation and a u32 type tag."}, {0, NULL},
+    {Py_tp_new, ext_no_construct},
+    {Py_tp_dealloc, host_dealloc},
+    {Py_tp_methods, host_methods},
+    {Py_tp_getset, host_getset},
+    {Py_tp_doc, "A host resource: a u32 representation and a u32 type tag."},
+    {0, NULL},
 };
 
 static PyType_Spec resourcetype_spec = {

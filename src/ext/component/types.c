@@ -33,18 +33,6 @@ ctype_close(PyObject *op, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static void
-ctype_dealloc(PyObject *op)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    CTypeObject *self = (CTypeObject *)op;
-    if (self->ty != NULL) {
-        ctype_delete(self->kind, self->ty);
-    }
-    tp->tp_free(op);
-    Py_DECREF(tp);
-}
-
 /* ---- ComponentType and ComponentInstanceType --------------------------------- */
 
 static PyObject *
@@ -128,7 +116,7 @@ functype_params(PyObject *op, void *Py_UNUSED(closure))
         size_t len;
         wasmtime_component_valtype_t vt;
         wasmtime_component_func_type_param_nth(self->ty, i, &name, &len, &vt);
-        PyObject *ty = cvaltype_to_py(self->st, &vt);
+        PyObject *ty = cvaltype_to_py(self->st, &vt, op);
         PyObject *item = ty == NULL ? NULL : Py_BuildValue("(s#N)", name, (Py_ssize_t)len, ty);
         if (item == NULL) {
             Py_CLEAR(list);
@@ -148,7 +136,7 @@ functype_result(PyObject *op, void *Py_UNUSED(closure))
     if (!wasmtime_component_func_type_result(self->ty, &vt)) {
         Py_RETURN_NONE;
     }
-    return cvaltype_to_py(self->st, &vt);
+    return cvaltype_to_py(self->st, &vt, op);
 }
 
 static PyObject *
@@ -168,7 +156,7 @@ extern_ty(PyObject *op, void *Py_UNUSED(closure))
     EXT_CHECK_OPEN(self->ext, NULL);
     wasmtime_component_item_t item;
     wasmtime_component_extern_type(self->ext, &item);
-    return citem_to_py(self->st, &item);
+    return citem_to_py(self->st, &item, op);
 }
 
 static PyObject *
@@ -311,17 +299,22 @@ static PyGetSetDef extern_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
-#define CTYPE_SPEC(NAME, PYNAME, METHODS, GETSET, DOC)                              \
-    static PyType_Slot NAME##_slots[] = {                                          \
-        {Py_tp_new, ext_no_construct}, {Py_tp_dealloc, ctype_dealloc},             \
-        {Py_tp_methods, METHODS},      {Py_tp_getset, GETSET},                     \
-        {Py_tp_doc, DOC},              {0, NULL},                                  \
-    };                                                                             \
-    static PyType_Spec NAME##_spec = {                                             \
-        .name = "wasmtime.component." PYNAME,                                      \
-        .basicsize = sizeof(CTypeObject),                                          \
-        .flags = EXT_TPFLAGS,                                                      \
-        .slots = NAME##_slots,                                                     \
+#define CTYPE_SPEC(NAME, PYNAME, METHODS, GETSET, DOC) \
+    static PyType_Slot NAME##_slots[] = {              \
+        {Py_tp_new, ext_no_construct},                 \
+        {Py_tp_dealloc, ctype_dealloc},                \
+        {Py_tp_traverse, ctype_traverse},              \
+        {Py_tp_clear, ctype_clear},                    \
+        {Py_tp_methods, METHODS},                      \
+        {Py_tp_getset, GETSET},                        \
+        {Py_tp_doc, DOC},                              \
+        {0, NULL},                                     \
+    };                                                 \
+    static PyType_Spec NAME##_spec = {                 \
+        .name = "wasmtime.component." PYNAME,          \
+        .basicsize = sizeof(CTypeObject),              \
+        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,     \
+        .slots = NAME##_slots,                         \
     };
 
 static PyGetSetDef no_getset[] = {{NULL, NULL, NULL, NULL, NULL}};

@@ -113,10 +113,14 @@ static PyType_Slot prim_slots[] = {
     {0, NULL},
 };
 
-#define PRIM(KIND, NAME)                                                         \
-    {KIND,                                                                      \
-     {.name = "wasmtime.component." NAME, .basicsize = sizeof(PyObject),        \
-      .flags = EXT_TPFLAGS, .slots = prim_slots}}
+#define PRIM(KIND, NAME)                                                       \
+    {                                                                          \
+        KIND,                                                                  \
+        {                                                                      \
+            .name = "wasmtime.component." NAME, .basicsize = sizeof(PyObject), \
+            .flags = EXT_TPFLAGS, .slots = prim_slots                          \
+        }                                                                      \
+    }
 
 static struct {
     int kind;
@@ -144,28 +148,17 @@ static bool
 compound_equal(int kind, const void *a, const void *b)
 {
     switch (kind) {
-    case WASMTIME_COMPONENT_VALTYPE_LIST:
-        return wasmtime_component_list_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_RECORD:
-        return wasmtime_component_record_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_TUPLE:
-        return wasmtime_component_tuple_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_VARIANT:
-        return wasmtime_component_variant_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_ENUM:
-        return wasmtime_component_enum_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_OPTION:
-        return wasmtime_component_option_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_RESULT:
-        return wasmtime_component_result_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_FLAGS:
-        return wasmtime_component_flags_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_FUTURE:
-        return wasmtime_component_future_type_equal(a, b);
-    case WASMTIME_COMPONENT_VALTYPE_STREAM:
-        return wasmtime_component_stream_type_equal(a, b);
-    default:
-        return a == b;
+    case WASMTIME_COMPONENT_VALTYPE_LIST: return wasmtime_component_list_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_RECORD: return wasmtime_component_record_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_TUPLE: return wasmtime_component_tuple_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_VARIANT: return wasmtime_component_variant_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_ENUM: return wasmtime_component_enum_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_OPTION: return wasmtime_component_option_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_RESULT: return wasmtime_component_result_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_FLAGS: return wasmtime_component_flags_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_FUTURE: return wasmtime_component_future_type_equal(a, b);
+    case WASMTIME_COMPONENT_VALTYPE_STREAM: return wasmtime_component_stream_type_equal(a, b);
+    default: return a == b;
     }
 }
 
@@ -193,26 +186,14 @@ compound_close(PyObject *op, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
-static void
-compound_dealloc(PyObject *op)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    CTypeObject *self = (CTypeObject *)op;
-    if (self->ty != NULL) {
-        ctype_delete(self->kind, self->ty);
-    }
-    tp->tp_free(op);
-    Py_DECREF(tp);
-}
-
 /* The child types of a compound type: element(s), field(s), case(s). */
 static PyObject *
-child(ext_state *st, wasmtime_component_valtype_t *vt, bool has)
+child(ext_state *st, wasmtime_component_valtype_t *vt, bool has, PyObject *owner)
 {
     if (!has) {
         Py_RETURN_NONE;
     }
-    return cvaltype_to_py(st, vt);
+    return cvaltype_to_py(st, vt, owner);
 }
 
 static PyObject *
@@ -232,11 +213,9 @@ compound_single(PyObject *op, void *Py_UNUSED(closure))
     case WASMTIME_COMPONENT_VALTYPE_FUTURE:
         has = wasmtime_component_future_type_ty(self->ty, &vt);
         break;
-    default:
-        has = wasmtime_component_stream_type_ty(self->ty, &vt);
-        break;
+    default: has = wasmtime_component_stream_type_ty(self->ty, &vt); break;
     }
-    return child(self->st, &vt, has);
+    return child(self->st, &vt, has, op);
 }
 
 static PyObject *
@@ -247,7 +226,7 @@ result_arm(PyObject *op, void *closure)
     wasmtime_component_valtype_t vt;
     bool has = closure == NULL ? wasmtime_component_result_type_ok(self->ty, &vt)
                                : wasmtime_component_result_type_err(self->ty, &vt);
-    return child(self->st, &vt, has);
+    return child(self->st, &vt, has, op);
 }
 
 static PyObject *
@@ -269,9 +248,7 @@ compound_list(PyObject *op, void *Py_UNUSED(closure))
     case WASMTIME_COMPONENT_VALTYPE_ENUM:
         n = wasmtime_component_enum_type_names_count(self->ty);
         break;
-    default:
-        n = wasmtime_component_flags_type_names_count(self->ty);
-        break;
+    default: n = wasmtime_component_flags_type_names_count(self->ty); break;
     }
     PyObject *list = PyList_New((Py_ssize_t)n);
     for (size_t i = 0; list != NULL && i < n; i++) {
@@ -293,19 +270,17 @@ compound_list(PyObject *op, void *Py_UNUSED(closure))
         case WASMTIME_COMPONENT_VALTYPE_ENUM:
             wasmtime_component_enum_type_names_nth(self->ty, i, &name, &len);
             break;
-        default:
-            wasmtime_component_flags_type_names_nth(self->ty, i, &name, &len);
-            break;
+        default: wasmtime_component_flags_type_names_nth(self->ty, i, &name, &len); break;
         }
         if (self->kind == WASMTIME_COMPONENT_VALTYPE_TUPLE) {
-            item = child(self->st, &vt, has);
+            item = child(self->st, &vt, has, op);
         }
         else if (self->kind == WASMTIME_COMPONENT_VALTYPE_ENUM ||
                  self->kind == WASMTIME_COMPONENT_VALTYPE_FLAGS) {
             item = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "replace");
         }
         else {
-            PyObject *ty = child(self->st, &vt, has);
+            PyObject *ty = child(self->st, &vt, has, op);
             item = ty == NULL ? NULL : Py_BuildValue("(s#N)", name, (Py_ssize_t)len, ty);
         }
         if (item == NULL) {
@@ -373,18 +348,23 @@ static PyGetSetDef result_getset[] = {GET("ok", result_arm, "Ok type or None.", 
                                       GET("err", result_arm, "Err type or None.", (void *)1),
                                       END_GETSET};
 
-#define COMPOUND(NAME, GETSET, METHODS)                                                  \
-    static PyType_Slot NAME##_slots[] = {                                               \
-        {Py_tp_new, ext_no_construct},           {Py_tp_dealloc, compound_dealloc},     \
-        {Py_tp_richcompare, compound_richcompare}, {Py_tp_hash, PyObject_HashNotImplemented}, \
-        {Py_tp_getset, GETSET},                  {Py_tp_methods, METHODS},              \
-        {0, NULL},                                                                      \
-    };                                                                                  \
-    static PyType_Spec NAME##_spec = {                                                  \
-        .name = "wasmtime.component." #NAME,                                            \
-        .basicsize = sizeof(CTypeObject),                                               \
-        .flags = EXT_TPFLAGS,                                                           \
-        .slots = NAME##_slots,                                                          \
+#define COMPOUND(NAME, GETSET, METHODS)            \
+    static PyType_Slot NAME##_slots[] = {          \
+        {Py_tp_new, ext_no_construct},             \
+        {Py_tp_dealloc, ctype_dealloc},            \
+        {Py_tp_traverse, ctype_traverse},          \
+        {Py_tp_clear, ctype_clear},                \
+        {Py_tp_richcompare, compound_richcompare}, \
+        {Py_tp_hash, PyObject_HashNotImplemented}, \
+        {Py_tp_getset, GETSET},                    \
+        {Py_tp_methods, METHODS},                  \
+        {0, NULL},                                 \
+    };                                             \
+    static PyType_Spec NAME##_spec = {             \
+        .name = "wasmtime.component." #NAME,       \
+        .basicsize = sizeof(CTypeObject),          \
+        .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC, \
+        .slots = NAME##_slots,                     \
     };
 
 COMPOUND(ListType, list_getset, compound_methods)
