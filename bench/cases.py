@@ -427,7 +427,85 @@ def run_cases(only=None):
             "B12 per request: new Store + Instance + exports(s)['f'] + call, %d exports" % count,
             lambda count=count: b12(count),
         )
+
+    def c_setup():
+        from wasmtime import component as cm
+
+        cstore = Store(engine)
+        linker = cm.Linker(engine)
+        with linker.root() as root:
+            root.add_func("x", lambda _ctx, v: v)
+        inst = linker.instantiate(cstore, cm.Component(engine, COMPONENT_WAT))
+        return cstore, inst
+
+    def c1():
+        cstore, inst = c_setup()
+        cadd = inst.get_func(cstore, "add")
+
+        def run(n):
+            for _ in range(n):
+                cadd(cstore, 1, 2)
+
+        return timeit(run)
+
+    def c2(size):
+        cstore, inst = c_setup()
+        echo = inst.get_func(cstore, "echo")
+        data = bytes(size)
+
+        def run(n):
+            for _ in range(n):
+                # a fresh instance now and then: the guest's bump allocator
+                # never frees
+                echo(cstore, data)
+
+        def fresh_runs(n):
+            nonlocal cstore, echo
+            done = 0
+            while done < n:
+                k = min(n - done, 50)
+                run(k)
+                done += k
+                cstore, inst2 = c_setup()
+                echo = inst2.get_func(cstore, "echo")
+
+        return timeit(fresh_runs)
+
+    case("C1 component add(u32,u32) call", c1)
+    case(
+        "C2 component list<u8> 1 KiB: Python -> guest -> host -> guest -> Python", lambda: c2(1024)
+    )
     return res
+
+
+# add(u32, u32) -> u32, and echo(list<u8>) -> list<u8> through a host import.
+COMPONENT_WAT = """
+(component
+  (import "x" (func $x (param "v" (list u8)) (result (list u8))))
+  (core module $libc
+    (memory (export "mem") 16)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (local.get $at) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (core func $xl (canon lower (func $x)
+    (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (core module $m
+    (import "" "x" (func $x (param i32 i32 i32)))
+    (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+    (func (export "echo") (param i32 i32) (result i32)
+      (call $x (local.get 0) (local.get 1) (i32.const 16)) (i32.const 16)))
+  (core instance $m (instantiate $m (with "" (instance (export "x" (func $xl))))))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $m "add")))
+  (func (export "echo") (param "v" (list u8)) (result (list u8))
+    (canon lift (core func $m "echo")
+      (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+)
+"""
 
 
 HELLO_WAT = """
