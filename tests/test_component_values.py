@@ -160,6 +160,31 @@ def test_records():
     assert e(r) == r  # a Record goes back in too
 
 
+def test_record_additions():
+    from dataclasses import dataclass
+
+    e = Echo('(record (field "a" u32) (field "label-text" string))', *TRIPLE)
+
+    @dataclass
+    class Snake:
+        a: int
+        label_text: str
+
+    r = e(Snake(1, "x"))  # snake_case attribute for a dashed WIT name
+    assert getattr(r, "label-text") == "x"
+    r = e({"a": 2, "label-text": "y"})  # a dict keyed by WIT names
+    assert (r.a, getattr(r, "label-text")) == (2, "y")
+    with pytest.raises(AttributeError):
+        e({"a": 2})
+
+    @dataclass
+    class Missing:
+        a: int
+
+    with pytest.raises(AttributeError, match="label-text"):
+        e(Missing(1))
+
+
 def test_tuples():
     e = Echo("(tuple u32 string)", *TRIPLE)
     assert e((1, "a")) == (1, "a")

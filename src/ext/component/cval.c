@@ -223,6 +223,56 @@ tuple_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     return 0;
 }
 
+/* Field `name` of a record value: an attribute of that WIT name, else
+ * (additions) of its snake_case spelling, or a dict item.  New reference,
+ * or NULL with AttributeError when the value has no such field. */
+static PyObject *
+record_field(PyObject *obj, PyObject *name)
+{
+    if (PyDict_Check(obj)) {
+        PyObject *v = PyDict_GetItemWithError(obj, name);
+        if (v != NULL) {
+            return Py_NewRef(v);
+        }
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_AttributeError, "record value has no field %R", name);
+        }
+        return NULL;
+    }
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError) ||
+        PyUnicode_FindChar(name, '-', 0, PyUnicode_GET_LENGTH(name), 1) < 0) {
+        return v;
+    }
+    /* 'label-text' -> 'label_text', as dataclasses spell it; the first
+     * AttributeError is the one raised if neither exists. */
+    PyObject *exc = ext_exc_take();
+    PyObject *dash = PyUnicode_FromStringAndSize("-", 1);
+    PyObject *under = PyUnicode_FromStringAndSize("_", 1);
+    PyObject *snake =
+        dash != NULL && under != NULL ? PyUnicode_Replace(name, dash, under, -1) : NULL;
+    Py_XDECREF(dash);
+    Py_XDECREF(under);
+    if (snake == NULL) {
+        Py_XDECREF(exc);
+        return NULL;
+    }
+    v = PyObject_GetAttr(obj, snake);
+    Py_DECREF(snake);
+    if (v != NULL) {
+        Py_XDECREF(exc);
+        return v;
+    }
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        ext_exc_restore(exc);
+    }
+    else {
+        Py_XDECREF(exc);
+    }
+    return NULL;
+}
+
 static int
 record_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
                wasmtime_component_val_t *out)
@@ -233,7 +283,7 @@ record_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     size_t i;
     for (i = 0; i < p->n; i++) {
         wasm_byte_vec_new(&e[i].name, p->cnames[i].size, p->cnames[i].data);
-        PyObject *field = PyObject_GetAttr(obj, p->names[i]);
+        PyObject *field = record_field(obj, p->names[i]);
         if (field == NULL || cval_from_py(st, c, p->sub[i], field, &e[i].val) < 0) {
             Py_XDECREF(field);
             set_none(&e[i].val);
