@@ -78,6 +78,16 @@ def test_ints_out_of_range_raise_overflow(wit, bad):
         e(bad)
 
 
+def test_index_objects_are_ints():
+    np = pytest.importorskip("numpy")
+    e = Echo("u8", *I32)
+    assert e(np.uint8(7)) == 7
+    with pytest.raises(OverflowError):
+        e(np.int64(300))
+    with pytest.raises(TypeError):
+        e(np.float64(1.0))
+
+
 def test_u64_s64_range():
     e = Echo("u64", *I64)
     with pytest.raises(OverflowError):

@@ -44,13 +44,31 @@ static const char *const int_name[] = {
 };
 
 /* An int of kind `k`, range-checked (OverflowError). */
+static int int_from_long(uint8_t k, PyObject *obj, wasmtime_component_val_t *out);
+
 static int
 int_from_py(uint8_t k, PyObject *obj, wasmtime_component_val_t *out)
 {
-    if (!PyLong_Check(obj)) {
-        PyErr_Format(PyExc_TypeError, "expected int for %s type", int_name[k]);
-        return -1;
+    if (PyLong_Check(obj)) {
+        return int_from_long(k, obj, out);
     }
+    /* numpy ints and other __index__ objects (an addition); floats never. */
+    if (PyIndex_Check(obj) && !PyFloat_Check(obj)) {
+        PyObject *i = PyNumber_Index(obj);
+        if (i == NULL) {
+            return -1;
+        }
+        int rc = int_from_long(k, i, out);
+        Py_DECREF(i);
+        return rc;
+    }
+    PyErr_Format(PyExc_TypeError, "expected int for %s type", int_name[k]);
+    return -1;
+}
+
+static int
+int_from_long(uint8_t k, PyObject *obj, wasmtime_component_val_t *out)
+{
     out->kind = int_valkind[k];
     if (k == WASMTIME_COMPONENT_VALTYPE_U64) {
         unsigned long long v = PyLong_AsUnsignedLongLong(obj);
