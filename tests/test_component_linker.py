@@ -316,3 +316,53 @@ def test_resource_host_and_any(engine):
         a.to_host(store)
     assert ResourceType.host(1) != ResourceType.host(2)
     assert ResourceType.host(1) != "x"
+
+
+def test_store_close_inside_a_host_function_is_refused(engine):
+    store = Store(engine)
+
+    def host(_ctx):
+        store.close()
+
+    linker, comp = calls_host(engine, host)
+    f = linker.instantiate(store, comp).get_func(store, "call")
+    with pytest.raises(RuntimeError):
+        f(store)
+    f2 = linker.instantiate(store, comp)  # the store is still usable
+    assert f2 is not None
+
+
+def test_second_thread_is_refused_while_a_call_runs(engine):
+    import threading
+
+    store = Store(engine)
+    errors = []
+
+    def host(_ctx):
+        def other():
+            try:
+                f(store)
+            except RuntimeError as e:
+                errors.append(e)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+
+    linker, comp = calls_host(engine, host)
+    f = linker.instantiate(store, comp).get_func(store, "call")
+    f(store)
+    assert len(errors) == 1 and "another thread" in str(errors[0])
+
+
+def test_host_function_may_use_the_outer_store(engine):
+    seen = []
+
+    def host(ctx):
+        r = ResourceHost.own(9, 1).to_any(ctx)
+        seen.append(r.to_host(store).rep)
+
+    linker, comp = calls_host(engine, host)
+    store = Store(engine)
+    linker.instantiate(store, comp).get_func(store, "call")(store)
+    assert seen == [9]
