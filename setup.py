@@ -66,7 +66,7 @@ setup(
         Extension(
             "wasmtime._ext",
             sources=sources,
-            depends=glob.glob("src/ext/*.h"),
+            depends=glob.glob("src/ext/*.h") + glob.glob("src/ext/*/*.h"),
             include_dirs=["src/ext"],
             libraries=[":_libwasmtime.so"],
             extra_compile_args=cflags,

@@ -40,6 +40,18 @@ int instance_register(PyObject *mod, ext_state *st);
 int wasi_register(PyObject *mod, ext_state *st);
 int linker_register(PyObject *mod, ext_state *st);
 int instancepre_register(PyObject *mod, ext_state *st);
+int storecontext_register(PyObject *mod, ext_state *st);
+/* wasmtime.component (src/ext/component/) */
+int cvalues_register(PyObject *mod, ext_state *st);
+int cresources_register(PyObject *mod, ext_state *st);
+int cvaltypes_register(PyObject *mod, ext_state *st);
+int ctypes_register(PyObject *mod, ext_state *st);
+int ccomponent_register(PyObject *mod, ext_state *st);
+int cexportindex_register(PyObject *mod, ext_state *st);
+int clinker_register(PyObject *mod, ext_state *st);
+int clinkerinstance_register(PyObject *mod, ext_state *st);
+int cinstance_register(PyObject *mod, ext_state *st);
+int cfunc_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -68,6 +80,18 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     wasi_register,
     linker_register,
     instancepre_register,
+    storecontext_register,
+    /* floor 4, wasmtime.component */
+    cvalues_register,
+    cresources_register,
+    cvaltypes_register,
+    ctypes_register,
+    ccomponent_register,
+    cexportindex_register,
+    clinker_register,
+    clinkerinstance_register,
+    cinstance_register,
+    cfunc_register,
 };
 
 static int

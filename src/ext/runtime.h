@@ -59,6 +59,7 @@ typedef struct {
      * the only strong references, so the GC sees cycles through them. */
     PyObject *host_objects; /* strong dict id -> object, or NULL until needed */
     bool has_wasi;          /* set_wasi() was called */
+    bool has_wasi_http;     /* set_wasi_http() was called */
     /* The exception a host function raised during the current call; taken
      * by the outermost Python-facing call that sees the trap. */
     PyObject *pending_exc;        /* strong or NULL */
@@ -67,6 +68,14 @@ typedef struct {
     Py_ssize_t exports;           /* zero-copy memory buffers exported */
     bool release_pending;         /* GC wanted to delete while exported */
 } StoreObject;
+
+/* StoreContext: the store as component host functions and resource
+ * destructors see it; valid only during that call (`ctx` NULL after). */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;      /* strong */
+    wasmtime_context_t *ctx; /* borrowed; NULL once invalidated */
+} StoreContextObject;
 
 /* A store to act on: a Store, or a live Caller standing in for one. */
 typedef struct {
@@ -178,7 +187,7 @@ typedef struct {
 
 /* ---- stores (storectx.c) -------------------------------------------------- */
 
-/* Resolve a `store` argument (Store or live Caller), checking it is open and
+/* Resolve a `store` argument (Store, live Caller or live StoreContext), checking it is open and
  * not running wasm on another thread.  0 or -1 with an exception. */
 int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
 /* ext_resolve_store + the handle's own store must be that store. */

@@ -55,15 +55,40 @@ typedef struct {
     PyTypeObject *WasiConfig_Type;
     PyTypeObject *Linker_Type;
     PyTypeObject *InstancePre_Type;
-    PyObject *Trap;          /* strong: exception class */
-    PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
-    PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
-    bool exports_registered; /* InstanceExports registered as a Mapping */
-    PyObject *WasmtimeError; /* strong: exception class */
-    PyObject *ExitTrap;      /* strong: exception class */
-    PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
-    PyObject *str_message;   /* strong: interned "_message" */
-    PyObject *str_code;      /* strong: interned "code" */
+    PyTypeObject *StoreContext_Type;
+    /* wasmtime.component (src/ext/component/), added to `component_mod` */
+    PyObject *component_mod; /* strong: the module wasmtime._ext.component */
+    PyTypeObject *CComponent_Type;
+    PyTypeObject *CExportIndex_Type;
+    PyTypeObject *CLinker_Type;
+    PyTypeObject *CLinkerInstance_Type;
+    PyTypeObject *CInstance_Type;
+    PyTypeObject *CFunc_Type;
+    PyTypeObject *CFuncType_Type;
+    PyTypeObject *CComponentType_Type;
+    PyTypeObject *CInstanceType_Type;
+    PyTypeObject *CModuleType_Type;
+    PyTypeObject *CExtern_Type;
+    PyTypeObject *CResourceType_Type;
+    PyTypeObject *CResourceAny_Type;
+    PyTypeObject *CResourceHost_Type;
+    PyTypeObject *CValType_Type;
+    PyTypeObject *CVariantLike_Type;
+    PyTypeObject *CVariant_Type;
+    PyTypeObject *CRecord_Type;
+    /* The value type class of each WASMTIME_COMPONENT_VALTYPE_* kind
+     * (borrowed: component_mod holds them). */
+    PyTypeObject *cvaltypes[32];
+    vectorcallfunc cfunc_vectorcall; /* component Func's, set by component/func.c */
+    PyObject *Trap;                  /* strong: exception class */
+    PyObject *TrapCode;              /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
+    PyObject *ctypes_ptr;            /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
+    bool exports_registered;         /* InstanceExports registered as a Mapping */
+    PyObject *WasmtimeError;         /* strong: exception class */
+    PyObject *ExitTrap;              /* strong: exception class */
+    PyObject *ArgTypeError;          /* strong: TypeError + AttributeError subclass */
+    PyObject *str_message;           /* strong: interned "_message" */
+    PyObject *str_code;              /* strong: interned "code" */
     /* Func's vectorcall entry, set when func.c registers the type: lower
      * floors create Func objects (a funcref result, a Linker lookup) without
      * calling up into func.c. */
@@ -81,7 +106,13 @@ typedef struct {
     X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)               \
     X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)     \
     X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)  \
-    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type)
+    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type)                 \
+    X(StoreContext_Type) X(component_mod) X(CComponent_Type)                 \
+    X(CExportIndex_Type) X(CLinker_Type) X(CLinkerInstance_Type)             \
+    X(CInstance_Type) X(CFunc_Type) X(CFuncType_Type) X(CComponentType_Type) \
+    X(CInstanceType_Type) X(CModuleType_Type) X(CExtern_Type)                \
+    X(CResourceType_Type) X(CResourceAny_Type) X(CResourceHost_Type)         \
+    X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */
@@ -105,6 +136,13 @@ ext_state_from_type(PyTypeObject *tp)
 /* Create a heap type from `spec` with `bases` (may be NULL), add it to the
  * module under its short name and return it (strong) or NULL. */
 PyTypeObject *ext_add_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
+/* The same for a type of wasmtime.component: it is added to the submodule
+ * `wasmtime._ext.component` (created on first use), whose names would clash
+ * with the core ones (Linker, Func, Instance, ...). */
+PyTypeObject *ext_add_component_type(PyObject *mod, PyType_Spec *spec, PyObject *bases);
+/* WasmtimeError("Cannot directly construct a `NAME`"): tp_new of the types
+ * only the runtime creates. */
+PyObject *ext_no_construct(PyTypeObject *type, PyObject *args, PyObject *kwds);
 
 /* ---- the closed/consumed check ----------------------------------------- */
 

@@ -239,6 +239,7 @@ store_set_wasi_http(PyObject *op, PyObject *Py_UNUSED(ignored))
         return ext_raise_msg(so->st, "set_wasi() must be called before set_wasi_http()");
     }
     wasmtime_context_set_wasi_http(c.ctx);
+    c.so->has_wasi_http = true;
     Py_RETURN_NONE;
 }
 

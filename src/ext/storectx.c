@@ -52,6 +52,19 @@ ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out)
         out->ctx = wasmtime_caller_context(caller->caller);
         return 0;
     }
+    if (st->StoreContext_Type != NULL && Py_IS_TYPE(obj, st->StoreContext_Type)) {
+        StoreContextObject *sc = (StoreContextObject *)obj;
+        if (sc->ctx == NULL) {
+            PyErr_SetString(PyExc_ValueError, "caller is no longer valid");
+            return -1;
+        }
+        if (ext_store_usable(sc->store) < 0) {
+            return -1;
+        }
+        out->so = sc->store;
+        out->ctx = sc->ctx;
+        return 0;
+    }
     ext_wrong_type(st, "a Store or Caller", obj);
     return -1;
 }

@@ -31,6 +31,7 @@ from ._ext import (
     Module,
     SharedMemory,
     Store,
+    StoreContext,
     Table,
     TableType,
     Tag,
@@ -58,7 +59,7 @@ def __getattr__(name):
         import typing
 
         aliases = {
-            "Storelike": typing.Union[Store, Caller],
+            "Storelike": typing.Union[Store, Caller, StoreContext],
             "AsExtern": typing.Union[Func, Table, Memory, SharedMemory, Global, Tag],
         }
         globals().update(aliases)
@@ -71,6 +72,7 @@ __all__ = [
     "Config",
     "Engine",
     "Store",
+    "StoreContext",
     "FuncType",
     "GlobalType",
     "MemoryType",

@@ -121,7 +121,12 @@ class Store(Managed):
     def set_wasi(self, wasi: "WasiConfig") -> None: ...
     def set_wasi_http(self) -> None: ...
 
-Storelike = Union[Store, "Caller"]
+@final
+class StoreContext:
+    def _context(self) -> int: ...
+    def _invalidate(self) -> None: ...
+
+Storelike = Union[Store, "Caller", StoreContext]
 
 @final
 class ValType(Managed):
@@ -449,6 +454,7 @@ __all__ = [
     "Config",
     "Engine",
     "Store",
+    "StoreContext",
     "FuncType",
     "GlobalType",
     "MemoryType",

@@ -4,7 +4,9 @@
                            [--fuel N] [--trap-unknown-imports] FILE [ARGS...]
 
 A WASI command runs its `_start` and the process exits with the guest's exit
-status.  With `--invoke`, the module is instantiated (a reactor's
+status.  A component (recognised by its layer byte, or WAT text starting
+with `(component`) runs with WASIp2: its `wasi:cli/run` export is called and
+the process exits with 0 for `ok`, 1 for `err`.  With `--invoke`, the module is instantiated (a reactor's
 `_initialize` runs first), the export is called with ARGS parsed by its
 parameter types, and each result is printed on its own line.  A trap exits
 with status 134, as `wasmtime run` does; other errors exit with status 1.
@@ -103,6 +105,78 @@ def _wasi_config(opts: argparse.Namespace) -> wasmtime.WasiConfig:
     return wasi
 
 
+def _is_component(path: str) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head[:4] == b"\0asm":
+        return head[4:8] == b"\x0d\x00\x01\x00"
+    text = head.decode("utf-8", "replace").lstrip()
+    while text.startswith(";;"):
+        text = text.partition("\n")[2].lstrip()
+    return text.startswith("(component")
+
+
+def _parse_component_value(text: str, ty: object) -> object:
+    from wasmtime import component as cm
+
+    if isinstance(ty, (cm.U8, cm.U16, cm.U32, cm.U64, cm.S8, cm.S16, cm.S32, cm.S64)):
+        return int(text, 0)
+    if isinstance(ty, (cm.F32, cm.F64)):
+        return float(text)
+    if isinstance(ty, cm.Bool):
+        if text not in ("true", "false"):
+            raise ValueError("expected true or false, got %r" % text)
+        return text == "true"
+    if isinstance(ty, (cm.String, cm.Char)):
+        return text
+    raise ValueError("cannot pass a %r from the command line" % (ty,))
+
+
+def run_component(opts: argparse.Namespace, engine: wasmtime.Engine, store: wasmtime.Store) -> int:
+    from wasmtime import component as cm
+
+    comp = cm.Component.from_file(engine, opts.file)
+    linker = cm.Linker(engine)
+    linker.add_wasip2()
+    if opts.trap_unknown_imports:
+        linker.define_unknown_imports_as_traps(comp)
+    store.set_wasi(_wasi_config(opts))
+    instance = linker.instantiate(store, comp)
+    if opts.invoke is None:
+        names = [n for n in comp.type.exports(engine) if n.startswith("wasi:cli/run@")]
+        if not names:
+            print("error: the component exports no wasi:cli/run", file=sys.stderr)
+            return 1
+        index = instance.get_export_index(store, names[0])
+        inner = instance.get_export_index(store, "run", instance=index)
+        func = instance.get_func(store, inner) if inner is not None else None
+        if func is None:
+            print("error: %s has no run function" % names[0], file=sys.stderr)
+            return 1
+        result = func(store)
+        return 0 if result == cm.Variant("ok") else 1
+    func = instance.get_func(store, opts.invoke)
+    if func is None:
+        print("error: no exported function named %r" % opts.invoke, file=sys.stderr)
+        return 1
+    params = func.type(store).params
+    if len(params) != len(opts.args):
+        print(
+            "error: %s takes %d argument(s), %d given" % (opts.invoke, len(params), len(opts.args)),
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        values = [_parse_component_value(a, t) for a, (_, t) in zip(opts.args, params)]
+    except ValueError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 1
+    result = func(store, *values)
+    if result is not None:
+        print(_format_value(result))
+    return 0
+
+
 def run(opts: argparse.Namespace) -> int:
     config = wasmtime.Config()
     try:
@@ -112,6 +186,11 @@ def run(opts: argparse.Namespace) -> int:
     if opts.fuel is not None:
         config.consume_fuel = True
     engine = wasmtime.Engine(config)
+    if _is_component(opts.file):
+        store = wasmtime.Store(engine)
+        if opts.fuel is not None:
+            store.set_fuel(opts.fuel)
+        return run_component(opts, engine, store)
     module = wasmtime.Module.from_file(engine, opts.file)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
