@@ -12,6 +12,7 @@ from wasmtime import (
     Func,
     FuncType,
     Instance,
+    Linker,
     Module,
     Store,
     Trap,
@@ -966,3 +967,25 @@ def test_gc_reference_signatures_raise_instead_of_aborting(run_python):
         "nonnull WasmtimeError",
         "done",
     ]
+
+
+def test_one_functype_used_with_two_engines():
+    # Wasmtime binds a C function type to the first engine that uses it and
+    # aborts the process when another engine uses it (found by fuzzing): each
+    # use goes through a fresh copy.
+    ty = FuncType([ValType.i32()], [ValType.i32()])
+    for _ in range(2):
+        store = Store(Engine())
+        f = Func(store, ty, lambda x: x + 1)
+        assert f(store, 1) == 2
+    engines = [Engine(), Engine()]
+    for engine in engines:
+        linker = Linker(engine)
+        linker.define_func("m", "f", ty, lambda x: x * 2)
+        module = Module(
+            engine,
+            '(module (import "m" "f" (func $f (param i32) (result i32)))'
+            ' (func (export "run") (param i32) (result i32) local.get 0 call $f))',
+        )
+        store = Store(engine)
+        assert linker.instantiate(store, module).exports(store)["run"](store, 21) == 42

@@ -167,3 +167,15 @@ def test_after_close(exc_engine):
         tag.eq(store, tag)
     with pytest.raises(ValueError):
         i32_tag(store)
+
+
+def test_one_tag_type_used_with_two_engines():
+    # A C tag type binds to the first engine that uses it; a second engine
+    # aborted the process (found by fuzzing).
+    ty = TagType(FuncType([ValType.i32()], []))
+    for _ in range(2):
+        config = Config()
+        config.wasm_exceptions = True
+        store = Store(Engine(config))
+        tag = Tag(store, ty)
+        assert tag.type(store).functype.params == [ValType.i32()]

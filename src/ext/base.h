@@ -186,6 +186,12 @@ PyObject *tagtype_from_owned(ext_state *st, wasm_tagtype_t *ty);
 PyObject *importtypes_list(ext_state *st, const wasm_importtype_vec_t *vec);
 PyObject *exporttypes_list(ext_state *st, const wasm_exporttype_vec_t *vec);
 PyObject *limits_new(ext_state *st, uint64_t min, bool has_max, uint64_t max);
+/* A new function type equal to `ty`, bound to no engine.  Wasmtime's C API
+ * binds a wasm_functype_t (and a tag type made from one) to the first engine
+ * that uses it, and aborts the process when another engine uses it later;
+ * every use with an engine therefore goes through a fresh copy.  NULL with
+ * WasmtimeError for a type holding engine-bound reference types. */
+wasm_functype_t *ext_functype_unbound(ext_state *st, const wasm_functype_t *ty);
 /* The C type held by a wasm type object, or NULL with ValueError when closed. */
 void *wasmtype_get(PyObject *self);
 

@@ -79,38 +79,41 @@ func_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (ext_resolve_store(st, store, &c) < 0) {
         return NULL;
     }
-    const wasm_functype_t *fty = wasmtype_get(ty);
+    const wasm_functype_t *orig = wasmtype_get(ty);
+    wasm_functype_t *fty = orig == NULL ? NULL : ext_functype_unbound(st, orig);
     if (fty == NULL) {
         return NULL;
     }
     bool numeric;
     void *env = ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
     if (env == NULL) {
+        wasm_functype_delete(fty);
         return NULL;
     }
     wasmtime_func_callback_t checked;
     wasmtime_func_unchecked_callback_t unchecked;
     void (*finalizer)(void *);
     ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
-    if (ext_store_keep(c.so, callable) < 0) {
+    /* Keeping the callable allocates, which may run the GC and a finalizer
+     * that closes the Store: check it again after. */
+    if (ext_store_keep(c.so, callable) < 0 || ext_store_usable(c.so) < 0) {
         finalizer(env);
+        wasm_functype_delete(fty);
         return NULL;
     }
     wasmtime_func_t f;
     if (numeric) {
-        wasmtime_func_new_unchecked(c.ctx, fty, unchecked, env, finalizer, &f);
+        wasmtime_func_new_unchecked(c.so->context, fty, unchecked, env, finalizer, &f);
     }
     else {
-        wasmtime_func_new(c.ctx, fty, checked, env, finalizer, &f);
+        wasmtime_func_new(c.so->context, fty, checked, env, finalizer, &f);
     }
     FuncObject *self = (FuncObject *)ext_func_wrap(st, c.so, &f);
-    if (self == NULL) {
-        return NULL;
+    if (self == NULL || func_set_sig(self, fty) < 0) {
+        Py_XDECREF(self);
+        self = NULL;
     }
-    if (func_set_sig(self, fty) < 0) {
-        Py_DECREF(self);
-        return NULL;
-    }
+    wasm_functype_delete(fty);
     return (PyObject *)self;
 }
 

@@ -210,21 +210,28 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         ext_wrong_type(st, "a callable", callable);
         return -1;
     }
-    const wasm_functype_t *fty = wasmtype_get(ty);
+    const wasm_functype_t *orig = wasmtype_get(ty);
+    wasm_functype_t *fty = orig == NULL ? NULL : ext_functype_unbound(st, orig);
     if (fty == NULL) {
         return -1;
     }
     bool numeric;
     void *env = ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
     if (env == NULL) {
+        wasm_functype_delete(fty);
         return -1;
     }
     wasmtime_func_callback_t checked;
     wasmtime_func_unchecked_callback_t unchecked;
     void (*finalizer)(void *);
     ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
-    if (linker_keep_callable(self, module, name, callable) < 0) {
+    if (linker_keep_callable(self, module, name, callable) < 0 || self->linker == NULL) {
+        /* (the allocation may have run a finalizer that closed the Linker) */
+        if (!PyErr_Occurred()) {
+            ALREADY_CLOSED();
+        }
         finalizer(env);
+        wasm_functype_delete(fty);
         return -1;
     }
     wasmtime_error_t *err;
@@ -236,6 +243,7 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         err = wasmtime_linker_define_func(self->linker, m, (size_t)mlen, n, (size_t)nlen, fty,
                                           checked, env, finalizer);
     }
+    wasm_functype_delete(fty); /* Wasmtime made its own type from it */
     if (err != NULL) {
         return ext_raise_error_int(st, err);
     }

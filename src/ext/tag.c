@@ -25,12 +25,18 @@ tag_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (ext_resolve_store(st, store, &c) < 0) {
         return NULL;
     }
-    const wasm_tagtype_t *tty = wasmtype_get(ty);
-    if (tty == NULL) {
+    const wasm_tagtype_t *orig = wasmtype_get(ty);
+    /* A tag type binds to the first engine that uses it, like its function
+     * type (ext_functype_unbound): use a fresh one. */
+    wasm_functype_t *fty =
+        orig == NULL ? NULL : ext_functype_unbound(st, wasm_tagtype_functype(orig));
+    if (fty == NULL) {
         return NULL;
     }
+    wasm_tagtype_t *tty = wasm_tagtype_new(fty); /* takes fty */
     wasmtime_extern_t ext = {.kind = WASMTIME_EXTERN_TAG};
     wasmtime_error_t *err = wasmtime_tag_new(c.ctx, tty, &ext.of.tag);
+    wasm_tagtype_delete(tty);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }

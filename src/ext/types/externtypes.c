@@ -617,3 +617,38 @@ externtypes_register(PyObject *mod, ext_state *st)
     }
     return 0;
 }
+
+/* ---- engine binding ---------------------------------------------------- */
+
+wasm_functype_t *
+ext_functype_unbound(ext_state *st, const wasm_functype_t *ty)
+{
+    const wasm_valtype_vec_t *p = wasm_functype_params(ty);
+    const wasm_valtype_vec_t *r = wasm_functype_results(ty);
+    wasm_valtype_vec_t params, results;
+    wasm_valtype_vec_new_uninitialized(&params, p->size);
+    wasm_valtype_vec_new_uninitialized(&results, r->size);
+    bool ok = true;
+    for (size_t i = 0; i < p->size + r->size; i++) {
+        const wasm_valtype_t *vt = i < p->size ? p->data[i] : r->data[i - p->size];
+        wasm_valkind_t kind = ext_valtype_kind(vt);
+        /* Rebuilt from its kind: a copy would share the engine binding of
+         * a concrete reference type, which no kind of ours can name. */
+        wasm_valtype_t *copy = kind == EXT_WASM_OTHERREF ? NULL : valkind_to_valtype(kind);
+        ok = ok && copy != NULL;
+        if (i < p->size) {
+            params.data[i] = copy;
+        }
+        else {
+            results.data[i - p->size] = copy;
+        }
+    }
+    if (!ok) {
+        wasm_valtype_vec_delete(&params);
+        wasm_valtype_vec_delete(&results);
+        ext_raise_msg(st, "this function type has reference types bound to the engine it came "
+                          "from; build a FuncType from ValTypes to define host functions");
+        return NULL;
+    }
+    return wasm_functype_new(&params, &results); /* takes both vectors */
+}
