@@ -81,15 +81,6 @@ ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw)
     }
 }
 
-/* Finalizer of externref payloads: may run wherever Wasmtime collects. */
-static void
-externref_finalize(void *data)
-{
-    PyGILState_STATE g = PyGILState_Ensure();
-    Py_DECREF((PyObject *)data);
-    PyGILState_Release(g);
-}
-
 static int
 make_externref(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
 {
@@ -99,7 +90,7 @@ make_externref(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
         return 0;
     }
     Py_INCREF(obj);
-    if (!wasmtime_externref_new(c->ctx, obj, externref_finalize, &out->of.externref)) {
+    if (!wasmtime_externref_new(c->ctx, obj, ext_externref_finalize, &out->of.externref)) {
         Py_DECREF(obj);
         ext_raise_msg(st, "failed to allocate an externref (the GC heap is full)");
         return -1;

@@ -208,6 +208,13 @@ int ext_store_keep(StoreObject *so, PyObject *obj);
 void ext_store_release(StoreObject *so);
 /* A zero-copy memory buffer of this store was released. */
 void ext_store_buffer_released(StoreObject *so);
+/* The finalizer of externref payloads (a strong reference): queues the
+ * payload instead of dropping it inside Wasmtime. */
+void ext_externref_finalize(void *data);
+/* Drop the queued externref payloads.  Needs the GIL; runs Python code
+ * (__del__): call it only where that is safe, after the Wasmtime call that
+ * collected. */
+void ext_release_deferred(void);
 /* Consume `w` into the store's WASI context (Store.set_wasi). 0 or -1. */
 int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
 
@@ -327,6 +334,7 @@ void ext_handle_dealloc(PyObject *op);
 int ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
                   wasmtime_val_t *out);
 void ext_val_release(wasmtime_val_t *val);
+
 /* wasmtime_val_t -> Python (does not release `val`). */
 PyObject *ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val);
 /* Numeric fast path: i32/i64/f32/f64 only. */

@@ -77,9 +77,10 @@ store_gc(PyObject *op, PyObject *Py_UNUSED(ignored))
     if (ext_store_usable(self) < 0) {
         return NULL;
     }
-    /* Keeps the GIL: collection may run externref finalizers, which touch
-     * Python objects. */
+    /* Keeps the GIL (a collection is short).  The externref finalizers it
+     * runs only queue their payloads (storectx.c), dropped right after. */
     wasmtime_error_t *err = wasmtime_context_gc(self->context);
+    ext_release_deferred(); /* the collected payloads, now that the GC is done */
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }

@@ -9,6 +9,7 @@
  */
 #include "runtime.h"
 
+#include <pthread.h>
 #include <pythread.h>
 
 int
@@ -185,6 +186,9 @@ ext_store_release(StoreObject *self)
         /* With the GIL held: finalizers of host functions and externrefs
          * may drop Python objects. */
         wasmtime_store_delete(store);
+        /* The payloads of the externrefs it held, queued by their
+         * finalizers: safe to drop now that Wasmtime is done. */
+        ext_release_deferred();
         /* Nothing can call the host functions any more, and data() now
          * raises: drop what the store kept for them. */
         Py_CLEAR(self->host_objects);
@@ -201,6 +205,82 @@ ext_store_buffer_released(StoreObject *so)
         ext_store_release(so);
     }
 }
+
+/* ---- externref payloads ---------------------------------------------------
+ *
+ * Wasmtime runs an externref's finalizer wherever it collects: inside
+ * wasmtime_context_gc, inside an allocation during a call, inside store
+ * deletion, possibly on a thread without the GIL.  Dropping the payload
+ * there could run a __del__ that closes the very Store Wasmtime is working
+ * on (its GC then aborts the process).  So the finalizer only queues the
+ * payload; the queue is drained at points where running Python code is safe:
+ * right after the Wasmtime call that collected (Store.gc, Store.close), and
+ * otherwise by a pending call, which the interpreter runs between two
+ * bytecodes.  The queue is a C global because the finalizer gets nothing
+ * else; it holds references, never borrows them. */
+
+static pthread_mutex_t deferred_lock = PTHREAD_MUTEX_INITIALIZER;
+static PyObject **deferred;   /* owned (malloc), strong items */
+static size_t deferred_len, deferred_cap;
+static bool deferred_scheduled;
+
+static int
+drain_pending_call(void *Py_UNUSED(arg))
+{
+    ext_release_deferred();
+    return 0;
+}
+
+void
+ext_externref_finalize(void *data)
+{
+    pthread_mutex_lock(&deferred_lock);
+    if (deferred_len == deferred_cap) {
+        size_t cap = deferred_cap ? 2 * deferred_cap : 64;
+        PyObject **grown = realloc(deferred, cap * sizeof(PyObject *));
+        if (grown == NULL) {
+            /* Out of memory: leak the payload rather than crash. */
+            pthread_mutex_unlock(&deferred_lock);
+            return;
+        }
+        deferred = grown;
+        deferred_cap = cap;
+    }
+    deferred[deferred_len++] = (PyObject *)data;
+    bool schedule = !deferred_scheduled;
+    deferred_scheduled = true;
+    pthread_mutex_unlock(&deferred_lock);
+    if (schedule && Py_AddPendingCall(drain_pending_call, NULL) < 0) {
+        /* The interpreter's queue is full: the next drain point takes it. */
+        pthread_mutex_lock(&deferred_lock);
+        deferred_scheduled = false;
+        pthread_mutex_unlock(&deferred_lock);
+    }
+}
+
+void
+ext_release_deferred(void)
+{
+    for (;;) {
+        pthread_mutex_lock(&deferred_lock);
+        PyObject **items = deferred;
+        size_t n = deferred_len;
+        deferred = NULL;
+        deferred_len = deferred_cap = 0;
+        deferred_scheduled = false;
+        pthread_mutex_unlock(&deferred_lock);
+        if (n == 0) {
+            free(items);
+            return;
+        }
+        /* Each DECREF may run a __del__, which may queue more. */
+        for (size_t i = 0; i < n; i++) {
+            Py_DECREF(items[i]);
+        }
+        free(items);
+    }
+}
+
 
 /* ---- Store.set_wasi ------------------------------------------------------ */
 
