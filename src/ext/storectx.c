@@ -220,7 +220,7 @@ ext_store_buffer_released(StoreObject *so)
  * else; it holds references, never borrows them. */
 
 static pthread_mutex_t deferred_lock = PTHREAD_MUTEX_INITIALIZER;
-static PyObject **deferred;   /* owned (malloc), strong items */
+static PyObject **deferred; /* owned (malloc), strong items */
 static size_t deferred_len, deferred_cap;
 static bool deferred_scheduled;
 
@@ -280,7 +280,6 @@ ext_release_deferred(void)
         free(items);
     }
 }
-
 
 /* ---- Store.set_wasi ------------------------------------------------------ */
 
