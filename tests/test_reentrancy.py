@@ -1383,7 +1383,7 @@ def enumerate_cases(api, env):
                 # The same C code as the defining class, whose cases convert
                 # the arguments; here the receiver differs: valid call only.
                 continue
-            for pos, (pname, v) in enumerate(vals):
+            for pos, (_pname, v) in enumerate(vals):
                 for kind in kinds_for(v):
                     timings = ["now", "later"] if kind in KEPT_KINDS else ["now"]
                     for timing in timings:
