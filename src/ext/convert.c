@@ -30,10 +30,74 @@ wrong_value(PyObject *obj, wasmtime_valkind_t kind)
     return -1;
 }
 
+/* v128 <-> int.  The int is unsigned and its bytes are the vector's
+ * little-endian bytes (lane 0 in the low bits); ints wrap to 128 bits like
+ * i32/i64 wrap to theirs.  The shifts call int's own slots, never a
+ * subclass's __rshift__: no Python code runs. */
+int
+ext_py_to_v128(PyObject *obj, uint8_t out[16])
+{
+    if (!PyLong_Check(obj)) {
+        return wrong_value(obj, WASMTIME_V128);
+    }
+    unsigned long long lo = PyLong_AsUnsignedLongLongMask(obj);
+    if (lo == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *shift = PyLong_FromLong(64);
+    if (shift == NULL) {
+        return -1;
+    }
+    PyObject *high = PyLong_Type.tp_as_number->nb_rshift(obj, shift);
+    Py_DECREF(shift);
+    if (high == NULL) {
+        return -1;
+    }
+    unsigned long long hi = PyLong_AsUnsignedLongLongMask(high);
+    Py_DECREF(high);
+    if (hi == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    for (int i = 0; i < 8; i++) {
+        out[i] = (uint8_t)(lo >> (8 * i));
+        out[8 + i] = (uint8_t)(hi >> (8 * i));
+    }
+    return 0;
+}
+
+PyObject *
+ext_v128_to_py(const uint8_t in[16])
+{
+    unsigned long long lo = 0, hi = 0;
+    for (int i = 7; i >= 0; i--) {
+        lo = (lo << 8) | in[i];
+        hi = (hi << 8) | in[8 + i];
+    }
+    if (hi == 0) {
+        return PyLong_FromUnsignedLongLong(lo);
+    }
+    PyObject *h = PyLong_FromUnsignedLongLong(hi);
+    PyObject *l = PyLong_FromUnsignedLongLong(lo);
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *res = NULL;
+    if (h != NULL && l != NULL && shift != NULL) {
+        PyObject *up = PyNumber_Lshift(h, shift);
+        if (up != NULL) {
+            res = PyNumber_Or(up, l);
+            Py_DECREF(up);
+        }
+    }
+    Py_XDECREF(h);
+    Py_XDECREF(l);
+    Py_XDECREF(shift);
+    return res;
+}
+
 int
 ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out)
 {
     switch (kind) {
+    case WASMTIME_V128: return ext_py_to_v128(obj, out->v128);
     case WASMTIME_I32:
     case WASMTIME_I64: {
         if (!PyLong_Check(obj)) {
@@ -75,6 +139,7 @@ ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw)
     case WASMTIME_I64: return PyLong_FromLongLong(raw->i64);
     case WASMTIME_F32: return PyFloat_FromDouble(raw->f32);
     case WASMTIME_F64: return PyFloat_FromDouble(raw->f64);
+    case WASMTIME_V128: return ext_v128_to_py(raw->v128);
     default:
         PyErr_Format(PyExc_TypeError, "no raw conversion for %s", ext_kind_name(kind));
         return NULL;
@@ -141,7 +206,8 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
     case WASMTIME_I32:
     case WASMTIME_I64:
     case WASMTIME_F32:
-    case WASMTIME_F64: {
+    case WASMTIME_F64:
+    case WASMTIME_V128: {
         wasmtime_val_raw_t raw;
         if (ext_py_to_raw(obj, kind, &raw) < 0) {
             return -1;
@@ -156,8 +222,11 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
         else if (kind == WASMTIME_F32) {
             out->of.f32 = raw.f32;
         }
-        else {
+        else if (kind == WASMTIME_F64) {
             out->of.f64 = raw.f64;
+        }
+        else {
+            memcpy(out->of.v128, raw.v128, sizeof(out->of.v128));
         }
         return 0;
     }
@@ -191,6 +260,7 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
     case WASMTIME_I64: return PyLong_FromLongLong(val->of.i64);
     case WASMTIME_F32: return PyFloat_FromDouble(val->of.f32);
     case WASMTIME_F64: return PyFloat_FromDouble(val->of.f64);
+    case WASMTIME_V128: return ext_v128_to_py(val->of.v128);
     case WASMTIME_FUNCREF:
         if (wasmtime_funcref_is_null(&val->of.funcref)) {
             Py_RETURN_NONE;

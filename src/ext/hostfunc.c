@@ -243,7 +243,7 @@ ext_functype_kinds(const wasm_functype_t *ty, wasmtime_valkind_t *kinds)
         const wasm_valtype_t *vt = i < p->size ? p->data[i] : r->data[i - p->size];
         wasmtime_valkind_t k = ext_wasmtime_kind_of(ext_valtype_kind(vt));
         kinds[i] = k;
-        if (k > WASMTIME_F64) {
+        if (k > WASMTIME_V128) {
             numeric = false;
         }
     }

@@ -84,7 +84,7 @@ typedef struct {
     vectorcallfunc vectorcall;
     int nparams; /* -1 until the signature is fetched */
     int nresults;
-    bool numeric;              /* only i32/i64/f32/f64: the raw fast path */
+    bool numeric;              /* only i32/i64/f32/f64/v128: the raw fast path */
     wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
 } FuncObject;
 
@@ -304,9 +304,12 @@ int ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t k
 void ext_val_release(wasmtime_val_t *val);
 /* wasmtime_val_t -> Python (does not release `val`). */
 PyObject *ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val);
-/* Numeric fast path: i32/i64/f32/f64 only. */
+/* Numeric fast path: i32/i64/f32/f64/v128 only. */
 int ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out);
 PyObject *ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw);
+/* v128 <-> unsigned int, little-endian lanes (ints wrap to 128 bits). */
+int ext_py_to_v128(PyObject *obj, uint8_t out[16]);
+PyObject *ext_v128_to_py(const uint8_t in[16]);
 /* If `obj` is a Val, check its kind is `kind` (TypeError otherwise) and
  * return its payload (borrowed); any other object is returned as is.  NULL
  * on error.  The one place the "wrong type of `Val`" rule lives. */

@@ -66,6 +66,7 @@ VALTYPE_CTOR(i32, WASM_I32)
 VALTYPE_CTOR(i64, WASM_I64)
 VALTYPE_CTOR(f32, WASM_F32)
 VALTYPE_CTOR(f64, WASM_F64)
+VALTYPE_CTOR(v128, EXT_WASM_V128)
 VALTYPE_CTOR(externref, WASM_EXTERNREF)
 VALTYPE_CTOR(funcref, WASM_FUNCREF)
 #undef VALTYPE_CTOR
@@ -121,6 +122,8 @@ static PyMethodDef valtype_methods[] = {
     {"i64", valtype_i64, METH_NOARGS | METH_CLASS, "i64()\n--\n\nThe i64 type."},
     {"f32", valtype_f32, METH_NOARGS | METH_CLASS, "f32()\n--\n\nThe f32 type."},
     {"f64", valtype_f64, METH_NOARGS | METH_CLASS, "f64()\n--\n\nThe f64 type."},
+    {"v128", valtype_v128, METH_NOARGS | METH_CLASS,
+     "v128()\n--\n\nThe v128 type (values are unsigned 128-bit ints)."},
     {"externref", valtype_externref, METH_NOARGS | METH_CLASS,
      "externref()\n--\n\nThe externref type (host references)."},
     {"funcref", valtype_funcref, METH_NOARGS | METH_CLASS,
