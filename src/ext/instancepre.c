@@ -57,6 +57,7 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
     m->module = wasmtime_instance_pre_module(self->pre);
     m->engine = Py_NewRef(self->engine);
     m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
+    m->custom_sections = Py_XNewRef(((ModuleObject *)self->module)->custom_sections);
     m->has_users = false;
     m->st = self->st;
     PyObject_GC_Track(m);

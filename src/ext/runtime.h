@@ -33,6 +33,10 @@ typedef struct {
     bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
     bool stack_set;          /* max_wasm_stack was set ... */
     uint64_t max_wasm_stack; /* ... to this */
+    /* Every option set, name -> value in the order last set (Cranelift
+     * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
+     * engine's configuration fingerprint, since the C API has no getters. */
+    PyObject *options; /* strong dict of str -> bool/int/str */
 } ConfigObject;
 
 typedef struct {
@@ -43,6 +47,9 @@ typedef struct {
     bool memories32_fixed;
     /* true when no memory of this engine can ever move */
     bool memories_fixed;
+    /* The options of the Config it was built from, a tuple of (name, value)
+     * pairs in the order set (() without a Config): see ConfigObject. */
+    PyObject *options; /* strong */
 } EngineObject;
 
 typedef struct {
@@ -116,6 +123,9 @@ typedef struct {
     PyObject *weakreflist;
     PyObject *export_names; /* strong or NULL: see ext_module_export_names */
     bool has_users;         /* an Instance or InstancePre holds it (see module_close) */
+    /* The custom sections of the wasm it was compiled from, a list of
+     * (name, payload bytes); NULL when it had none or was deserialized. */
+    PyObject *custom_sections; /* strong or NULL (strs and bytes only) */
 } ModuleObject;
 
 typedef struct {
