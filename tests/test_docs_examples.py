@@ -128,3 +128,102 @@ def test_hello_world_with_a_host_function():
     assert seen == ["hi"]
     with pytest.raises(WasmtimeError):
         Func(store, FuncType([ValType.i32()], []), lambda x: None)(store)
+
+
+COMMAND = """(module
+  (import "host" "tick" (func $tick))
+  (global $g (export "counter") (mut i32) (i32.const 0))
+  (table (export "t") 1 funcref)
+  (memory (export "memory") 1)
+  (func (export "_start"))
+  (func (export "bump") (result i32)
+    call $tick
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    global.get $g))"""
+
+USER = """(module
+  (import "cmd" "bump" (func $bump (result i32)))
+  (func (export "run") (result i32) (i32.add (call $bump) (call $bump))))"""
+
+
+def command_linker(engine, ticks):
+    linker = Linker(engine)
+    linker.define_func("host", "tick", FuncType([], []), lambda: ticks.append(1))
+    return linker
+
+
+def test_allow_unknown_exports_accepts_a_command_with_globals():
+    engine = Engine()
+    store = Store(engine)
+    ticks = []
+    linker = command_linker(engine, ticks)
+    command = Module(engine, COMMAND)
+    with pytest.raises(WasmtimeError, match="is not a function"):
+        linker.define_module(store, "cmd", command)
+    linker.allow_unknown_exports = True
+    linker.define_module(store, "cmd", command)
+    assert [(m, n) for m, n, _ in linker if m == "cmd"] == [("cmd", "_start"), ("cmd", "bump")]
+    run = linker.instantiate(store, Module(engine, USER)).exports(store)["run"]
+    # A command: every call gets a fresh instance, so the counter is 1 each time.
+    assert run(store) == 2
+    assert run(store) == 2
+    assert len(ticks) == 4
+    with pytest.raises(WasmtimeError, match="not defined"):
+        linker.get(store, "cmd", "counter")
+
+
+def test_allow_unknown_exports_off_again_refuses():
+    engine = Engine()
+    store = Store(engine)
+    linker = command_linker(engine, [])
+    linker.allow_unknown_exports = True
+    linker.allow_unknown_exports = False
+    with pytest.raises(WasmtimeError, match="is not a function"):
+        linker.define_module(store, "cmd", Module(engine, COMMAND))
+
+
+def test_allow_unknown_exports_leaves_reactors_and_plain_commands_to_wasmtime():
+    engine = Engine()
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.allow_unknown_exports = True
+    reactor = Module(engine, '(module (global (export "g") i32 (i32.const 7)))')
+    linker.define_module(store, "r", reactor)
+    assert linker.get(store, "r", "g").value(store) == 7
+    plain = Module(engine, '(module (memory (export "memory") 1) (func (export "_start")))')
+    linker.define_module(store, "p", plain)
+    assert [n for m, n, _ in linker if m == "p"] == ["_start"]
+
+
+def test_allow_unknown_exports_misuse():
+    engine = Engine()
+    linker = Linker(engine)
+    with pytest.raises(AttributeError):
+        linker.allow_unknown_exports
+    with pytest.raises(AttributeError):
+        del linker.allow_unknown_exports
+    linker.allow_unknown_exports = True
+    with pytest.raises(WasmtimeError):
+        linker.define_module(Store(Engine()), "cmd", Module(engine, COMMAND))
+    with pytest.raises(TypeError):
+        linker.define_module(Store(engine), "cmd", "not a module")
+    linker.close()
+    with pytest.raises(ValueError):
+        linker.allow_unknown_exports = True
+
+
+def test_command_export_that_traps():
+    engine = Engine()
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.allow_unknown_exports = True
+    command = Module(
+        engine,
+        """(module (global (export "g") i32 (i32.const 0))
+             (func (export "_start")) (func (export "boom") unreachable))""",
+    )
+    linker.define_module(store, "cmd", command)
+    user = Module(engine, '(module (import "cmd" "boom" (func $b)) (func (export "go") call $b))')
+    with pytest.raises(Exception) as info:
+        linker.instantiate(store, user).exports(store)["go"](store)
+    assert "unreachable" in str(info.value)

@@ -53,6 +53,7 @@ FLOORS = {
     "handles.c": 3,
     "convert.c": 3,
     "hostfunc.c": 3,
+    "exn.c": 3,
     "linkdefs.c": 3,
     # 4: one file per Python type
     "config.c": 4,

@@ -15,6 +15,7 @@
  * Exceptions: a host function that raises (any BaseException) records the
  * exception object on its Store and returns a trap; the Python call that
  * started the wasm (Func.__call__, Instance(...)) raises that same object.
+ * A wasm exception nobody caught becomes a WasmException (exn.c).
  */
 #include "runtime.h"
 
@@ -193,6 +194,9 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     if (ext_call_finish(st, so, err, trap) == 0) {
         res = results_from_raw(self, raw);
     }
+    else {
+        ext_exn_after_call(st, c);
+    }
 done:
     if (raw != stack) {
         PyMem_Free(raw);
@@ -226,6 +230,7 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
                                               nr, &trap));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, trap) < 0) {
+        ext_exn_after_call(st, c);
         goto done;
     }
     if (nr == 0) {

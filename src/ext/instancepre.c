@@ -39,7 +39,7 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     Py_END_ALLOW_THREADS ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
-        return NULL;
+        return ext_exn_after_call(st, &c), NULL;
     }
     return ext_instance_wrap(st, c.so, &inst, self->module);
 }

@@ -501,3 +501,28 @@ ext_no_wasi_context(ext_state *st)
                       "store.set_wasi(WasiConfig()) first");
     return -1;
 }
+
+static bool
+name_is(const wasm_name_t *n, const char *s)
+{
+    return n->size == strlen(s) && memcmp(n->data, s, n->size) == 0;
+}
+
+bool
+ext_command_has_unknown_exports(const wasmtime_module_t *m)
+{
+    wasm_exporttype_vec_t vec;
+    wasmtime_module_exports(m, &vec);
+    bool command = false, unknown = false;
+    for (size_t i = 0; i < vec.size; i++) {
+        const wasm_name_t *n = wasm_exporttype_name(vec.data[i]);
+        wasm_externkind_t k = wasm_externtype_kind(wasm_exporttype_type(vec.data[i]));
+        command = command || name_is(n, "_start");
+        if (k != WASM_EXTERN_FUNC && !(k == WASM_EXTERN_MEMORY && name_is(n, "memory")) &&
+            !(k == WASM_EXTERN_TABLE && name_is(n, "__indirect_function_table"))) {
+            unknown = true;
+        }
+    }
+    wasm_exporttype_vec_delete(&vec);
+    return command && unknown;
+}

@@ -114,11 +114,12 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
+/* allow_shadowing (closure NULL) and allow_unknown_exports (non-NULL). */
 static int
-linker_set_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+linker_set_flag(PyObject *op, PyObject *value, void *closure)
 {
     if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete allow_shadowing");
+        PyErr_SetString(PyExc_AttributeError, "cannot delete a Linker option");
         return -1;
     }
     int t = PyObject_IsTrue(value); /* may run Python code: before linker_open */
@@ -128,6 +129,10 @@ linker_set_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     LinkerObject *self = linker_open(op);
     if (self == NULL) {
         return -1;
+    }
+    if (closure != NULL) {
+        self->unknown_exports = t != 0;
+        return 0;
     }
     self->shadowing = t != 0;
     wasmtime_linker_allow_shadowing(self->linker, self->shadowing);
@@ -354,6 +359,14 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
         return ext_no_wasi_context(st), NULL;
     }
+    if (self->unknown_exports && ext_command_has_unknown_exports(m)) {
+        /* Wasmtime refuses it: define its functions ourselves (wasmtime/_linker.py). */
+        PyObject *helpers = PyImport_ImportModule("wasmtime._linker");
+        PyObject *r =
+            helpers ? PyObject_CallMethod(helpers, "define_command", "OOO", op, a[1], a[2]) : NULL;
+        Py_XDECREF(helpers);
+        return r;
+    }
     Py_ssize_t nlen;
     const char *n = name_arg(st, a[1], &nlen);
     if (n == NULL) {
@@ -481,6 +494,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         if (PyErr_ExceptionMatches(st->WasmtimeError)) {
             ext_linkdefs_explain_missing(st, self->defs, self->has_wasi, mc);
         }
+        ext_exn_after_call(st, &c);
     }
     else {
         res = ext_instance_wrap(st, c.so, &inst, a[1]);
@@ -830,8 +844,10 @@ static PyMethodDef linker_methods[] = {
 };
 
 static PyGetSetDef linker_getset[] = {
-    {"allow_shadowing", NULL, linker_set_shadowing,
+    {"allow_shadowing", NULL, linker_set_flag,
      "Write-only: whether later definitions may replace earlier ones.", NULL},
+    {"allow_unknown_exports", NULL, linker_set_flag,
+     "Write-only: whether define_module accepts a command exporting non-functions.", ""},
     {"engine", linker_engine, NULL, "The Engine of this linker.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -156,6 +156,7 @@ typedef struct {
     PyObject *defs; /* strong dict (module, name) -> definition (linkdefs.c) */
     ext_state *st;
     bool shadowing;
+    bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
     int busy; /* calls running with the GIL released */
     PyObject *weakreflist;
@@ -325,6 +326,18 @@ PyObject *ext_v128_to_py(const uint8_t in[16]);
  * on error.  The one place the "wrong type of `Val`" rule lives. */
 PyObject *ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind);
 
+/* ---- wasm exceptions (exn.c) ---------------------------------------------- */
+
+/* After a wasm call of store c failed (a Python exception is set): if an
+ * uncaught wasm exception is pending on the store, replace the raised
+ * exception with a WasmException carrying its tag and fields.  Returns -1. */
+int ext_exn_after_call(ext_state *st, ext_ctx *c);
+/* If `exc` (raised by a host function of store c) is a WasmException, throw
+ * it into wasm: the trap to return from the host function.  NULL with an
+ * exception set when it cannot be thrown, NULL without one when `exc` is not
+ * a WasmException. */
+wasm_trap_t *ext_exn_throw(ext_state *st, ext_ctx *c, PyObject *exc);
+
 /* ---- host functions (hostfunc.c) ------------------------------------------ */
 
 /* Fill `kinds` (params then results) from a function type; returns whether
@@ -411,5 +424,9 @@ bool ext_is_wasi_module(const char *name, size_t len);
 bool ext_module_imports_wasi(const wasmtime_module_t *m);
 /* WasmtimeError: a WASI module in a Store without set_wasi. Returns -1. */
 int ext_no_wasi_context(ext_state *st);
+/* Whether `m` is a command (exports `_start`) that Wasmtime's define_module
+ * refuses: it exports something else than functions, a memory called
+ * "memory" and a table called "__indirect_function_table". */
+bool ext_command_has_unknown_exports(const wasmtime_module_t *m);
 
 #endif /* WASMTIME_NATIVE_RUNTIME_H */

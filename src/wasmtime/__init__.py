@@ -8,6 +8,7 @@ Wasmtime's C API.  Only the enums and typing aliases live in Python.
 import os as _os
 
 from . import _ext
+from ._exceptions import WasmException
 from ._ext import (
     ArgumentTypeError,
     Caller,
@@ -114,4 +115,5 @@ __all__ = [
     "Tag",
     "InstancePre",
     "set_pickle_key",
+    "WasmException",
 ]

@@ -521,6 +521,13 @@ class Trap(Exception, Managed):
     @property
     def trap_code(self) -> Optional[TrapCode]: ...
 
+class WasmException(Trap):
+    tag: Tag
+    fields: List[Any]
+    def __init__(
+        self, tag: Tag, fields: Iterable[Any] = (), message: Optional[str] = None
+    ) -> None: ...
+
 _CustomOutput = Callable[[bytes], Optional[int]]
 
 @final
@@ -554,6 +561,7 @@ class Linker(Managed):
     @property
     def engine(self) -> Engine: ...
     allow_shadowing: bool
+    allow_unknown_exports: bool
     def define(self, store: Storelike, module: str, name: str, item: AsExtern) -> None: ...
     def define_func(
         self,
@@ -613,5 +621,6 @@ __all__ = [
     "Tag",
     "InstancePre",
     "set_pickle_key",
+    "WasmException",
 ]
 # <all:end>
