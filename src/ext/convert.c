@@ -244,6 +244,48 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
 }
 
 void
+ext_val_to_raw(ext_ctx *c, const wasmtime_val_t *val, wasmtime_val_raw_t *out)
+{
+    if (val->kind == WASMTIME_EXTERNREF) {
+        out->externref = wasmtime_externref_is_null(&val->of.externref)
+                             ? 0
+                             : wasmtime_externref_to_raw(c->ctx, &val->of.externref);
+    }
+    else if (val->kind == WASMTIME_FUNCREF) {
+        out->funcref = wasmtime_funcref_is_null(&val->of.funcref)
+                           ? NULL
+                           : wasmtime_func_to_raw(c->ctx, &val->of.funcref);
+    }
+}
+
+void
+ext_raw_to_val(ext_ctx *c, wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw,
+               wasmtime_val_t *out)
+{
+    out->kind = kind;
+    if (kind == WASMTIME_EXTERNREF) {
+        if (raw->externref == 0) {
+            wasmtime_externref_set_null(&out->of.externref);
+        }
+        else {
+            wasmtime_externref_from_raw(c->ctx, raw->externref, &out->of.externref);
+        }
+    }
+    else if (kind == WASMTIME_FUNCREF) {
+        if (raw->funcref == NULL) {
+            wasmtime_funcref_set_null(&out->of.funcref);
+        }
+        else {
+            wasmtime_func_from_raw(c->ctx, raw->funcref, &out->of.funcref);
+        }
+    }
+    else {
+        out->kind = WASMTIME_I32; /* not a reference: nothing to hold */
+        out->of.i32 = 0;
+    }
+}
+
+void
 ext_val_release(wasmtime_val_t *val)
 {
     if (val->kind == WASMTIME_EXTERNREF || val->kind == WASMTIME_ANYREF ||

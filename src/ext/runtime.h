@@ -91,7 +91,8 @@ typedef struct {
     vectorcallfunc vectorcall;
     int nparams; /* -1 until the signature is fetched */
     int nresults;
-    bool numeric;              /* only i32/i64/f32/f64/v128: the raw fast path */
+    bool numeric;              /* no anyref/exnref: the raw (unchecked) call path */
+    bool has_refs;             /* externref/funcref among them (rooted around the call) */
     wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
 } FuncObject;
 
@@ -318,6 +319,13 @@ PyObject *ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val);
 /* Numeric fast path: i32/i64/f32/f64/v128 only. */
 int ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out);
 PyObject *ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw);
+/* Reference values (externref, funcref) and their raw form, for the raw call
+ * path: to_raw reads a rooted value (keep it rooted until wasm has the raw
+ * one, and let nothing allocate in the GC heap in between); from_raw makes
+ * a rooted value (ext_val_release it) of a raw result. */
+void ext_val_to_raw(ext_ctx *c, const wasmtime_val_t *val, wasmtime_val_raw_t *out);
+void ext_raw_to_val(ext_ctx *c, wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw,
+                    wasmtime_val_t *out);
 /* v128 <-> unsigned int, little-endian lanes (ints wrap to 128 bits). */
 int ext_py_to_v128(PyObject *obj, uint8_t out[16]);
 PyObject *ext_v128_to_py(const uint8_t in[16]);
