@@ -8,7 +8,8 @@
  * exactly; an externref slot takes any object; ints wrap to the width and are
  * never floats; a Func is a funcref.  An externref made here owns a strong
  * reference to its payload, dropped by the finalizer Wasmtime runs when the
- * reference is collected (under the GIL, taken if needed).
+ * reference is collected (under the GIL, taken if needed).  An externref
+ * wasm made (no payload) becomes an ExternRef, which goes back unchanged.
  */
 #include "runtime.h"
 
@@ -163,6 +164,17 @@ make_externref(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
         wasmtime_externref_set_null(&out->of.externref);
         return 0;
     }
+    if (Py_IS_TYPE(obj, st->ExternRef_Type)) {
+        /* A reference wasm made: the same one goes back. */
+        ExternRefObject *r = (ExternRefObject *)obj;
+        if (r->store != c->so) {
+            ext_raise_msg(st, "object used with the wrong store: the ExternRef belongs to "
+                              "another Store");
+            return -1;
+        }
+        wasmtime_externref_clone(&r->ref, &out->of.externref);
+        return 0;
+    }
     Py_INCREF(obj);
     if (!wasmtime_externref_new(c->ctx, obj, externref_finalize, &out->of.externref)) {
         Py_DECREF(obj);
@@ -313,11 +325,18 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
             Py_RETURN_NONE;
         }
         PyObject *data = wasmtime_externref_data(c->ctx, &val->of.externref);
-        if (data == NULL) {
-            /* An externref made by other code than ours (no Python payload). */
-            return ext_raise_msg(st, "externref without a Python payload");
+        if (data != NULL) {
+            return Py_NewRef(data);
         }
-        return Py_NewRef(data);
+        /* Made by wasm (extern.convert_any): no Python payload. */
+        ExternRefObject *r = PyObject_GC_New(ExternRefObject, st->ExternRef_Type);
+        if (r == NULL) {
+            return NULL;
+        }
+        r->store = (StoreObject *)Py_NewRef(c->so);
+        wasmtime_externref_clone(&val->of.externref, &r->ref);
+        PyObject_GC_Track(r);
+        return (PyObject *)r;
     }
     default:
         return ext_raise_msg(st, "values of type %s cannot be passed to Python yet",

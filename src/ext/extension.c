@@ -40,6 +40,7 @@ int instance_register(PyObject *mod, ext_state *st);
 int wasi_register(PyObject *mod, ext_state *st);
 int linker_register(PyObject *mod, ext_state *st);
 int instancepre_register(PyObject *mod, ext_state *st);
+int externref_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -68,6 +69,7 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     wasi_register,
     linker_register,
     instancepre_register,
+    externref_register,
 };
 
 static int

@@ -86,6 +86,12 @@ typedef struct {
     PyObject *weakreflist;
 } ExternObject;
 
+/* An externref without a Python payload (externref.c). */
+typedef struct {
+    PyObject_HEAD StoreObject *store; /* strong */
+    wasmtime_externref_t ref;         /* rooted; unrooted while the Store lives */
+} ExternRefObject;
+
 typedef struct {
     ExternObject base; /* kind WASMTIME_EXTERN_FUNC */
     vectorcallfunc vectorcall;

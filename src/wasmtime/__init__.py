@@ -16,6 +16,7 @@ from ._ext import (
     Engine,
     ExitTrap,
     ExportType,
+    ExternRef,
     Frame,
     Func,
     FuncType,
@@ -116,4 +117,5 @@ __all__ = [
     "InstancePre",
     "set_pickle_key",
     "WasmException",
+    "ExternRef",
 ]

@@ -521,6 +521,10 @@ class Trap(Exception, Managed):
     @property
     def trap_code(self) -> Optional[TrapCode]: ...
 
+@final
+class ExternRef:
+    """An externref made by wasm, without a Python payload."""
+
 class WasmException(Trap):
     tag: Tag
     fields: List[Any]
@@ -622,5 +626,6 @@ __all__ = [
     "InstancePre",
     "set_pickle_key",
     "WasmException",
+    "ExternRef",
 ]
 # <all:end>
