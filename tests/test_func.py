@@ -940,13 +940,15 @@ print("done")
 """
 
 
-def test_gc_reference_signatures_raise_instead_of_aborting(run_python):
+def test_gc_reference_signatures_cross_or_raise_instead_of_aborting(run_python):
+    # i31ref and anyref cross (tests/test_anyref.py); a non-null externref
+    # parameter still raises.
     r = run_python(GC_REF_SCRIPT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [
         "arity 1 1",
-        "mk WasmtimeError",
-        "take WasmtimeError",
+        "mk no error",
+        "take no error",
         "nonnull WasmtimeError",
         "done",
     ]

@@ -201,6 +201,58 @@ funcref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
     return 0;
 }
 
+/* anyref: None (null), an AnyRef of this Store, or an int (an i31, wrapped
+ * to 31 bits). */
+static int
+anyref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
+{
+    out->kind = WASMTIME_ANYREF;
+    if (obj == Py_None) {
+        wasmtime_anyref_set_null(&out->of.anyref);
+        return 0;
+    }
+    if (Py_IS_TYPE(obj, st->AnyRef_Type)) {
+        AnyRefObject *r = (AnyRefObject *)obj;
+        if (r->store != c->so) {
+            ext_raise_msg(st, "object used with the wrong store: the AnyRef belongs to "
+                              "another Store");
+            return -1;
+        }
+        wasmtime_anyref_clone(&r->ref, &out->of.anyref);
+        return 0;
+    }
+    if (PyLong_Check(obj) && !PyBool_Check(obj)) {
+        unsigned long long bits = PyLong_AsUnsignedLongLongMask(obj);
+        if (bits == (unsigned long long)-1 && PyErr_Occurred()) {
+            return -1;
+        }
+        wasmtime_anyref_from_i31(c->ctx, (uint32_t)bits & 0x7fffffffu, &out->of.anyref);
+        return 0;
+    }
+    return wrong_value(obj, WASMTIME_ANYREF);
+}
+
+static PyObject *
+anyref_to_py(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref)
+{
+    if (wasmtime_anyref_is_null(ref)) {
+        Py_RETURN_NONE;
+    }
+    int32_t i31;
+    if (wasmtime_anyref_is_i31(c->ctx, ref) != 0 &&
+        wasmtime_anyref_i31_get_s(c->ctx, ref, &i31) != 0) {
+        return PyLong_FromLong(i31);
+    }
+    AnyRefObject *r = PyObject_GC_New(AnyRefObject, st->AnyRef_Type);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->store = (StoreObject *)Py_NewRef(c->so);
+    wasmtime_anyref_clone(ref, &r->ref);
+    PyObject_GC_Track(r);
+    return (PyObject *)r;
+}
+
 int
 ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
               wasmtime_val_t *out)
@@ -243,6 +295,7 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
         return 0;
     }
     case WASMTIME_EXTERNREF: return make_externref(st, c, obj, out);
+    case WASMTIME_ANYREF: return anyref_from(st, c, obj, out);
     case WASMTIME_FUNCREF:
         if (obj == Py_None || PyObject_TypeCheck(obj, st->Func_Type)) {
             return funcref_from(st, c, obj, out);
@@ -320,6 +373,7 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
             Py_RETURN_NONE;
         }
         return ext_func_wrap(st, c->so, &val->of.funcref);
+    case WASMTIME_ANYREF: return anyref_to_py(st, c, &val->of.anyref);
     case WASMTIME_EXTERNREF: {
         if (wasmtime_externref_is_null(&val->of.externref)) {
             Py_RETURN_NONE;

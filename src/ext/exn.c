@@ -110,7 +110,7 @@ exn_fields(ext_state *st, ext_ctx *c, const wasmtime_tag_t *tag, PyObject *value
     size_t want = params->size;
     wasmtime_valkind_t kinds[16];
     for (size_t i = 0; i < want && i < 16; i++) {
-        kinds[i] = ext_wasmtime_kind_of(ext_valtype_kind(params->data[i]));
+        kinds[i] = ext_valtype_wasmtime_kind(params->data[i]);
     }
     wasm_tagtype_delete(tt);
     *n = 0;

@@ -41,6 +41,7 @@ int wasi_register(PyObject *mod, ext_state *st);
 int linker_register(PyObject *mod, ext_state *st);
 int instancepre_register(PyObject *mod, ext_state *st);
 int externref_register(PyObject *mod, ext_state *st);
+int anyref_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -70,6 +71,7 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     linker_register,
     instancepre_register,
     externref_register,
+    anyref_register,
 };
 
 static int

@@ -256,7 +256,7 @@ ext_functype_kinds(const wasm_functype_t *ty, wasmtime_valkind_t *kinds)
     bool numeric = true;
     for (size_t i = 0; i < p->size + r->size; i++) {
         const wasm_valtype_t *vt = i < p->size ? p->data[i] : r->data[i - p->size];
-        wasmtime_valkind_t k = ext_wasmtime_kind_of(ext_valtype_kind(vt));
+        wasmtime_valkind_t k = ext_valtype_wasmtime_kind(vt);
         kinds[i] = k;
         if (k > WASMTIME_V128) {
             numeric = false;

@@ -86,6 +86,12 @@ typedef struct {
     PyObject *weakreflist;
 } ExternObject;
 
+/* A reference of the any hierarchy (anyref.c). */
+typedef struct {
+    PyObject_HEAD StoreObject *store; /* strong */
+    wasmtime_anyref_t ref;            /* rooted; unrooted while the Store lives */
+} AnyRefObject;
+
 /* An externref without a Python payload (externref.c). */
 typedef struct {
     PyObject_HEAD StoreObject *store; /* strong */

@@ -56,6 +56,7 @@ typedef struct {
     PyTypeObject *Linker_Type;
     PyTypeObject *InstancePre_Type;
     PyTypeObject *ExternRef_Type;
+    PyTypeObject *AnyRef_Type;
     PyObject *Trap;          /* strong: exception class */
     PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
     PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
@@ -82,7 +83,8 @@ typedef struct {
     X(Caller_Type) X(Global_Type) X(Table_Type) X(Memory_Type)               \
     X(MemoryView_Type) X(SharedMemory_Type) X(Tag_Type) X(Instance_Type)     \
     X(InstanceExports_Type) X(Frame_Type) X(Trap) X(TrapCode) X(ctypes_ptr)  \
-    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type) X(ExternRef_Type)
+    X(WasiConfig_Type) X(Linker_Type) X(InstancePre_Type) X(ExternRef_Type) \
+    X(AnyRef_Type)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */

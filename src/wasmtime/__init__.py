@@ -10,6 +10,7 @@ import os as _os
 from . import _ext
 from ._exceptions import WasmException
 from ._ext import (
+    AnyRef,
     ArgumentTypeError,
     Caller,
     Config,
@@ -118,4 +119,5 @@ __all__ = [
     "set_pickle_key",
     "WasmException",
     "ExternRef",
+    "AnyRef",
 ]

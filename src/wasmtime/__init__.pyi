@@ -522,6 +522,11 @@ class Trap(Exception, Managed):
     def trap_code(self) -> Optional[TrapCode]: ...
 
 @final
+class AnyRef:
+    """A wasm GC reference (anyref, eqref, structref, arrayref) of one Store."""
+    def kind(self, store: Storelike) -> str: ...
+
+@final
 class ExternRef:
     """An externref made by wasm, without a Python payload."""
 
@@ -627,5 +632,6 @@ __all__ = [
     "set_pickle_key",
     "WasmException",
     "ExternRef",
+    "AnyRef",
 ]
 # <all:end>

@@ -42,6 +42,33 @@ ext_valtype_kind(const wasm_valtype_t *vt)
     return kind;
 }
 
+wasmtime_valkind_t
+ext_valtype_wasmtime_kind(const wasm_valtype_t *vt)
+{
+    wasm_valkind_t k = ext_valtype_kind(vt);
+    if (k != EXT_WASM_OTHERREF) {
+        return ext_wasmtime_kind_of(k);
+    }
+    wasmtime_valtype_t t;
+    wasmtime_valtype_new(vt, &t);
+    wasmtime_valkind_t kind = EXT_NO_WASMTIME_KIND;
+    if (t.kind == WASMTIME_VALTYPE_KIND_REF) {
+        switch (t.reftype.heaptype.kind) {
+        case WASMTIME_HEAPTYPE_KIND_ANY:
+        case WASMTIME_HEAPTYPE_KIND_NONE:
+        case WASMTIME_HEAPTYPE_KIND_EQ:
+        case WASMTIME_HEAPTYPE_KIND_I31:
+        case WASMTIME_HEAPTYPE_KIND_ARRAY:
+        case WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY:
+        case WASMTIME_HEAPTYPE_KIND_STRUCT:
+        case WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT: kind = WASMTIME_ANYREF; break;
+        default: break;
+        }
+    }
+    wasmtime_valtype_delete(&t);
+    return kind;
+}
+
 PyObject *
 valtype_from_kind(ext_state *st, wasm_valkind_t kind)
 {
