@@ -126,3 +126,49 @@ def test_many_gc_objects_are_released(env):
     gc.collect()
     store.gc()
     assert sum(isinstance(o, AnyRef) for o in gc.get_objects()) == 0
+
+
+GC_RSS = r"""
+import gc, sys
+import wasmtime as w
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+c = w.Config(); c.wasm_gc = True; c.wasm_function_references = True
+e = w.Engine(c); s = w.Store(e)
+m = w.Module(e, '''(module (type $a (array (mut i32)))
+  (func (export "mk") (result anyref) (array.new $a (i32.const 1) (i32.const 16))))''')
+mk = w.Instance(s, m, []).exports(s)["mk"]
+keep = sys.argv[1] == "keep"
+kept = []
+for _ in range(20_000):
+    mk(s)
+gc.collect(); s.gc()
+base = rss()
+for _ in range(300_000):
+    r = mk(s)
+    if keep:
+        kept.append(r)
+gc.collect(); s.gc()
+print((rss() - base) // (1 << 20))
+"""
+
+
+def _gc_growth(run_python, mode):
+    r = run_python("import sys; sys.argv = ['x', %r]\n" % mode + GC_RSS, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return int(r.stdout.strip())
+
+
+@pytest.mark.rss
+def test_gc_objects_created_from_python_keep_rss_bounded(run_python):
+    growth = _gc_growth(run_python, "drop")
+    assert growth < 10, "RSS grew by %d MiB" % growth
+
+
+@pytest.mark.rss
+def test_gc_objects_kept_alive_grow_rss_control(run_python):
+    growth = _gc_growth(run_python, "keep")
+    assert growth > 10, "RSS grew by only %d MiB" % growth
