@@ -303,3 +303,19 @@ def test_process_pool_example():
     assert r.returncode == 0, r.stderr
     assert "=> 42" in r.stdout
     assert "compiled in" in r.stdout
+
+
+def test_dask_cluster_example():
+    pytest.importorskip("distributed", reason="./dev test installs dask[distributed]")
+    r = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "examples", "dask_cluster.py"), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd="/",
+    )
+    assert r.returncode == 0, r.stderr[-4000:]
+    assert "=> 42" in r.stdout
+    assert "=> WASM on dask" in r.stdout
+    pids = {line.split("]")[0] for line in r.stdout.splitlines() if "[pid" in line}
+    assert len(pids) >= 1
