@@ -9,6 +9,12 @@ from wasmtime import AnyRef, Config, Engine, Instance, Module, Store, WasmtimeEr
 
 WAT = """(module
   (type $p (struct (field (mut i32))))
+  (type $q (struct (field i64) (field (mut f64)) (field (mut i8)) (field (mut anyref))
+                   (field (mut externref))))
+  (func (export "q") (result (ref $q))
+    (struct.new $q (i64.const -5) (f64.const 1.5) (i32.const 200) (ref.null any)
+      (ref.null extern)))
+  (func (export "q_f") (param (ref $q)) (result f64) (struct.get $q 1 (local.get 0)))
   (type $a (array (mut i32)))
   (global (export "g") (mut anyref) (ref.null any))
   (func (export "i31") (param i32) (result i31ref) (ref.i31 (local.get 0)))
@@ -58,6 +64,72 @@ def test_structs_and_arrays_round_trip(env):
     a = ex["arr"](store, 4)
     assert a.kind(store) == "array"
     assert ex["arr_len"](store, a) == 4
+
+
+def test_struct_fields_from_python(env):
+    store, ex = env
+    q = ex["q"](store)
+    assert q.field(store, 0) == -5
+    assert q.field(store, 1) == 1.5
+    assert q.field(store, 2) == 200  # packed i8 reads zero-extended
+    assert q.field(store, 3) is None
+    q.set_field(store, 1, 2.25)
+    assert ex["q_f"](store, q) == 2.25
+    p = ex["pt"](store, 3)
+    q.set_field(store, 3, p)
+    assert ex["pt_get"](store, q.field(store, 3)) == 3
+    q.set_field(store, 3, 17)  # an i31
+    assert q.field(store, 3) == 17
+    payload = object()
+    q.set_field(store, 4, payload)
+    assert q.field(store, 4) is payload
+    q.set_field(store, 2, 0x1FF)  # packed i8: wraps
+    assert q.field(store, 2) == 0xFF
+    with pytest.raises(WasmtimeError):
+        q.set_field(store, 0, 1)  # immutable
+    with pytest.raises(TypeError):
+        q.set_field(store, 1, "x")
+    with pytest.raises(IndexError):
+        q.set_field(store, 9, 1)
+    with pytest.raises(WasmtimeError):
+        q.field(store, 9)
+    with pytest.raises(IndexError):
+        q.field(store, -1)
+    with pytest.raises(TypeError):
+        q.field(store, "0")
+    with pytest.raises(WasmtimeError, match="not an array"):
+        q.len(store)
+
+
+def test_array_elements_from_python(env):
+    store, ex = env
+    a = ex["arr"](store, 3)
+    assert a.len(store) == 3
+    assert [a.get(store, i) for i in range(3)] == [9, 9, 9]
+    a.set(store, 1, 42)
+    assert a.get(store, 1) == 42
+    assert a.get(store, index=1) == 42
+    with pytest.raises(WasmtimeError):
+        a.get(store, 3)
+    with pytest.raises(WasmtimeError):
+        a.set(store, 3, 1)
+    with pytest.raises(IndexError):
+        a.get(store, 2**40)
+    with pytest.raises(WasmtimeError, match="not a struct"):
+        a.field(store, 0)
+
+
+def test_field_access_checks_the_store(env):
+    store, ex = env
+    q = ex["q"](store)
+    other = Store(store.engine)
+    with pytest.raises(WasmtimeError, match="wrong store"):
+        q.field(other, 0)
+    with pytest.raises(WasmtimeError, match="wrong store"):
+        q.set_field(other, 1, 1.0)
+    p_other = Instance(other, Module(store.engine, WAT), []).exports(other)["pt"](other, 1)
+    with pytest.raises(WasmtimeError, match="wrong store"):
+        q.set_field(store, 3, p_other)
 
 
 def test_nulls_and_type_mismatches(env):
