@@ -34,6 +34,8 @@ WAT = """
   (memory (export "memory") 256)
   (global $heap (mut i32) (i32.const 1048576))
   (func (export "nop"))
+  (func (export "ext_id") (param externref) (result externref) local.get 0)
+  (func (export "fn_id") (param funcref) (result funcref) local.get 0)
   (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
   (func (export "addf") (param f64 f64) (result f64) local.get 0 local.get 1 f64.add)
   (func (export "four") (param i32 i64 f64 i32) (result i64 f64)
@@ -207,6 +209,16 @@ def run_cases(only=None):
 
         return timeit(run)
 
+    def b2_ref(f, arg):
+        def run(n):
+            for _ in range(n):
+                f(store, arg)
+
+        return timeit(run)
+
+    payload = object()
+    case("B2 externref id", lambda: b2_ref(ex["ext_id"], payload))
+    case("B2 funcref id", lambda: b2_ref(ex["fn_id"], nop))
     case("B2 add(i32,i32)", b2_add)
     case("B2 addf(f64,f64)", b2_addf)
     case("B2 four 4-in/2-out", b2_four)

@@ -1,11 +1,12 @@
-"""wasmtime.Config: write-only options, their type checks, closing and consumption."""
+"""wasmtime.Config: options set by assignment or by a call, their type checks,
+the record of what was set, closing and consumption."""
 
 import platform
 import types
 
 import pytest
 
-from wasmtime import Config, Engine, Managed, Module, WasmtimeError
+from wasmtime import Config, Engine, Managed, Module, Store, WasmtimeError
 
 BOOL_OPTIONS = [
     "debug_info",
@@ -102,11 +103,78 @@ def test_constructor_takes_no_arguments():
 
 
 @pytest.mark.parametrize("name", ALL_OPTIONS)
-def test_reading_an_option_raises_attribute_error(name):
+def test_reading_an_option_gives_its_setter(name):
     config = Config()
     setattr(config, name, valid_value(name))
-    with pytest.raises(AttributeError):
-        getattr(config, name)
+    setter = getattr(config, name)
+    assert callable(setter)
+    assert setter.__name__ == name
+    assert setter.__self__ is config
+    assert setter(valid_value(name)) is None
+
+
+@pytest.mark.parametrize("name", ALL_OPTIONS)
+def test_calling_an_option_sets_it(name):
+    config = Config()
+    getattr(config, name)(valid_value(name))
+    assert dict(Engine(config)._config_options)[name] == valid_value(name)
+
+
+@pytest.mark.parametrize("name", BOOL_OPTIONS)
+def test_calling_checks_like_assigning(name):
+    config = Config()
+    with pytest.raises(TypeError):
+        getattr(config, name)(1)
+    with pytest.raises(TypeError):
+        getattr(config, name)()
+    config.close()
+    with pytest.raises(ValueError):
+        getattr(config, name)(True)
+
+
+def test_called_options_take_effect():
+    config = Config()
+    config.consume_fuel(True)
+    config.wasm_simd(True)
+    config.debug_info(True)
+    store = Store(Engine(config))
+    store.set_fuel(7)
+    assert store.get_fuel() == 7
+
+
+def test_options_are_recorded_in_order_last_set_wins():
+    config = Config()
+    config.consume_fuel = True
+    config.wasm_simd(False)
+    config.wasm_relaxed_simd = False
+    config.consume_fuel(False)
+    config.cranelift_flag_set("opt_level", "speed")
+    config.cranelift_flag_enable("enable_verifier")
+
+    class S(str):
+        pass
+
+    config.strategy = S("cranelift")
+    options = Engine(config)._config_options
+    assert options == (
+        ("wasm_simd", False),
+        ("wasm_relaxed_simd", False),
+        ("consume_fuel", False),
+        ("cranelift_flag_set:opt_level", "speed"),
+        ("cranelift_flag_enable:enable_verifier", True),
+        ("strategy", "cranelift"),
+    )
+    assert type(options[-1][1]) is str
+    assert Engine()._config_options == ()
+
+
+def test_failed_setting_is_not_recorded():
+    config = Config()
+    with pytest.raises(TypeError):
+        config.consume_fuel(1)
+    with pytest.raises(OverflowError):
+        config.max_wasm_stack(-1)
+    assert Engine(config)._config_options == ()
 
 
 @pytest.mark.parametrize("name", ALL_OPTIONS)

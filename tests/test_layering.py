@@ -53,6 +53,7 @@ FLOORS = {
     "handles.c": 3,
     "convert.c": 3,
     "hostfunc.c": 3,
+    "exn.c": 3,
     "linkdefs.c": 3,
     "component/component.h": 3,
     "component/cplan.c": 3,
@@ -87,6 +88,8 @@ FLOORS = {
     "component/valtypes.c": 4,
     "component/resources.c": 4,
     "component/values.c": 4,
+    "externref.c": 4,
+    "anyref.c": 4,
     # 5: module init, the only caller of every *_register
     "extension.c": 5,
 }

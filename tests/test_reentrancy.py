@@ -309,6 +309,14 @@ MAIN_WAT = """
   (func (export "call_h") call $h)
   (func (export "trap") unreachable))
 """
+GC_WAT = """
+(module
+  (type $s (struct (field (mut i32))))
+  (type $a (array (mut i32)))
+  (tag (export "tag") (param i32))
+  (func (export "struct") (result anyref) (struct.new $s (i32.const 1)))
+  (func (export "array") (result anyref) (array.new $a (i32.const 2) (i32.const 3))))
+"""
 REACTOR_WAT = '(module (func (export "r")) (memory (export "rmem") 1))'
 MISSING_WAT = '(module (import "m" "nope" (func)) (import "zz" "nope" (func)))'
 
@@ -317,6 +325,9 @@ def _engine_config():
     c = wasmtime.Config()
     c.consume_fuel = True  # Store.get_fuel/set_fuel work
     c.shared_memory = True  # SharedMemory works
+    c.wasm_gc = True  # AnyRef: structs and arrays
+    c.wasm_function_references = True
+    c.wasm_exceptions = True  # WasmException
     # No compilation threads: the worker forks a child per case, which is
     # only safe in a process with one thread.
     c.parallel_compilation = False
@@ -503,6 +514,13 @@ BUILDERS = {
         w.get("engine"), wasmtime.MemoryType(wasmtime.Limits(1, 2), shared=True)
     ),
     "memory_view": lambda w: w.get("memory").view(w.get("store")),
+    "gc_exports": lambda w: wasmtime.Instance(
+        w.get("store"), wasmtime.Module(w.get("engine"), GC_WAT), []
+    ).exports(w.get("store")),
+    "anyref_struct": lambda w: w.get("gc_exports")["struct"](w.get("store")),
+    "anyref_array": lambda w: w.get("gc_exports")["array"](w.get("store")),
+    "exn_tag": lambda w: w.get("gc_exports")["tag"],
+    "wasm_exception": lambda w: wasmtime.WasmException(w.get("exn_tag"), [1]),
     "valtype": lambda w: VT.i32(),
     "functype": lambda w: wasmtime.FuncType([VT.i32()], [VT.i32()]),
     "globaltype": lambda w: wasmtime.GlobalType(VT.i32(), True),
@@ -527,6 +545,8 @@ BUILDERS = {
 
 # The live receiver of each class's methods and setters (a world key).
 RECEIVERS = {
+    "AnyRef": "anyref_struct",
+    "WasmException": "wasm_exception",
     "Caller": "caller",
     "Config": "config",
     "Engine": "engine",
@@ -732,6 +752,16 @@ VALID = {
     # -- values
     "Val()": [V("i32", kind=0, val=1), V("externref", kind=6, val=Payload())],
     "Val.i32": V(val=1),
+    "Val.v128": V(val=1 << 100),
+    "Module.custom_sections": V(name="name"),
+    "WasmException()": V(tag=K("exn_tag"), fields=[1]),
+    "set_pickle_key": V(key=b"k" * 32),
+    "AnyRef.kind": V(),
+    "AnyRef.field": V(index=0),
+    "AnyRef.set_field": V(index=0, value=5),
+    "AnyRef.len": V(_recv="anyref_array"),
+    "AnyRef.get": V(_recv="anyref_array", index=1),
+    "AnyRef.set": V(_recv="anyref_array", index=1, value=7),
     "Val.i64": V(val=2),
     "Val.f32": V(val=1.5),
     "Val.f64": V(val=2.5),
@@ -784,6 +814,7 @@ VALID = {
     "InstanceExports.__ne__": V(value=lambda w: {"mem": None}),
     # -- linker
     "Linker.allow_shadowing=": V(value=True),
+    "Linker.allow_unknown_exports=": V(value=True),
     "Linker.define": V(module="x", name="y", item=K("global")),
     "Linker.define_func": V(module="x", name="y", ty=_FT0),
     "Linker.define_instance": V(name="inst"),

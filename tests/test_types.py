@@ -36,8 +36,10 @@ def test_valtype_constructors(name):
     assert isinstance(ty, Managed)
 
 
-def test_valtype_has_no_v128_constructor():
-    assert not hasattr(ValType, "v128")
+def test_valtype_v128():
+    assert str(ValType.v128()) == "v128"
+    assert ValType.v128() == ValType.v128()
+    assert ValType.v128() != ValType.i64()
 
 
 def test_valtype_cannot_be_constructed_directly():

@@ -174,6 +174,10 @@ PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);
  * the process in wasm_valtype_kind() for v128 and for every reference type
  * but nullable externref/funcref. */
 wasm_valkind_t ext_valtype_kind(const wasm_valtype_t *vt);
+/* The wasmtime value kind of `vt`: as ext_valtype_kind, plus WASMTIME_ANYREF
+ * for every type of the any hierarchy (anyref, eqref, i31ref, structref,
+ * arrayref, concrete and non-null ones); EXT_NO_WASMTIME_KIND otherwise. */
+wasmtime_valkind_t ext_valtype_wasmtime_kind(const wasm_valtype_t *vt);
 /* A new wasm_valtype_t for `kind` (v128 included); NULL on failure. */
 wasm_valtype_t *valkind_to_valtype(wasm_valkind_t kind);
 /* Python object for an extern type (copied; the caller keeps `ty`). */

@@ -1,8 +1,12 @@
 /* Config: the engine settings (wraps wasmtime/config.h).
  *
- * Every option is a write-only property, as in wasmtime-py: reading one raises
- * AttributeError.  The wasm_config_t is owned until Engine(config) consumes
- * it (or close() frees it); after that every setter raises ValueError.
+ * Every option is set by assignment, as in wasmtime-py, or by calling it, as
+ * the seed documentation writes it: reading `config.consume_fuel` gives a
+ * bound method that sets the option (the C API has no getters, so there is
+ * no value to read).  Every option set is recorded in `options`, which the
+ * Engine keeps as its configuration fingerprint (pickle, Engine.shared).
+ * The wasm_config_t is owned until Engine(config) consumes it (or close()
+ * frees it); after that every setter raises ValueError.
  */
 #include "runtime.h"
 
@@ -10,10 +14,12 @@ typedef void (*config_bool_fn)(wasm_config_t *, bool);
 typedef void (*config_u64_fn)(wasm_config_t *, uint64_t);
 
 typedef struct {
+    const char *name;
     config_bool_fn set;
 } bool_prop;
 
 typedef struct {
+    const char *name;
     config_u64_fn set;
     uint64_t max; /* largest accepted value */
 } u64_prop;
@@ -37,6 +43,32 @@ config_check(ConfigObject *self, PyObject *value)
         return -1;
     }
     return 0;
+}
+
+/* Remember that `name` was set to `value` (moved to the end if set before).
+ * `value` is a bool, an exact int or a str (copied here if a subclass). */
+static int
+config_record(ConfigObject *self, const char *name, PyObject *value)
+{
+    PyObject *key = PyUnicode_FromString(name);
+    if (key == NULL) {
+        return -1;
+    }
+    value = PyUnicode_Check(value) ? PyUnicode_FromObject(value) : Py_NewRef(value);
+    if (value == NULL) {
+        Py_DECREF(key);
+        return -1;
+    }
+    int rc = PyDict_Contains(self->options, key);
+    if (rc > 0) {
+        rc = PyDict_DelItem(self->options, key);
+    }
+    if (rc >= 0) {
+        rc = PyDict_SetItem(self->options, key, value);
+    }
+    Py_DECREF(key);
+    Py_DECREF(value);
+    return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -67,7 +99,7 @@ config_set_bool(PyObject *op, PyObject *value, void *closure)
         wasmtime_config_wasm_component_model_more_async_builtins_set(self->config, false);
         wasmtime_config_wasm_component_model_async_stackful_set(self->config, false);
     }
-    return 0;
+    return config_record(self, ((const bool_prop *)closure)->name, value);
 }
 
 static int
@@ -102,7 +134,13 @@ config_set_u64(PyObject *op, PyObject *value, void *closure)
         self->stack_set = true;
         self->max_wasm_stack = v;
     }
-    return 0;
+    PyObject *exact = PyLong_FromUnsignedLongLong(v); /* not a subclass */
+    if (exact == NULL) {
+        return -1;
+    }
+    int rc = config_record(self, prop->name, exact);
+    Py_DECREF(exact);
+    return rc;
 }
 
 static void
@@ -159,7 +197,7 @@ config_set_strategy(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
         return unknown_choice(self, "strategy", value);
     }
     wasmtime_config_strategy_set(self->config, (wasmtime_strategy_t)v);
-    return 0;
+    return config_record(self, "strategy", value);
 }
 
 static const enum_entry opt_levels[] = {
@@ -181,7 +219,7 @@ config_set_opt_level(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
         return unknown_choice(self, "opt level", value);
     }
     wasmtime_config_cranelift_opt_level_set(self->config, (wasmtime_opt_level_t)v);
-    return 0;
+    return config_record(self, "cranelift_opt_level", value);
 }
 
 static const enum_entry profilers[] = {
@@ -204,7 +242,7 @@ config_set_profiler(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
         return unknown_choice(self, "profiler", value);
     }
     wasmtime_config_profiler_set(self->config, (wasmtime_profiling_strategy_t)v);
-    return 0;
+    return config_record(self, "profiler", value);
 }
 
 static const char *config_str_arg(PyObject *value, const char *expected);
@@ -241,7 +279,7 @@ config_set_cache(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     if (err != NULL) {
         return ext_raise_error_int(st, err);
     }
-    return 0;
+    return config_record(self, "cache", value);
 }
 
 static int
@@ -255,7 +293,7 @@ config_set_epoch_interruption(PyObject *op, PyObject *value, void *Py_UNUSED(clo
         return -1;
     }
     wasmtime_config_epoch_interruption_set(self->config, truth != 0);
-    return 0;
+    return config_record(self, "epoch_interruption", truth ? Py_True : Py_False);
 }
 
 /* A str argument as a NUL-free C string, or NULL with TypeError/ValueError. */
@@ -292,7 +330,7 @@ config_set_target(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
         ext_state *st = ext_state_from_type(Py_TYPE(self));
         return st == NULL ? -1 : ext_raise_error_int(st, err);
     }
-    return 0;
+    return config_record(self, "target", value);
 }
 
 /* ---- new / methods -------------------------------------------------------- */
@@ -313,12 +351,29 @@ config_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->simd_off = false;
     self->relaxed_simd = true;
     self->stack_set = false;
+    self->options = PyDict_New();
+    if (self->options == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
     self->config = wasm_config_new();
     if (self->config == NULL) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
     return (PyObject *)self;
+}
+
+static PyObject *
+config_record_flag(ConfigObject *self, const char *method, PyObject *flag, PyObject *value)
+{
+    PyObject *name = PyUnicode_FromFormat("%s:%U", method, flag);
+    if (name == NULL) {
+        return NULL;
+    }
+    int rc = config_record(self, PyUnicode_AsUTF8(name), value);
+    Py_DECREF(name);
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
 }
 
 static PyObject *
@@ -332,7 +387,7 @@ config_cranelift_flag_enable(PyObject *op, PyObject *flag)
     }
     self->needs_probe = true;
     wasmtime_config_cranelift_flag_enable(self->config, s);
-    Py_RETURN_NONE;
+    return config_record_flag(self, "cranelift_flag_enable", flag, Py_True);
 }
 
 static PyObject *
@@ -355,7 +410,7 @@ config_cranelift_flag_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     }
     self->needs_probe = true;
     wasmtime_config_cranelift_flag_set(self->config, key, value);
-    Py_RETURN_NONE;
+    return config_record_flag(self, "cranelift_flag_set", a[0], a[1]);
 }
 
 static PyObject *
@@ -377,13 +432,14 @@ config_dealloc(PyObject *op)
     if (self->config != NULL) {
         wasm_config_delete(self->config);
     }
+    Py_XDECREF(self->options);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
 
 /* ---- tables --------------------------------------------------------------- */
 
-#define BOOL_PROP(NAME) static const bool_prop prop_##NAME = {wasmtime_config_##NAME##_set};
+#define BOOL_PROP(NAME) static const bool_prop prop_##NAME = {#NAME, wasmtime_config_##NAME##_set};
 /* clang-format off */
 #define BOOL_PROPS(X)                                                         \
     X(debug_info) X(wasm_threads) X(wasm_tail_call) X(wasm_reference_types)  \
@@ -402,34 +458,74 @@ config_dealloc(PyObject *op)
 BOOL_PROPS(BOOL_PROP)
 #undef BOOL_PROP
 
-static const u64_prop prop_max_wasm_stack = {set_max_wasm_stack, SIZE_MAX};
-static const u64_prop prop_memory_reservation = {wasmtime_config_memory_reservation_set,
-                                                 UINT64_MAX};
-static const u64_prop prop_memory_guard_size = {wasmtime_config_memory_guard_size_set, UINT64_MAX};
+static const u64_prop prop_max_wasm_stack = {"max_wasm_stack", set_max_wasm_stack, SIZE_MAX};
+static const u64_prop prop_memory_reservation = {
+    "memory_reservation", wasmtime_config_memory_reservation_set, UINT64_MAX};
+static const u64_prop prop_memory_guard_size = {"memory_guard_size",
+                                                wasmtime_config_memory_guard_size_set, UINT64_MAX};
 static const u64_prop prop_memory_reservation_for_growth = {
-    wasmtime_config_memory_reservation_for_growth_set, UINT64_MAX};
+    "memory_reservation_for_growth", wasmtime_config_memory_reservation_for_growth_set,
+    UINT64_MAX};
 
-#define BOOL_GETSET(NAME) \
-    {#NAME, NULL, config_set_bool, "Write-only bool option `" #NAME "`.", (void *)&prop_##NAME},
-#define U64_GETSET(NAME) \
-    {#NAME, NULL, config_set_u64, "Write-only int option `" #NAME "`.", (void *)&prop_##NAME},
+/* Reading an option gives a method bound to the Config that sets it, so
+ * `config.consume_fuel(True)` does what `config.consume_fuel = True` does. */
+static PyObject *
+config_call_option(PyObject *op, const char *name, PyObject *value)
+{
+    if (PyObject_SetAttrString(op, name, value) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* clang-format off */
+#define OTHER_OPTIONS(X)                                                      \
+    X(max_wasm_stack) X(memory_reservation) X(memory_guard_size)            \
+    X(memory_reservation_for_growth) X(strategy) X(cranelift_opt_level)     \
+    X(profiler) X(cache) X(epoch_interruption) X(target)
+/* clang-format on */
+#define OPTION_METHOD(NAME)                                                         \
+    static PyObject *config_call_##NAME(PyObject *op, PyObject *value)              \
+    {                                                                               \
+        return config_call_option(op, #NAME, value);                                \
+    }                                                                               \
+    static PyMethodDef config_def_##NAME = {                                        \
+        #NAME, config_call_##NAME, METH_O,                                          \
+        #NAME "($self, value, /)\n--\n\nSet the option; same as assigning to it."}; \
+    static PyObject *config_get_##NAME(PyObject *op, void *Py_UNUSED(closure))      \
+    {                                                                               \
+        return PyCFunction_NewEx(&config_def_##NAME, op, NULL);                     \
+    }
+BOOL_PROPS(OPTION_METHOD)
+OTHER_OPTIONS(OPTION_METHOD)
+#undef OPTION_METHOD
+
+#define READ "; reading gives the method that sets it: config."
+#define BOOL_GETSET(NAME)                       \
+    {#NAME, config_get_##NAME, config_set_bool, \
+     "bool option `" #NAME "`: assign it or call it" READ #NAME "(True).", (void *)&prop_##NAME},
+#define U64_GETSET(NAME)                       \
+    {#NAME, config_get_##NAME, config_set_u64, \
+     "int option `" #NAME "`: assign it or call it" READ #NAME "(n).", (void *)&prop_##NAME},
 
 static PyGetSetDef config_getset[] = {
     BOOL_PROPS(BOOL_GETSET) U64_GETSET(max_wasm_stack) U64_GETSET(memory_reservation)
         U64_GETSET(memory_guard_size) U64_GETSET(memory_reservation_for_growth){
-            "strategy", NULL, config_set_strategy,
-            "Write-only: compilation strategy, \"auto\" or \"cranelift\".", NULL},
-    {"cranelift_opt_level", NULL, config_set_opt_level,
-     "Write-only: \"none\", \"speed\" or \"speed_and_size\".", NULL},
-    {"profiler", NULL, config_set_profiler,
-     "Write-only: \"none\", \"jitdump\", \"vtune\" or \"perfmap\".", NULL},
-    {"cache", NULL, config_set_cache,
-     "Write-only: True for the default cache configuration, or a TOML file path.", NULL},
-    {"epoch_interruption", NULL, config_set_epoch_interruption,
-     "Write-only: enable epoch-based interruption (any truthy value).", NULL},
-    {"target", NULL, config_set_target, "Write-only: the target triple to compile for.", NULL},
+            "strategy", config_get_strategy, config_set_strategy,
+            "Compilation strategy, \"auto\" or \"cranelift\"" READ "strategy(s).", NULL},
+    {"cranelift_opt_level", config_get_cranelift_opt_level, config_set_opt_level,
+     "\"none\", \"speed\" or \"speed_and_size\"" READ "cranelift_opt_level(s).", NULL},
+    {"profiler", config_get_profiler, config_set_profiler,
+     "\"none\", \"jitdump\", \"vtune\" or \"perfmap\"" READ "profiler(s).", NULL},
+    {"cache", config_get_cache, config_set_cache,
+     "True for the default cache configuration, or a TOML file path" READ "cache(v).", NULL},
+    {"epoch_interruption", config_get_epoch_interruption, config_set_epoch_interruption,
+     "Enable epoch-based interruption (any truthy value)" READ "epoch_interruption(True).", NULL},
+    {"target", config_get_target, config_set_target,
+     "The target triple to compile for" READ "target(triple).", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
+#undef READ
 
 EXT_KW1(config_cranelift_flag_enable, "cranelift_flag_enable", "flag")
 

@@ -8,7 +8,8 @@
  * exactly; an externref slot takes any object; ints wrap to the width and are
  * never floats; a Func is a funcref.  An externref made here owns a strong
  * reference to its payload, dropped by the finalizer Wasmtime runs when the
- * reference is collected (under the GIL, taken if needed).
+ * reference is collected (under the GIL, taken if needed).  An externref
+ * wasm made (no payload) becomes an ExternRef, which goes back unchanged.
  */
 #include "runtime.h"
 
@@ -30,10 +31,74 @@ wrong_value(PyObject *obj, wasmtime_valkind_t kind)
     return -1;
 }
 
+/* v128 <-> int.  The int is unsigned and its bytes are the vector's
+ * little-endian bytes (lane 0 in the low bits); ints wrap to 128 bits like
+ * i32/i64 wrap to theirs.  The shifts call int's own slots, never a
+ * subclass's __rshift__: no Python code runs. */
+int
+ext_py_to_v128(PyObject *obj, uint8_t out[16])
+{
+    if (!PyLong_Check(obj)) {
+        return wrong_value(obj, WASMTIME_V128);
+    }
+    unsigned long long lo = PyLong_AsUnsignedLongLongMask(obj);
+    if (lo == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    PyObject *shift = PyLong_FromLong(64);
+    if (shift == NULL) {
+        return -1;
+    }
+    PyObject *high = PyLong_Type.tp_as_number->nb_rshift(obj, shift);
+    Py_DECREF(shift);
+    if (high == NULL) {
+        return -1;
+    }
+    unsigned long long hi = PyLong_AsUnsignedLongLongMask(high);
+    Py_DECREF(high);
+    if (hi == (unsigned long long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    for (int i = 0; i < 8; i++) {
+        out[i] = (uint8_t)(lo >> (8 * i));
+        out[8 + i] = (uint8_t)(hi >> (8 * i));
+    }
+    return 0;
+}
+
+PyObject *
+ext_v128_to_py(const uint8_t in[16])
+{
+    unsigned long long lo = 0, hi = 0;
+    for (int i = 7; i >= 0; i--) {
+        lo = (lo << 8) | in[i];
+        hi = (hi << 8) | in[8 + i];
+    }
+    if (hi == 0) {
+        return PyLong_FromUnsignedLongLong(lo);
+    }
+    PyObject *h = PyLong_FromUnsignedLongLong(hi);
+    PyObject *l = PyLong_FromUnsignedLongLong(lo);
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *res = NULL;
+    if (h != NULL && l != NULL && shift != NULL) {
+        PyObject *up = PyNumber_Lshift(h, shift);
+        if (up != NULL) {
+            res = PyNumber_Or(up, l);
+            Py_DECREF(up);
+        }
+    }
+    Py_XDECREF(h);
+    Py_XDECREF(l);
+    Py_XDECREF(shift);
+    return res;
+}
+
 int
 ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out)
 {
     switch (kind) {
+    case WASMTIME_V128: return ext_py_to_v128(obj, out->v128);
     case WASMTIME_I32:
     case WASMTIME_I64: {
         if (!PyLong_Check(obj)) {
@@ -75,6 +140,7 @@ ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw)
     case WASMTIME_I64: return PyLong_FromLongLong(raw->i64);
     case WASMTIME_F32: return PyFloat_FromDouble(raw->f32);
     case WASMTIME_F64: return PyFloat_FromDouble(raw->f64);
+    case WASMTIME_V128: return ext_v128_to_py(raw->v128);
     default:
         PyErr_Format(PyExc_TypeError, "no raw conversion for %s", ext_kind_name(kind));
         return NULL;
@@ -87,6 +153,17 @@ make_externref(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
     out->kind = WASMTIME_EXTERNREF;
     if (obj == Py_None) {
         wasmtime_externref_set_null(&out->of.externref);
+        return 0;
+    }
+    if (Py_IS_TYPE(obj, st->ExternRef_Type)) {
+        /* A reference wasm made: the same one goes back. */
+        ExternRefObject *r = (ExternRefObject *)obj;
+        if (r->store != c->so) {
+            ext_raise_msg(st, "object used with the wrong store: the ExternRef belongs to "
+                              "another Store");
+            return -1;
+        }
+        wasmtime_externref_clone(&r->ref, &out->of.externref);
         return 0;
     }
     Py_INCREF(obj);
@@ -115,6 +192,58 @@ funcref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
     return 0;
 }
 
+/* anyref: None (null), an AnyRef of this Store, or an int (an i31, wrapped
+ * to 31 bits). */
+static int
+anyref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
+{
+    out->kind = WASMTIME_ANYREF;
+    if (obj == Py_None) {
+        wasmtime_anyref_set_null(&out->of.anyref);
+        return 0;
+    }
+    if (Py_IS_TYPE(obj, st->AnyRef_Type)) {
+        AnyRefObject *r = (AnyRefObject *)obj;
+        if (r->store != c->so) {
+            ext_raise_msg(st, "object used with the wrong store: the AnyRef belongs to "
+                              "another Store");
+            return -1;
+        }
+        wasmtime_anyref_clone(&r->ref, &out->of.anyref);
+        return 0;
+    }
+    if (PyLong_Check(obj) && !PyBool_Check(obj)) {
+        unsigned long long bits = PyLong_AsUnsignedLongLongMask(obj);
+        if (bits == (unsigned long long)-1 && PyErr_Occurred()) {
+            return -1;
+        }
+        wasmtime_anyref_from_i31(c->ctx, (uint32_t)bits & 0x7fffffffu, &out->of.anyref);
+        return 0;
+    }
+    return wrong_value(obj, WASMTIME_ANYREF);
+}
+
+static PyObject *
+anyref_to_py(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref)
+{
+    if (wasmtime_anyref_is_null(ref)) {
+        Py_RETURN_NONE;
+    }
+    int32_t i31;
+    if (wasmtime_anyref_is_i31(c->ctx, ref) != 0 &&
+        wasmtime_anyref_i31_get_s(c->ctx, ref, &i31) != 0) {
+        return PyLong_FromLong(i31);
+    }
+    AnyRefObject *r = PyObject_GC_New(AnyRefObject, st->AnyRef_Type);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->store = (StoreObject *)Py_NewRef(c->so);
+    wasmtime_anyref_clone(ref, &r->ref);
+    PyObject_GC_Track(r);
+    return (PyObject *)r;
+}
+
 int
 ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
               wasmtime_val_t *out)
@@ -132,7 +261,8 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
     case WASMTIME_I32:
     case WASMTIME_I64:
     case WASMTIME_F32:
-    case WASMTIME_F64: {
+    case WASMTIME_F64:
+    case WASMTIME_V128: {
         wasmtime_val_raw_t raw;
         if (ext_py_to_raw(obj, kind, &raw) < 0) {
             return -1;
@@ -147,12 +277,16 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
         else if (kind == WASMTIME_F32) {
             out->of.f32 = raw.f32;
         }
-        else {
+        else if (kind == WASMTIME_F64) {
             out->of.f64 = raw.f64;
+        }
+        else {
+            memcpy(out->of.v128, raw.v128, sizeof(out->of.v128));
         }
         return 0;
     }
     case WASMTIME_EXTERNREF: return make_externref(st, c, obj, out);
+    case WASMTIME_ANYREF: return anyref_from(st, c, obj, out);
     case WASMTIME_FUNCREF:
         if (obj == Py_None || PyObject_TypeCheck(obj, st->Func_Type)) {
             return funcref_from(st, c, obj, out);
@@ -162,6 +296,48 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
         PyErr_Format(st->WasmtimeError, "values of type %s cannot be passed from Python yet",
                      ext_kind_name(kind));
         return -1;
+    }
+}
+
+void
+ext_val_to_raw(ext_ctx *c, const wasmtime_val_t *val, wasmtime_val_raw_t *out)
+{
+    if (val->kind == WASMTIME_EXTERNREF) {
+        out->externref = wasmtime_externref_is_null(&val->of.externref)
+                             ? 0
+                             : wasmtime_externref_to_raw(c->ctx, &val->of.externref);
+    }
+    else if (val->kind == WASMTIME_FUNCREF) {
+        out->funcref = wasmtime_funcref_is_null(&val->of.funcref)
+                           ? NULL
+                           : wasmtime_func_to_raw(c->ctx, &val->of.funcref);
+    }
+}
+
+void
+ext_raw_to_val(ext_ctx *c, wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw,
+               wasmtime_val_t *out)
+{
+    out->kind = kind;
+    if (kind == WASMTIME_EXTERNREF) {
+        if (raw->externref == 0) {
+            wasmtime_externref_set_null(&out->of.externref);
+        }
+        else {
+            wasmtime_externref_from_raw(c->ctx, raw->externref, &out->of.externref);
+        }
+    }
+    else if (kind == WASMTIME_FUNCREF) {
+        if (raw->funcref == NULL) {
+            wasmtime_funcref_set_null(&out->of.funcref);
+        }
+        else {
+            wasmtime_func_from_raw(c->ctx, raw->funcref, &out->of.funcref);
+        }
+    }
+    else {
+        out->kind = WASMTIME_I32; /* not a reference: nothing to hold */
+        out->of.i32 = 0;
     }
 }
 
@@ -182,21 +358,30 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
     case WASMTIME_I64: return PyLong_FromLongLong(val->of.i64);
     case WASMTIME_F32: return PyFloat_FromDouble(val->of.f32);
     case WASMTIME_F64: return PyFloat_FromDouble(val->of.f64);
+    case WASMTIME_V128: return ext_v128_to_py(val->of.v128);
     case WASMTIME_FUNCREF:
         if (wasmtime_funcref_is_null(&val->of.funcref)) {
             Py_RETURN_NONE;
         }
         return ext_func_wrap(st, c->so, &val->of.funcref);
+    case WASMTIME_ANYREF: return anyref_to_py(st, c, &val->of.anyref);
     case WASMTIME_EXTERNREF: {
         if (wasmtime_externref_is_null(&val->of.externref)) {
             Py_RETURN_NONE;
         }
         PyObject *data = wasmtime_externref_data(c->ctx, &val->of.externref);
-        if (data == NULL) {
-            /* An externref made by other code than ours (no Python payload). */
-            return ext_raise_msg(st, "externref without a Python payload");
+        if (data != NULL) {
+            return Py_NewRef(data);
         }
-        return Py_NewRef(data);
+        /* Made by wasm (extern.convert_any): no Python payload. */
+        ExternRefObject *r = PyObject_GC_New(ExternRefObject, st->ExternRef_Type);
+        if (r == NULL) {
+            return NULL;
+        }
+        r->store = (StoreObject *)Py_NewRef(c->so);
+        wasmtime_externref_clone(&val->of.externref, &r->ref);
+        PyObject_GC_Track(r);
+        return (PyObject *)r;
     }
     default:
         return ext_raise_msg(st, "values of type %s cannot be passed to Python yet",

@@ -168,6 +168,11 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         }
     }
     self->st = st;
+    self->options = PyTuple_New(0);
+    if (self->options == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
     self->memories_fixed = false;
     self->memories32_fixed = true;
     if (cfg != NULL) {
@@ -176,6 +181,14 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             Py_DECREF(self);
             return NULL;
         }
+        PyObject *items = PyDict_Items(c->options);
+        PyObject *options = items == NULL ? NULL : PyList_AsTuple(items);
+        Py_XDECREF(items);
+        if (options == NULL) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        Py_SETREF(self->options, options);
         self->memories_fixed = !c->memory_may_move;
         self->memories32_fixed = !c->memory_may_move || !c->small_reservation;
         /* Consumes the config, even on failure. */
@@ -230,11 +243,69 @@ engine_dealloc(PyObject *op)
     if (self->engine != NULL) {
         wasm_engine_delete(self->engine);
     }
+    Py_XDECREF(self->options);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
 
+static PyObject *
+engine_config_options(PyObject *op, void *Py_UNUSED(closure))
+{
+    return Py_NewRef(((EngineObject *)op)->options);
+}
+
+/* Engine.shared(config=None): the process-wide Engine of this configuration
+ * (wasmtime/_pickle.py keeps them; unpickled modules attach to them).  The
+ * Config is read, not consumed, and may have been consumed already. */
+static PyObject *
+engine_shared(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"config", NULL};
+    PyObject *a[1] = {Py_None};
+    if (ext_parse_args(args, nargs, kwnames, "shared", kwlist, 0, a) < 0) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type((PyTypeObject *)cls);
+    if (st == NULL) {
+        return NULL;
+    }
+    PyObject *options;
+    if (a[0] == NULL || a[0] == Py_None) {
+        options = PyTuple_New(0);
+    }
+    else if (!PyObject_TypeCheck(a[0], st->Config_Type)) {
+        return ext_wrong_type(st, "Config", a[0]);
+    }
+    else {
+        /* The options stay readable after an Engine consumed the Config. */
+        ConfigObject *c = (ConfigObject *)a[0];
+        PyObject *items = PyDict_Items(c->options);
+        options = items == NULL ? NULL : PyList_AsTuple(items);
+        Py_XDECREF(items);
+    }
+    if (options == NULL) {
+        return NULL;
+    }
+    PyObject *helpers = PyImport_ImportModule("wasmtime._pickle");
+    PyObject *res = NULL;
+    if (helpers != NULL) {
+        res = PyObject_CallMethod(helpers, "shared_engine", "(O)", options);
+        Py_DECREF(helpers);
+    }
+    Py_DECREF(options);
+    return res;
+}
+
+static PyGetSetDef engine_getset[] = {
+    {"_config_options", engine_config_options, NULL,
+     "The options of the Config this engine was built from: ((name, value), ...).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMethodDef engine_methods[] = {
+    {"shared", EXT_FASTCALL_KW_CLASS(engine_shared),
+     "shared(config=None)\n--\n\nThe process-wide Engine for this configuration (the "
+     "Config is only read, and may already be consumed); unpickled modules use it."},
     {"increment_epoch", engine_increment_epoch, METH_NOARGS,
      "increment_epoch($self, /)\n--\n\nAdvance the epoch; safe from any thread."},
     {"is_pulley", engine_is_pulley, METH_NOARGS,
@@ -253,6 +324,7 @@ static PyType_Slot engine_slots[] = {
     {Py_tp_new, engine_new},
     {Py_tp_dealloc, engine_dealloc},
     {Py_tp_methods, engine_methods},
+    {Py_tp_getset, engine_getset},
     {Py_tp_doc, "Engine(config=None)\n--\n\nCompiles and runs WebAssembly; consumes `config`."},
     {0, NULL},
 };

@@ -52,6 +52,8 @@ int clinker_register(PyObject *mod, ext_state *st);
 int clinkerinstance_register(PyObject *mod, ext_state *st);
 int cinstance_register(PyObject *mod, ext_state *st);
 int cfunc_register(PyObject *mod, ext_state *st);
+int externref_register(PyObject *mod, ext_state *st);
+int anyref_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -92,6 +94,8 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     clinkerinstance_register,
     cinstance_register,
     cfunc_register,
+    externref_register,
+    anyref_register,
 };
 
 static int

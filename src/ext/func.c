@@ -5,8 +5,9 @@
  * as an array of value kinds.  When every parameter and result is a number,
  * arguments go straight into wasmtime_val_raw_t on the C stack and the call
  * is wasmtime_func_call_unchecked; host functions of such types use the
- * unchecked trampoline.  Signatures with references use the checked API,
- * which manages GC roots for us.
+ * unchecked trampoline.  externref and funcref values take the same raw call
+ * (func_call_raw_refs roots them around it); anyref and exnref use the
+ * checked API, which manages GC roots for us.
  *
  * Ownership: a Func holds its Store strongly.  Func(store, ty, callable)
  * makes a host function through hostfunc.c; the Store keeps the callable
@@ -15,6 +16,7 @@
  * Exceptions: a host function that raises (any BaseException) records the
  * exception object on its Store and returns a trap; the Python call that
  * started the wasm (Func.__call__, Instance(...)) raises that same object.
+ * A wasm exception nobody caught becomes a WasmException (exn.c).
  */
 #include "runtime.h"
 
@@ -32,7 +34,19 @@ func_set_sig(FuncObject *self, const wasm_functype_t *ty)
         PyErr_NoMemory();
         return -1;
     }
-    self->numeric = ext_functype_kinds(ty, kinds);
+    (void)ext_functype_kinds(ty, kinds);
+    /* Numbers, externref and funcref take the raw path; anyref and exnref
+     * (and the unknown kinds) the checked one. */
+    self->numeric = true;
+    self->has_refs = false;
+    for (size_t i = 0; i < np + nr; i++) {
+        if (kinds[i] == WASMTIME_EXTERNREF || kinds[i] == WASMTIME_FUNCREF) {
+            self->has_refs = true;
+        }
+        else if (kinds[i] > WASMTIME_V128) {
+            self->numeric = false;
+        }
+    }
     PyMem_Free(self->kinds);
     self->kinds = kinds;
     self->nparams = (int)np;
@@ -196,9 +210,111 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     if (ext_call_finish(st, so, err, trap) == 0) {
         res = results_from_raw(self, raw);
     }
+    else {
+        ext_exn_after_call(st, c);
+    }
 done:
     if (raw != stack) {
         PyMem_Free(raw);
+    }
+    return res;
+}
+
+/* The raw path with externref/funcref among the values: references are
+ * rooted (as wasmtime_val_t) while converting, made raw only once nothing
+ * can allocate in the GC heap any more, and results are rooted first, then
+ * converted. */
+static PyObject *
+ref_results(FuncObject *self, ext_ctx *c, const wasmtime_val_raw_t *raw, wasmtime_val_t *rv)
+{
+    const wasmtime_valkind_t *rk = self->kinds + self->nparams;
+    for (int i = 0; i < self->nresults; i++) {
+        ext_raw_to_val(c, rk[i], &raw[i], &rv[i]);
+    }
+    PyObject *list = self->nresults == 1 ? NULL : PyList_New(self->nresults);
+    PyObject *res = self->nresults == 0 ? Py_NewRef(Py_None) : list;
+    for (int i = 0; i < self->nresults && (res != NULL || self->nresults == 1); i++) {
+        bool ref = rk[i] == WASMTIME_EXTERNREF || rk[i] == WASMTIME_FUNCREF;
+        PyObject *v = ref ? ext_val_to_py(c->so->st, c, &rv[i]) : ext_raw_to_py(rk[i], &raw[i]);
+        if (self->nresults == 1) {
+            res = v;
+        }
+        else if (v == NULL) {
+            Py_CLEAR(res);
+        }
+        else {
+            PyList_SET_ITEM(res, i, v);
+        }
+    }
+    for (int i = 0; i < self->nresults; i++) {
+        ext_val_release(&rv[i]);
+    }
+    return res;
+}
+
+static PyObject *
+func_call_raw_refs(FuncObject *self, ext_ctx *c, PyObject *const *params)
+{
+    ext_state *st = c->so->st;
+    size_t len = (size_t)(self->nparams > self->nresults ? self->nparams : self->nresults);
+    wasmtime_val_raw_t raw_stack[SMALL_ARGS];
+    wasmtime_val_t val_stack[SMALL_ARGS];
+    wasmtime_val_raw_t *raw = raw_stack;
+    wasmtime_val_t *vals = val_stack;
+    if (len > SMALL_ARGS) {
+        raw = PyMem_Malloc(sizeof(wasmtime_val_raw_t) * len);
+        vals = PyMem_Malloc(sizeof(wasmtime_val_t) * len);
+        if (raw == NULL || vals == NULL) {
+            PyMem_Free(raw);
+            PyMem_Free(vals);
+            return PyErr_NoMemory();
+        }
+    }
+    PyObject *res = NULL;
+    int converted = 0;
+    for (; converted < self->nparams; converted++) {
+        int i = converted;
+        wasmtime_valkind_t k = self->kinds[i];
+        vals[i].kind = WASMTIME_I32; /* nothing to release unless a reference */
+        if (k == WASMTIME_EXTERNREF || k == WASMTIME_FUNCREF) {
+            if (ext_py_to_val(st, c, params[i], k, &vals[i]) < 0) {
+                goto done;
+            }
+            continue;
+        }
+        PyObject *p = ext_val_unwrap(st, params[i], k);
+        if (p == NULL || ext_py_to_raw(p, k, &raw[i]) < 0) {
+            goto done;
+        }
+    }
+    for (int i = 0; i < self->nparams; i++) {
+        ext_val_to_raw(c, &vals[i], &raw[i]); /* references only */
+    }
+    wasm_trap_t *trap = NULL;
+    wasmtime_error_t *err;
+    StoreObject *so = c->so;
+    ext_call_enter(so);
+    EXT_RUN_WASM(
+        so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap));
+    ext_call_leave(so);
+    if (ext_call_finish(st, so, err, trap) == 0) {
+        /* The argument roots are no longer needed: reuse their slots. */
+        for (int i = 0; i < converted; i++) {
+            ext_val_release(&vals[i]);
+        }
+        converted = 0;
+        res = ref_results(self, c, raw, vals);
+    }
+    else {
+        ext_exn_after_call(st, c);
+    }
+done:
+    for (int i = 0; i < converted; i++) {
+        ext_val_release(&vals[i]);
+    }
+    if (raw != raw_stack) {
+        PyMem_Free(raw);
+        PyMem_Free(vals);
     }
     return res;
 }
@@ -229,6 +345,7 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
                                               nr, &trap));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, trap) < 0) {
+        ext_exn_after_call(st, c);
         goto done;
     }
     if (nr == 0) {
@@ -291,7 +408,8 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
                              given > self->nparams ? "many" : "few", given, self->nparams);
     }
     if (self->numeric) {
-        return func_call_raw(self, &c, args + 1);
+        return self->has_refs ? func_call_raw_refs(self, &c, args + 1)
+                              : func_call_raw(self, &c, args + 1);
     }
     return func_call_checked(self, &c, args + 1);
 }

@@ -9,7 +9,7 @@
 static wasmtime_valkind_t
 global_kind(const void *ty)
 {
-    return ext_wasmtime_kind_of(ext_valtype_kind(wasm_globaltype_content(ty)));
+    return ext_valtype_wasmtime_kind(wasm_globaltype_content(ty));
 }
 
 static wasmtime_error_t *
@@ -70,7 +70,7 @@ global_set_value(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     ext_state *st = c.so->st;
     const wasmtime_global_t *g = &((ExternObject *)op)->ext.of.global;
     wasm_globaltype_t *gty = wasmtime_global_type(c.ctx, g);
-    wasmtime_valkind_t kind = ext_wasmtime_kind_of(ext_valtype_kind(wasm_globaltype_content(gty)));
+    wasmtime_valkind_t kind = ext_valtype_wasmtime_kind(wasm_globaltype_content(gty));
     wasm_globaltype_delete(gty);
     wasmtime_val_t v;
     if (ext_py_to_val(st, &c, args[1], kind, &v) < 0) {

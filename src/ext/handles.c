@@ -39,6 +39,7 @@ ext_func_wrap(ext_state *st, StoreObject *so, const wasmtime_func_t *f)
     self->nparams = -1;
     self->nresults = -1;
     self->numeric = false;
+    self->has_refs = false;
     self->kinds = NULL;
     PyObject_GC_Track(self);
     return (PyObject *)self;

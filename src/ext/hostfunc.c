@@ -120,9 +120,24 @@ done:
     return ret;
 }
 
+/* The host function raised: a WasmException is thrown into wasm; any other
+ * exception is kept on the Store and the call traps. */
 static wasm_trap_t *
-host_failed(StoreObject *so)
+host_failed(StoreObject *so, wasmtime_context_t *ctx)
 {
+    PyObject *exc = ext_exc_take();
+    ext_ctx c = {so, ctx};
+    wasm_trap_t *thrown = exc != NULL ? ext_exn_throw(so->st, &c, exc) : NULL;
+    if (thrown != NULL) {
+        Py_DECREF(exc);
+        return thrown;
+    }
+    if (PyErr_Occurred()) {
+        Py_XDECREF(exc); /* it could not be thrown: report why instead */
+    }
+    else {
+        ext_exc_restore(exc);
+    }
     ext_store_set_pending(so);
     static const char msg[] = "python exception";
     return wasmtime_trap_new(msg, sizeof(msg) - 1);
@@ -166,7 +181,7 @@ host_trampoline_raw(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *ar
     wasm_trap_t *trap = NULL;
     PyObject *ret = hostfunc_invoke(hf, so, caller, raw_get, &c);
     if (ret == NULL || hostfunc_results(hf, ret, raw_put, &c) < 0) {
-        trap = host_failed(so);
+        trap = host_failed(so, wasmtime_caller_context(caller));
     }
     Py_XDECREF(ret);
     PyGILState_Release(g);
@@ -225,7 +240,7 @@ host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *
             results[i].kind = WASMTIME_I32;
             results[i].of.i32 = 0;
         }
-        trap = host_failed(so);
+        trap = host_failed(so, ctx);
     }
     /* On success Wasmtime owns the results we wrote. */
     Py_XDECREF(ret);
@@ -241,9 +256,9 @@ ext_functype_kinds(const wasm_functype_t *ty, wasmtime_valkind_t *kinds)
     bool numeric = true;
     for (size_t i = 0; i < p->size + r->size; i++) {
         const wasm_valtype_t *vt = i < p->size ? p->data[i] : r->data[i - p->size];
-        wasmtime_valkind_t k = ext_wasmtime_kind_of(ext_valtype_kind(vt));
+        wasmtime_valkind_t k = ext_valtype_wasmtime_kind(vt);
         kinds[i] = k;
-        if (k > WASMTIME_F64) {
+        if (k > WASMTIME_V128) {
             numeric = false;
         }
     }

@@ -87,6 +87,9 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (ext_call_finish(st, c.so, err, trap) == 0) {
         res = ext_instance_wrap(st, c.so, &inst, module);
     }
+    else {
+        ext_exn_after_call(st, &c); /* the start function threw */
+    }
 done:
     for (Py_ssize_t i = 0; i < converted; i++) {
         ext_extern_release(&ext[i]);

@@ -41,7 +41,7 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
-        return NULL;
+        return ext_exn_after_call(st, &c), NULL;
     }
     return ext_instance_wrap(st, c.so, &inst, self->module);
 }
@@ -59,6 +59,7 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
     m->module = wasmtime_instance_pre_module(self->pre);
     m->engine = Py_NewRef(self->engine);
     m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
+    m->custom_sections = Py_XNewRef(((ModuleObject *)self->module)->custom_sections);
     m->has_users = false;
     m->st = self->st;
     PyObject_GC_Track(m);

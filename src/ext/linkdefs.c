@@ -415,6 +415,30 @@ ext_linkdefs_explain_missing(ext_state *st, PyObject *defs, bool has_wasi,
     ext_exc_restore(exc);
 }
 
+/* ---- the Linker's callables ------------------------------------------------ */
+
+int
+ext_linker_keep_callable(LinkerObject *self, PyObject *module, PyObject *name, PyObject *callable)
+{
+    PyObject *key = PyTuple_Pack(2, module, name);
+    if (key == NULL) {
+        return -1;
+    }
+    if (Py_REFCNT(self->host_objects) > 1) {
+        /* A Store or InstancePre holds the current dict: it keeps it as it
+         * is, and we go on with a copy. */
+        PyObject *copy = PyDict_Copy(self->host_objects);
+        if (copy == NULL) {
+            Py_DECREF(key);
+            return -1;
+        }
+        Py_SETREF(self->host_objects, copy);
+    }
+    int rc = PyDict_SetItem(self->host_objects, key, callable);
+    Py_DECREF(key);
+    return rc;
+}
+
 /* ---- WASI ------------------------------------------------------------------ */
 
 const char *const ext_wasi_modules[] = {"wasi_snapshot_preview1", "wasi_unstable", NULL};
@@ -500,4 +524,29 @@ ext_no_wasi_context(ext_state *st)
     ext_raise_msg(st, "this module imports WASI, but the Store has no WASI context: call "
                       "store.set_wasi(WasiConfig()) first");
     return -1;
+}
+
+static bool
+name_is(const wasm_name_t *n, const char *s)
+{
+    return n->size == strlen(s) && memcmp(n->data, s, n->size) == 0;
+}
+
+bool
+ext_command_has_unknown_exports(const wasmtime_module_t *m)
+{
+    wasm_exporttype_vec_t vec;
+    wasmtime_module_exports(m, &vec);
+    bool command = false, unknown = false;
+    for (size_t i = 0; i < vec.size; i++) {
+        const wasm_name_t *n = wasm_exporttype_name(vec.data[i]);
+        wasm_externkind_t k = wasm_externtype_kind(wasm_exporttype_type(vec.data[i]));
+        command = command || name_is(n, "_start");
+        if (k != WASM_EXTERN_FUNC && !(k == WASM_EXTERN_MEMORY && name_is(n, "memory")) &&
+            !(k == WASM_EXTERN_TABLE && name_is(n, "__indirect_function_table"))) {
+            unknown = true;
+        }
+    }
+    wasm_exporttype_vec_delete(&vec);
+    return command && unknown;
 }

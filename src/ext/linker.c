@@ -41,30 +41,6 @@ linker_open(PyObject *op)
     return self;
 }
 
-/* Keep `callable` for the definition (module, name), dropping the one it
- * replaces (see the header comment). 0 or -1. */
-static int
-linker_keep_callable(LinkerObject *self, PyObject *module, PyObject *name, PyObject *callable)
-{
-    PyObject *key = PyTuple_Pack(2, module, name);
-    if (key == NULL) {
-        return -1;
-    }
-    if (Py_REFCNT(self->host_objects) > 1) {
-        /* A Store or InstancePre holds the current dict: it keeps it as it
-         * is, and we go on with a copy. */
-        PyObject *copy = PyDict_Copy(self->host_objects);
-        if (copy == NULL) {
-            Py_DECREF(key);
-            return -1;
-        }
-        Py_SETREF(self->host_objects, copy);
-    }
-    int rc = PyDict_SetItem(self->host_objects, key, callable);
-    Py_DECREF(key);
-    return rc;
-}
-
 /* Resolve `store` for this linker: same engine, and keep our callables. */
 static int
 linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
@@ -115,11 +91,12 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
+/* allow_shadowing (closure NULL) and allow_unknown_exports (non-NULL). */
 static int
-linker_set_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+linker_set_flag(PyObject *op, PyObject *value, void *closure)
 {
     if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete allow_shadowing");
+        PyErr_SetString(PyExc_AttributeError, "cannot delete a Linker option");
         return -1;
     }
     int t = PyObject_IsTrue(value); /* may run Python code: before linker_open */
@@ -129,6 +106,10 @@ linker_set_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     LinkerObject *self = linker_open(op);
     if (self == NULL) {
         return -1;
+    }
+    if (closure != NULL) {
+        self->unknown_exports = t != 0;
+        return 0;
     }
     self->shadowing = t != 0;
     wasmtime_linker_allow_shadowing(self->linker, self->shadowing);
@@ -225,7 +206,7 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     wasmtime_func_unchecked_callback_t unchecked;
     void (*finalizer)(void *);
     ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
-    if (linker_keep_callable(self, module, name, callable) < 0 || self->linker == NULL) {
+    if (ext_linker_keep_callable(self, module, name, callable) < 0 || self->linker == NULL) {
         /* (the allocation may have run a finalizer that closed the Linker) */
         if (!PyErr_Occurred()) {
             ALREADY_CLOSED();
@@ -362,6 +343,14 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
         return ext_no_wasi_context(st), NULL;
     }
+    if (self->unknown_exports && ext_command_has_unknown_exports(m)) {
+        /* Wasmtime refuses it: define its functions ourselves (wasmtime/_linker.py). */
+        PyObject *helpers = PyImport_ImportModule("wasmtime._linker");
+        PyObject *r =
+            helpers ? PyObject_CallMethod(helpers, "define_command", "OOO", op, a[1], a[2]) : NULL;
+        Py_XDECREF(helpers);
+        return r;
+    }
     Py_ssize_t nlen;
     const char *n = name_arg(st, a[1], &nlen);
     if (n == NULL) {
@@ -492,6 +481,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         if (PyErr_ExceptionMatches(st->WasmtimeError)) {
             ext_linkdefs_explain_missing(st, self->defs, self->has_wasi, mc);
         }
+        ext_exn_after_call(st, &c);
     }
     else {
         res = ext_instance_wrap(st, c.so, &inst, a[1]);
@@ -845,8 +835,10 @@ static PyMethodDef linker_methods[] = {
 };
 
 static PyGetSetDef linker_getset[] = {
-    {"allow_shadowing", NULL, linker_set_shadowing,
+    {"allow_shadowing", NULL, linker_set_flag,
      "Write-only: whether later definitions may replace earlier ones.", NULL},
+    {"allow_unknown_exports", NULL, linker_set_flag,
+     "Write-only: whether define_module accepts a command exporting non-functions.", ""},
     {"engine", linker_engine, NULL, "The Engine of this linker.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -10,6 +10,10 @@
  * Deserialization trusts its input as Wasmtime does; a cheap check of the
  * ELF container (artifact.c) runs first and turns truncated, foreign or
  * broken artifacts into WasmtimeError.
+ *
+ * The C API cannot list custom sections, so compiling keeps them (read from
+ * the validated binary); pickling goes through wasmtime/_pickle.py, which
+ * authenticates the artifact.
  */
 #include "runtime.h"
 
@@ -41,6 +45,58 @@ module_wrap(ext_state *st, PyTypeObject *type, PyObject *engine, wasmtime_module
     return (PyObject *)self;
 }
 
+/* Unsigned LEB128 (at most 32 bits) at *pos; false when malformed. */
+static bool
+read_leb_u32(const uint8_t *data, size_t len, size_t *pos, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+        if (*pos >= len) {
+            return false;
+        }
+        uint8_t b = data[(*pos)++];
+        v |= (uint32_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The custom sections of a wasm binary Wasmtime accepted: a list of (name,
+ * payload), or NULL (no exception) when there is none.  -1 on error. */
+static int
+custom_sections_of(const uint8_t *data, size_t len, PyObject **out)
+{
+    *out = NULL;
+    size_t pos = 8; /* magic and version */
+    while (pos < len) {
+        uint8_t id = data[pos++];
+        uint32_t size, name_len;
+        if (!read_leb_u32(data, len, &pos, &size) || size > len - pos) {
+            return 0; /* not a core module (a component): nothing to report */
+        }
+        size_t end = pos + size;
+        if (id == 0 && read_leb_u32(data, end, &pos, &name_len) && name_len <= end - pos) {
+            if (*out == NULL && (*out = PyList_New(0)) == NULL) {
+                return -1;
+            }
+            PyObject *item = Py_BuildValue(
+                "(s#y#)", (const char *)data + pos, (Py_ssize_t)name_len,
+                (const char *)data + pos + name_len, (Py_ssize_t)(end - pos - name_len));
+            if (item == NULL || PyList_Append(*out, item) < 0) {
+                Py_XDECREF(item);
+                Py_CLEAR(*out);
+                return -1;
+            }
+            Py_DECREF(item);
+        }
+        pos = end;
+    }
+    return 0;
+}
+
 static PyObject *
 module_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject *wasm)
 {
@@ -62,11 +118,23 @@ module_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject *wa
     err = wasmtime_module_new(e, in.data, in.len, &m);
     wasm_engine_delete(e);
     Py_END_ALLOW_THREADS
+    PyObject *sections = NULL;
+    int rc = err == NULL ? custom_sections_of(in.data, in.len, &sections) : 0;
     ext_wasm_input_release(&in);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
-    return module_wrap(st, type, engine, m);
+    if (rc < 0) {
+        wasmtime_module_delete(m);
+        return NULL;
+    }
+    ModuleObject *self = (ModuleObject *)module_wrap(st, type, engine, m);
+    if (self == NULL) {
+        Py_XDECREF(sections);
+        return NULL;
+    }
+    self->custom_sections = sections;
+    return (PyObject *)self;
 }
 
 static PyObject *
@@ -282,6 +350,42 @@ module_serialize(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+module_custom_sections(PyObject *op, PyObject *name)
+{
+    ModuleObject *self = (ModuleObject *)op;
+    if (!PyUnicode_Check(name)) {
+        return ext_wrong_type(self->st, "a str", name);
+    }
+    EXT_CHECK_OPEN(self->module, NULL);
+    PyObject *res = PyList_New(0);
+    Py_ssize_t n = self->custom_sections == NULL ? 0 : PyList_GET_SIZE(self->custom_sections);
+    for (Py_ssize_t i = 0; res != NULL && i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(self->custom_sections, i);
+        /* Exact strs on our side: no user __eq__ runs. */
+        if (PyUnicode_Compare(PyTuple_GET_ITEM(item, 0), name) == 0 &&
+            PyList_Append(res, PyTuple_GET_ITEM(item, 1)) < 0) {
+            Py_CLEAR(res);
+        }
+    }
+    return res;
+}
+
+/* pickle: (wasmtime._pickle.load_module, (payload, mac)), see _pickle.py. */
+static PyObject *
+module_reduce(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    ModuleObject *self = (ModuleObject *)op;
+    EXT_CHECK_OPEN(self->module, NULL);
+    PyObject *helpers = PyImport_ImportModule("wasmtime._pickle");
+    if (helpers == NULL) {
+        return NULL;
+    }
+    PyObject *res = PyObject_CallMethod(helpers, "reduce_module", "OO", op, self->engine);
+    Py_DECREF(helpers);
+    return res;
+}
+
+static PyObject *
 module_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ModuleObject *self = (ModuleObject *)op;
@@ -330,6 +434,7 @@ module_dealloc(PyObject *op)
     }
     Py_CLEAR(self->engine);
     Py_CLEAR(self->export_names);
+    Py_CLEAR(self->custom_sections);
     tp->tp_free(op);
     Py_DECREF(tp);
 }
@@ -346,7 +451,8 @@ static PyMethodDef module_methods[] = {
      "run arbitrary code in this process.  A cheap check raises WasmtimeError\n"
      "for truncated data and for anything that is not a Wasmtime artifact; it is\n"
      "no authentication.  For bytes you do not trust, compile the WebAssembly\n"
-     "instead: Module(engine, wasm).  (An authenticated pickle is planned.)"},
+     "instead: Module(engine, wasm), or pickle the Module (authenticated).\n"
+     "A deserialized module has no custom sections: custom_sections() is []."},
     {"deserialize_file", EXT_FASTCALL_KW_CLASS(module_deserialize_file),
      "deserialize_file(engine, path)\n--\n\n"
      "Load a module from a file written from Module.serialize().\n\n"
@@ -359,6 +465,12 @@ static PyMethodDef module_methods[] = {
      "validate(engine, wasm)\n--\n\nRaise WasmtimeError unless `wasm` (binary) is valid."},
     {"serialize", module_serialize, METH_NOARGS,
      "serialize($self, /)\n--\n\nThe compiled module as a bytearray, for deserialize()."},
+    {"custom_sections", module_custom_sections, METH_O,
+     "custom_sections($self, name, /)\n--\n\nThe payloads (bytes) of the custom sections "
+     "called `name`, in order; [] for a deserialized or unpickled module."},
+    {"__reduce__", module_reduce, METH_NOARGS,
+     "__reduce__($self, /)\n--\n\nPickle support: the artifact, authenticated by an "
+     "HMAC (see wasmtime.set_pickle_key)."},
     {"close", module_close, METH_NOARGS, "close($self, /)\n--\n\nFree the module."},
     {NULL, NULL, 0, NULL},
 };

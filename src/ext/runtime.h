@@ -34,6 +34,10 @@ typedef struct {
     bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
     bool stack_set;          /* max_wasm_stack was set ... */
     uint64_t max_wasm_stack; /* ... to this */
+    /* Every option set, name -> value in the order last set (Cranelift
+     * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
+     * engine's configuration fingerprint, since the C API has no getters. */
+    PyObject *options; /* strong dict of str -> bool/int/str */
 } ConfigObject;
 
 typedef struct {
@@ -45,6 +49,9 @@ typedef struct {
     bool memories32_fixed;
     /* true when no memory of this engine can ever move */
     bool memories_fixed;
+    /* The options of the Config it was built from, a tuple of (name, value)
+     * pairs in the order set (() without a Config): see ConfigObject. */
+    PyObject *options; /* strong */
 } EngineObject;
 
 typedef struct {
@@ -92,12 +99,27 @@ typedef struct {
     PyObject *weakreflist;
 } ExternObject;
 
+/* A reference of the any hierarchy (anyref.c). */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;    /* strong */
+    wasmtime_anyref_t ref; /* rooted; unrooted while the Store lives */
+} AnyRefObject;
+
+/* An externref without a Python payload (externref.c). */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;       /* strong */
+    wasmtime_externref_t ref; /* rooted; unrooted while the Store lives */
+} ExternRefObject;
+
 typedef struct {
     ExternObject base; /* kind WASMTIME_EXTERN_FUNC */
     vectorcallfunc vectorcall;
     int nparams; /* -1 until the signature is fetched */
     int nresults;
-    bool numeric;              /* only i32/i64/f32/f64: the raw fast path */
+    bool numeric;              /* no anyref/exnref: the raw (unchecked) call path */
+    bool has_refs;             /* externref/funcref among them (rooted around the call) */
     wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
 } FuncObject;
 
@@ -133,6 +155,9 @@ typedef struct {
     PyObject *weakreflist;
     PyObject *export_names; /* strong or NULL: see ext_module_export_names */
     bool has_users;         /* an Instance or InstancePre holds it (see module_close) */
+    /* The custom sections of the wasm it was compiled from, a list of
+     * (name, payload bytes); NULL when it had none or was deserialized. */
+    PyObject *custom_sections; /* strong or NULL (strs and bytes only) */
 } ModuleObject;
 
 typedef struct {
@@ -169,6 +194,7 @@ typedef struct {
     PyObject *defs; /* strong dict (module, name) -> definition (linkdefs.c) */
     ext_state *st;
     bool shadowing;
+    bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
     int busy; /* calls running with the GIL released */
     PyObject *weakreflist;
@@ -337,13 +363,35 @@ void ext_val_release(wasmtime_val_t *val);
 
 /* wasmtime_val_t -> Python (does not release `val`). */
 PyObject *ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val);
-/* Numeric fast path: i32/i64/f32/f64 only. */
+/* Numeric fast path: i32/i64/f32/f64/v128 only. */
 int ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out);
 PyObject *ext_raw_to_py(wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw);
+/* Reference values (externref, funcref) and their raw form, for the raw call
+ * path: to_raw reads a rooted value (keep it rooted until wasm has the raw
+ * one, and let nothing allocate in the GC heap in between); from_raw makes
+ * a rooted value (ext_val_release it) of a raw result. */
+void ext_val_to_raw(ext_ctx *c, const wasmtime_val_t *val, wasmtime_val_raw_t *out);
+void ext_raw_to_val(ext_ctx *c, wasmtime_valkind_t kind, const wasmtime_val_raw_t *raw,
+                    wasmtime_val_t *out);
+/* v128 <-> unsigned int, little-endian lanes (ints wrap to 128 bits). */
+int ext_py_to_v128(PyObject *obj, uint8_t out[16]);
+PyObject *ext_v128_to_py(const uint8_t in[16]);
 /* If `obj` is a Val, check its kind is `kind` (TypeError otherwise) and
  * return its payload (borrowed); any other object is returned as is.  NULL
  * on error.  The one place the "wrong type of `Val`" rule lives. */
 PyObject *ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind);
+
+/* ---- wasm exceptions (exn.c) ---------------------------------------------- */
+
+/* After a wasm call of store c failed (a Python exception is set): if an
+ * uncaught wasm exception is pending on the store, replace the raised
+ * exception with a WasmException carrying its tag and fields.  Returns -1. */
+int ext_exn_after_call(ext_state *st, ext_ctx *c);
+/* If `exc` (raised by a host function of store c) is a WasmException, throw
+ * it into wasm: the trap to return from the host function.  NULL with an
+ * exception set when it cannot be thrown, NULL without one when `exc` is not
+ * a WasmException. */
+wasm_trap_t *ext_exn_throw(ext_state *st, ext_ctx *c, PyObject *exc);
 
 /* ---- host functions (hostfunc.c) ------------------------------------------ */
 
@@ -383,6 +431,11 @@ PyObject *ext_linkdef_store(PyObject *def);   /* borrowed; None if store-indepen
 PyObject *ext_linkdef_payload(PyObject *def); /* borrowed */
 bool ext_linkdef_access_caller(PyObject *def);
 
+/* Keep `callable` for the Linker's definition (module, name), dropping the
+ * one it replaces: in place while nobody else holds `host_objects`, else on
+ * a copy (a Store or InstancePre keeps the dict it was given).  0 or -1. */
+int ext_linker_keep_callable(LinkerObject *self, PyObject *module, PyObject *name,
+                             PyObject *callable);
 /* Record `def` as (module, name) (str objects); a redefinition moves the
  * name to the end, like a fresh definition.  0 or -1. */
 int ext_linkdefs_record(PyObject *defs, PyObject *module, PyObject *name, PyObject *def);
@@ -431,5 +484,9 @@ bool ext_is_wasi_module(const char *name, size_t len);
 bool ext_module_imports_wasi(const wasmtime_module_t *m);
 /* WasmtimeError: a WASI module in a Store without set_wasi. Returns -1. */
 int ext_no_wasi_context(ext_state *st);
+/* Whether `m` is a command (exports `_start`) that Wasmtime's define_module
+ * refuses: it exports something else than functions, a memory called
+ * "memory" and a table called "__indirect_function_table". */
+bool ext_command_has_unknown_exports(const wasmtime_module_t *m);
 
 #endif /* WASMTIME_NATIVE_RUNTIME_H */

@@ -80,15 +80,17 @@ typedef struct {
      * (borrowed: component_mod holds them). */
     PyTypeObject *cvaltypes[32];
     vectorcallfunc cfunc_vectorcall; /* component Func's, set by component/func.c */
-    PyObject *Trap;                  /* strong: exception class */
-    PyObject *TrapCode;              /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
-    PyObject *ctypes_ptr;            /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
-    bool exports_registered;         /* InstanceExports registered as a Mapping */
-    PyObject *WasmtimeError;         /* strong: exception class */
-    PyObject *ExitTrap;              /* strong: exception class */
-    PyObject *ArgTypeError;          /* strong: TypeError + AttributeError subclass */
-    PyObject *str_message;           /* strong: interned "_message" */
-    PyObject *str_code;              /* strong: interned "code" */
+    PyTypeObject *ExternRef_Type;
+    PyTypeObject *AnyRef_Type;
+    PyObject *Trap;          /* strong: exception class */
+    PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
+    PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
+    bool exports_registered; /* InstanceExports registered as a Mapping */
+    PyObject *WasmtimeError; /* strong: exception class */
+    PyObject *ExitTrap;      /* strong: exception class */
+    PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
+    PyObject *str_message;   /* strong: interned "_message" */
+    PyObject *str_code;      /* strong: interned "code" */
     /* Func's vectorcall entry, set when func.c registers the type: lower
      * floors create Func objects (a funcref result, a Linker lookup) without
      * calling up into func.c. */
@@ -112,7 +114,8 @@ typedef struct {
     X(CInstance_Type) X(CFunc_Type) X(CFuncType_Type) X(CComponentType_Type) \
     X(CInstanceType_Type) X(CModuleType_Type) X(CExtern_Type)                \
     X(CResourceType_Type) X(CResourceAny_Type) X(CResourceHost_Type)         \
-    X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type)
+    X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type) \
+    X(ExternRef_Type) X(AnyRef_Type)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */

@@ -9,7 +9,7 @@
 static wasmtime_valkind_t
 table_kind(const void *ty)
 {
-    return ext_wasmtime_kind_of(ext_valtype_kind(wasm_tabletype_element(ty)));
+    return ext_valtype_wasmtime_kind(wasm_tabletype_element(ty));
 }
 
 static wasmtime_error_t *

@@ -1,7 +1,8 @@
 /* Val: a WebAssembly value tagged with its kind (wasmtime/val.h kinds).
  *
  * A Val is a plain Python pair (kind, value); it owns no C memory.  Integers
- * wrap to the signed width like wasmtime-py; floats must be floats.  The
+ * wrap to the signed width like wasmtime-py (v128: to an unsigned 128-bit
+ * int); floats must be floats.  The
  * conversion to and from wasmtime_val_t lives in convert.c (calls issue).
  */
 #include "runtime.h"
@@ -100,6 +101,21 @@ val_f64(PyObject *cls, PyObject *arg)
 }
 
 static PyObject *
+val_v128(PyObject *cls, PyObject *arg)
+{
+    uint8_t bytes[16];
+    if (!PyLong_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "expected an integer, got %.200s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    if (ext_py_to_v128(arg, bytes) < 0) {
+        return NULL;
+    }
+    PyObject *v = ext_v128_to_py(bytes);
+    return v == NULL ? NULL : val_make((PyTypeObject *)cls, WASMTIME_V128, v);
+}
+
+static PyObject *
 val_externref(PyObject *cls, PyObject *arg)
 {
     return val_make((PyTypeObject *)cls, WASMTIME_EXTERNREF, Py_NewRef(arg));
@@ -150,6 +166,7 @@ VAL_AS(i32, WASMTIME_I32)
 VAL_AS(i64, WASMTIME_I64)
 VAL_AS(f32, WASMTIME_F32)
 VAL_AS(f64, WASMTIME_F64)
+VAL_AS(v128, WASMTIME_V128)
 VAL_AS(externref, WASMTIME_EXTERNREF)
 VAL_AS(funcref, WASMTIME_FUNCREF)
 #undef VAL_AS
@@ -231,6 +248,7 @@ EXT_KW1(val_i32, "i32", "val")
 EXT_KW1(val_i64, "i64", "val")
 EXT_KW1(val_f32, "f32", "val")
 EXT_KW1(val_f64, "f64", "val")
+EXT_KW1(val_v128, "v128", "val")
 EXT_KW1(val_externref, "externref", "extern")
 EXT_KW1(val_funcref, "funcref", "f")
 EXT_KW1(val_ref_null, "ref_null", "ty")
@@ -240,6 +258,9 @@ static PyMethodDef val_methods[] = {
     {"i64", EXT_KW1_ENTRY(val_i64) | METH_CLASS, "i64(val)\n--\n\nAn i64; ints wrap to 64 bits."},
     {"f32", EXT_KW1_ENTRY(val_f32) | METH_CLASS, "f32(val)\n--\n\nAn f32 (rounded to single)."},
     {"f64", EXT_KW1_ENTRY(val_f64) | METH_CLASS, "f64(val)\n--\n\nAn f64."},
+    {"v128", EXT_KW1_ENTRY(val_v128) | METH_CLASS,
+     "v128(val)\n--\n\nA v128 as an unsigned int (lane 0 in the low bits); ints wrap to 128 "
+     "bits."},
     {"externref", EXT_KW1_ENTRY(val_externref) | METH_CLASS,
      "externref(extern)\n--\n\nAn externref carrying any Python object (None = null)."},
     {"funcref", EXT_KW1_ENTRY(val_funcref) | METH_CLASS,
@@ -250,6 +271,8 @@ static PyMethodDef val_methods[] = {
     {"as_i64", val_as_i64, METH_NOARGS, "as_i64($self, /)\n--\n\nThe value if i64, else None."},
     {"as_f32", val_as_f32, METH_NOARGS, "as_f32($self, /)\n--\n\nThe value if f32, else None."},
     {"as_f64", val_as_f64, METH_NOARGS, "as_f64($self, /)\n--\n\nThe value if f64, else None."},
+    {"as_v128", val_as_v128, METH_NOARGS,
+     "as_v128($self, /)\n--\n\nThe value (an unsigned int) if v128, else None."},
     {"as_externref", val_as_externref, METH_NOARGS,
      "as_externref($self, /)\n--\n\nThe payload if externref, else None."},
     {"as_funcref", val_as_funcref, METH_NOARGS,

@@ -5,14 +5,19 @@ This package offers the API of wasmtime-py (``Engine``, ``Store``, ``Module``,
 Wasmtime's C API.  Only the enums and typing aliases live in Python.
 """
 
+import os as _os
+
 from . import _ext
+from ._exceptions import WasmException
 from ._ext import (
+    AnyRef,
     ArgumentTypeError,
     Caller,
     Config,
     Engine,
     ExitTrap,
     ExportType,
+    ExternRef,
     Frame,
     Func,
     FuncType,
@@ -45,6 +50,19 @@ from ._ext import (
 )
 
 WASMTIME_VERSION = _ext.WASMTIME_VERSION
+
+# The key of pickled modules (wasmtime/_pickle.py): inherited by child
+# processes through the environment, made up here when unset.
+if not _os.environ.get("WASMTIME_PICKLE_KEY"):
+    _os.environ["WASMTIME_PICKLE_KEY"] = _os.urandom(32).hex()
+
+
+def set_pickle_key(key: bytes) -> None:
+    """Set the key (bytes, at least 16) that authenticates pickled modules, in
+    this process and the child processes it starts afterwards."""
+    from ._pickle import set_pickle_key
+
+    set_pickle_key(key)
 
 
 def __getattr__(name):
@@ -100,4 +118,8 @@ __all__ = [
     "TagType",
     "Tag",
     "InstancePre",
+    "set_pickle_key",
+    "WasmException",
+    "ExternRef",
+    "AnyRef",
 ]

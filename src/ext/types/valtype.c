@@ -42,6 +42,33 @@ ext_valtype_kind(const wasm_valtype_t *vt)
     return kind;
 }
 
+wasmtime_valkind_t
+ext_valtype_wasmtime_kind(const wasm_valtype_t *vt)
+{
+    wasm_valkind_t k = ext_valtype_kind(vt);
+    if (k != EXT_WASM_OTHERREF) {
+        return ext_wasmtime_kind_of(k);
+    }
+    wasmtime_valtype_t t;
+    wasmtime_valtype_new(vt, &t);
+    wasmtime_valkind_t kind = EXT_NO_WASMTIME_KIND;
+    if (t.kind == WASMTIME_VALTYPE_KIND_REF) {
+        switch (t.reftype.heaptype.kind) {
+        case WASMTIME_HEAPTYPE_KIND_ANY:
+        case WASMTIME_HEAPTYPE_KIND_NONE:
+        case WASMTIME_HEAPTYPE_KIND_EQ:
+        case WASMTIME_HEAPTYPE_KIND_I31:
+        case WASMTIME_HEAPTYPE_KIND_ARRAY:
+        case WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY:
+        case WASMTIME_HEAPTYPE_KIND_STRUCT:
+        case WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT: kind = WASMTIME_ANYREF; break;
+        default: break;
+        }
+    }
+    wasmtime_valtype_delete(&t);
+    return kind;
+}
+
 PyObject *
 valtype_from_kind(ext_state *st, wasm_valkind_t kind)
 {
@@ -66,6 +93,7 @@ VALTYPE_CTOR(i32, WASM_I32)
 VALTYPE_CTOR(i64, WASM_I64)
 VALTYPE_CTOR(f32, WASM_F32)
 VALTYPE_CTOR(f64, WASM_F64)
+VALTYPE_CTOR(v128, EXT_WASM_V128)
 VALTYPE_CTOR(externref, WASM_EXTERNREF)
 VALTYPE_CTOR(funcref, WASM_FUNCREF)
 #undef VALTYPE_CTOR
@@ -121,6 +149,8 @@ static PyMethodDef valtype_methods[] = {
     {"i64", valtype_i64, METH_NOARGS | METH_CLASS, "i64()\n--\n\nThe i64 type."},
     {"f32", valtype_f32, METH_NOARGS | METH_CLASS, "f32()\n--\n\nThe f32 type."},
     {"f64", valtype_f64, METH_NOARGS | METH_CLASS, "f64()\n--\n\nThe f64 type."},
+    {"v128", valtype_v128, METH_NOARGS | METH_CLASS,
+     "v128()\n--\n\nThe v128 type (values are unsigned 128-bit ints)."},
     {"externref", valtype_externref, METH_NOARGS | METH_CLASS,
      "externref()\n--\n\nThe externref type (host references)."},
     {"funcref", valtype_funcref, METH_NOARGS | METH_CLASS,
