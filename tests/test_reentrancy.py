@@ -1266,7 +1266,8 @@ VALID.update(
         ),
         "component.LinkerInstance.add_instance": V(name="inst"),
         "component.LinkerInstance.add_module": V(name="mod", module=K("reactor_module")),
-        "component.LinkerInstance.add_func": V(name="y"),
+        # `call` is what C_CALLS_HOST_WAT imports: the poke calls it.
+        "component.LinkerInstance.add_func": V(name="call"),
         "component.LinkerInstance.add_resource": V(
             name="r", ty=K("c_restype"), dtor=lambda w: _noop
         ),
@@ -2021,7 +2022,28 @@ POKES = {
     "WasiConfig": [("Store().set_wasi(wasi)", lambda w, o: wasmtime.Store().set_wasi(o))],
     "Config": [("Engine(config)", lambda w, o: wasmtime.Engine(o))],
     "Trap": [("str(trap)", lambda w, o: str(o)), ("repr(trap)", lambda w, o: repr(o))],
+    "component.Linker": [
+        (
+            "linker.instantiate(store, <component>)",
+            lambda w, o: o.instantiate(w.get("store"), w.get("c_comp_plain")),
+        ),
+    ],
+    "component.LinkerInstance": [
+        (
+            "close it, instantiate the parent with a component importing `call`, call it",
+            lambda w, o: _c_poke_linker_instance(w, o),
+        ),
+    ],
 }
+
+
+def _c_poke_linker_instance(w, li):
+    """Runs the host function a LinkerInstance.add_func kept (the evil
+    callable of a "later" case fires inside the component call)."""
+    parent = li.parent
+    li.close()
+    store = w.get("store")
+    parent.instantiate(store, w.get("c_comp_calls_host")).get_func(store, "call")(store)
 
 
 # In a forked child: where the case is, for the report of a crash.
