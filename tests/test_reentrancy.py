@@ -1811,6 +1811,9 @@ MUTABLE = ("Limits", "Linker", "WasiConfig", "Config")
 
 def do_action(w, action):
     verb, _, key = action.partition(":")
+    if verb == "reenter":
+        _c_reenter(w)
+        return
     if verb == "drop":
         w.drop()
         gc.collect()
@@ -1849,14 +1852,33 @@ def actions_for(w, keys):
             acts.append("consume:" + k)
         if name in MUTABLE:
             acts.append("mutate:" + k)
+    if any(k.startswith("c_") for k in keys):
+        acts.append("reenter")
     acts.append("closeall")
     acts.append("drop")
     return acts
 
 
+# "reenter": call component functions of the world's Store from inside the
+# evil code; the echo functions of two types go through the Python host
+# function `x` with other import types than the call in progress.
+REENTER_ECHOES = ("u32", "string")
+
+
+def _c_reenter(w):
+    store = w.objs.get("store")
+    if store is None or w.dropped:
+        return
+    for name in REENTER_ECHOES:
+        try:
+            w.get("c_func_echo_" + name)(store, unwrap(resolve(C_ECHO[name][2][0], w, False)))
+        except Exception:
+            pass
+
+
 # With a Caller as the store, what differs: the Caller's Store (which must
 # refuse to close while wasm runs), everything at once, and dropping.
-CALLER_ACTIONS = ("close:store", "closeall", "drop")
+CALLER_ACTIONS = ("close:store", "closeall", "drop", "reenter")
 
 
 def result_actions(cls):
@@ -3004,6 +3026,54 @@ if not _WORKER:
                     return 1
             outcome(lambda: f(store, A(), c.ResourceHost.borrow(42, 7)))
         """,
+        "component host function re-planned by a nested call during its result conversion": """
+            import sys
+            sys.path.insert(0, %r)
+            from test_reentrancy import C_ECHO, Rec, _c_echo
+            from wasmtime import component as c
+            linker = c.Linker(engine)
+            fs = {}
+            class R:
+                n = 0
+                def __getattr__(self, name):
+                    if name.startswith("__"):
+                        raise AttributeError(name)
+                    R.n += 1
+                    if R.n == 1:
+                        fs["u32"](store, 7)  # the same host function, another type
+                    return {"a": 1, "label-text": "x" * 40}[name]
+            def host(ctx, v):
+                return v if isinstance(v, int) else R()
+            with linker.root() as root:
+                root.add_func("x", host)
+            for name in ("u32", "record"):
+                wit, (params, result), _ = C_ECHO[name]
+                comp = c.Component(engine, _c_echo(wit, params, result))
+                fs[name] = linker.instantiate(store, comp).get_func(store, "x")
+            outcome(lambda: fs["record"](store, Rec(**{"a": 1, "label-text": "y"})))
+        """
+        % os.path.dirname(HERE),
+        "component host function re-planned by a nested call from its callable": """
+            import sys
+            sys.path.insert(0, %r)
+            from test_reentrancy import C_ECHO, _c_echo
+            from wasmtime import component as c
+            linker = c.Linker(engine)
+            fs = {}
+            def host(ctx, v):
+                if v == 5:
+                    fs["s64"](ctx, -3)  # the same host function, another type
+                return v
+            with linker.root() as root:
+                root.add_func("x", host)
+            for name in ("u32", "s64"):
+                wit, (params, result), _ = C_ECHO[name]
+                comp = c.Component(engine, _c_echo(wit, params, result))
+                fs[name] = linker.instantiate(store, comp).get_func(store, "x")
+            fs["s64"](store, -1)
+            outcome(lambda: fs["u32"](store, 5))
+        """
+        % os.path.dirname(HERE),
         "Linker.define_wasi() after its Engine was closed": """
             linker = w.Linker(engine)
             engine.close()
@@ -3027,6 +3097,11 @@ if not _WORKER:
         "Linker.get(name.__hash__ closes the Linker)": ("RETURNED <wasmtime.Func",),
         "Linker.get_default(name.__hash__ closes the Store)": ("RETURNED <wasmtime.Func",),
         "Linker.define_instance(name.__hash__ closes the Store)": ("RETURNED None",),
+        # The nested call is legitimate: the outer call gives its result.
+        "component host function re-planned by a nested call during its result conversion": (
+            "RETURNED Record(",
+        ),
+        "component host function re-planned by a nested call from its callable": ("RETURNED 5",),
         # The Linker keeps its own reference to the C engine.
         "Linker.define_wasi() after its Engine was closed": ("RETURNED None",),
     }
