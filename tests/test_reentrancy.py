@@ -1803,10 +1803,17 @@ def _mutate(obj):
     elif name == "Config":
         obj.debug_info = False
         obj.max_wasm_stack = 1 << 19
+    elif name == "component.Linker":
+        # Redefines the host functions a call in progress may be running.
+        obj.allow_shadowing = True
+        with obj.root() as root:
+            root.add_func("x", _noop)
+            root.add_func("call", _noop)
+            root.add_func("make", _noop)
 
 
 CONSUMABLE = ("Config", "WasiConfig", "FuncType")
-MUTABLE = ("Limits", "Linker", "WasiConfig", "Config")
+MUTABLE = ("Limits", "Linker", "WasiConfig", "Config", "component.Linker")
 
 
 def do_action(w, action):
