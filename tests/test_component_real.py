@@ -24,6 +24,8 @@ component = pytest.importorskip(
     reason="wasmtime.component is not implemented in this build yet (issue 10)",
 )
 
+import wasmtime  # noqa: E402
+from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError  # noqa: E402
 from wasmtime.component import (  # noqa: E402
     F32,
     F64,
@@ -56,9 +58,6 @@ from wasmtime.component import (  # noqa: E402
     Variant,
     VariantType,
 )
-
-import wasmtime  # noqa: E402
-from wasmtime import ExitTrap, Store, WasiConfig, WasmtimeError  # noqa: E402
 
 sys.path.insert(
     0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools")

@@ -92,6 +92,25 @@ chost_sig(chost *h, const wasmtime_component_func_type_t *ty)
     return 0;
 }
 
+/* A call takes the plan out of the env while it runs: Python code during
+ * the call (the callable, a result's __getattr__) may call this same host
+ * function through an import of another type, which plans again and would
+ * free the plan the outer call is converting with.  The outer call keeps its
+ * own plan and puts it back here (or frees it, if a newer one is there). */
+static void
+chost_put_back(chost *h, csig *sig, wasmtime_component_func_type_t *fty)
+{
+    if (h->sig == NULL) {
+        h->sig = sig;
+        h->fty = fty;
+        return;
+    }
+    csig_free(sig);
+    if (fty != NULL) {
+        wasmtime_component_func_type_delete(fty);
+    }
+}
+
 static wasmtime_error_t *
 chost_failed(StoreObject *so)
 {
@@ -113,10 +132,19 @@ chost_call(void *data, wasmtime_context_t *ctx, const wasmtime_component_func_ty
     wasmtime_error_t *err = NULL;
     PyObject *stack[SMALL_ARGS + 1], **argv = stack, *ret = NULL;
     size_t have = 0;
-    if (chost_sig(h, ty) < 0 || csig_check_supported(h->sig) < 0) {
+    csig *sig = NULL;
+    wasmtime_component_func_type_t *fty = NULL;
+    if (chost_sig(h, ty) < 0) {
         goto fail;
     }
-    if (nargs != h->sig->nparams || nresults != (h->sig->result != NULL ? 1u : 0u)) {
+    sig = h->sig; /* ours until chost_put_back() */
+    fty = h->fty;
+    h->sig = NULL;
+    h->fty = NULL;
+    if (csig_check_supported(sig) < 0) {
+        goto fail;
+    }
+    if (nargs != sig->nparams || nresults != (sig->result != NULL ? 1u : 0u)) {
         ext_raise_msg(st, "host function called with a signature it was not planned for");
         goto fail;
     }
@@ -131,7 +159,7 @@ chost_call(void *data, wasmtime_context_t *ctx, const wasmtime_component_func_ty
     }
     have = 1;
     for (size_t i = 0; i < nargs; i++) {
-        argv[have] = cval_to_py(st, so, h->sig->params[i], &args[i]);
+        argv[have] = cval_to_py(st, so, sig->params[i], &args[i]);
         if (argv[have] == NULL) {
             goto fail;
         }
@@ -142,10 +170,10 @@ chost_call(void *data, wasmtime_context_t *ctx, const wasmtime_component_func_ty
     if (ret == NULL) {
         goto fail;
     }
-    if (h->sig->result != NULL) {
+    if (sig->result != NULL) {
         ext_ctx c = {so, ctx};
         /* results[0] was initialised by Wasmtime and holds nothing. */
-        if (cval_from_py(st, &c, h->sig->result, ret, &results[0]) < 0) {
+        if (cval_from_py(st, &c, sig->result, ret, &results[0]) < 0) {
             goto fail;
         }
     }
@@ -167,6 +195,9 @@ done:
     }
     if (argv != stack) {
         PyMem_Free(argv);
+    }
+    if (sig != NULL) {
+        chost_put_back(h, sig, fty);
     }
     PyGILState_Release(g);
     return err;

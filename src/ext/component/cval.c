@@ -436,6 +436,11 @@ resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     else if (PyObject_TypeCheck(obj, st->CResourceHost_Type)) {
         CResourceHostObject *rh = (CResourceHostObject *)obj;
         EXT_CHECK_OPEN(rh->res, -1);
+        /* Converting the values before this one ran Python code, which may
+         * have closed the Store: c->ctx is only usable while it is open. */
+        if (ext_store_usable(c->so) < 0) {
+            return -1;
+        }
         wasmtime_error_t *err = wasmtime_component_resource_host_to_any(c->ctx, rh->res, &res);
         if (err != NULL) {
             return ext_raise_error_int(st, err);
