@@ -17,6 +17,21 @@ from typing import Optional, Sequence
 
 import wasmtime
 
+if not hasattr(wasmtime, "_ext"):
+    # PyPI's wasmtime was installed over ours (its __init__.py now runs), or
+    # was then uninstalled (taking our __init__.py with it): this file is a
+    # leftover of wasmtime-native.
+    sys.exit(
+        "error: `import wasmtime` no longer gives wasmtime-native: PyPI's wasmtime was "
+        "installed over it (or installed and then uninstalled) in %s. Keep one: "
+        "`pip uninstall -y wasmtime wasmtime-native` and then `pip install wasmtime-native` "
+        "(or `pip install wasmtime`)." % os.path.dirname(os.path.abspath(__file__))
+    )
+
+
+def version_text() -> str:
+    return "wasmtime-native %s (Wasmtime %s)" % (wasmtime.__version__, wasmtime.WASMTIME_VERSION)
+
 
 def _parse_value(text: str, ty: wasmtime.ValType) -> object:
     kind = str(ty)
@@ -49,6 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run WebAssembly with wasmtime-native (Wasmtime %s)."
         % wasmtime.WASMTIME_VERSION,
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a WebAssembly module (binary or WAT)")
     run.add_argument(
