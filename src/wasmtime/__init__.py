@@ -13,7 +13,7 @@ from ._version import __version__
 # not notice two distributions writing one directory, so a file that only
 # wasmtime-py has means the directory now mixes both: say so, and how to get
 # back to one, instead of failing later in a confusing way.
-_FOREIGN = ("_ffi.py", "_bindings.py", "_wasi.py", "linux-x86_64", "linux-aarch64")
+_FOREIGN = ("_ffi.py", "_bindings.py", "linux-x86_64", "linux-aarch64")
 _found = [n for n in _FOREIGN if _os.path.exists(_os.path.join(__path__[0], n))]
 if _found:
     raise ImportError(
