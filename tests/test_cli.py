@@ -298,3 +298,268 @@ def test_ruby_show_version(npm_wasm):
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("ruby 3.4"), p.stdout
     assert "wasm32-wasi" in p.stdout
+
+
+# ---- options closer to `wasmtime run` (docs/cli.md) -----------------------------------------------
+
+
+def test_version_flags():
+    for flag in ("--version", "-V"):
+        p = cli(flag)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == "wasmtime-native %s (Wasmtime %s)" % (
+            wasmtime.__version__,
+            wasmtime.WASMTIME_VERSION,
+        )
+
+
+def test_run_is_implicit(calc):
+    p = cli("--invoke", "neg", calc, "5")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "-5\n"
+    p = cli(calc)  # no _start: instantiates and exits 0, like `wasmtime calc.wat`
+    assert p.returncode == 0, p.stderr
+
+
+def test_module_from_stdin():
+    p = cli("run", "--invoke", "neg", "-", "7", input=CALC_WAT)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "-7\n"
+    wasm = bytes(wasmtime.wat2wasm(CALC_WAT))
+    p = subprocess.run(
+        [sys.executable, "-m", "wasmtime", "--invoke", "neg", "-", "8"],
+        input=wasm,
+        capture_output=True,
+        env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT),
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"-8\n"
+
+
+def test_wat_errors_name_the_file(tmp_path):
+    bad = tmp_path / "broken.wat"
+    bad.write_text('(module (func (export "f") i32.add)\n  (oops))')
+    p = cli("run", str(bad))
+    assert p.returncode == 1
+    assert str(bad) in p.stderr
+    assert "<anon>" not in p.stderr
+    p = cli("run", "-", input="(module (oops))")
+    assert p.returncode == 1
+    assert "<stdin>" in p.stderr and "<anon>" not in p.stderr
+
+
+def test_env_name_unset_on_the_host_stays_unset(wasi_program):
+    env = dict(os.environ)
+    env.pop("CLI_SURELY_UNSET", None)
+    p = cli("run", "--env", "CLI_SURELY_UNSET", "--env", "SET=1", wasi_program("args_env"))
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert "env:SET=1" in lines
+    assert not any(line.startswith("env:CLI_SURELY_UNSET") for line in lines)
+
+
+def test_argv0(wasi_program):
+    p = cli("run", "--argv0", "custom-name", wasi_program("args_env"), "x")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[:3] == ["argc=2", "argv[0]=custom-name", "argv[1]=x"]
+
+
+def test_wasi_inherit_env(wasi_program):
+    prog = wasi_program("args_env")
+    p = cli("run", "-S", "inherit-env", prog, env_extra={"CLI_INHERITED": "yes"})
+    assert p.returncode == 0, p.stderr
+    assert "env:CLI_INHERITED=yes" in p.stdout.splitlines()
+    # --env still wins over the inherited value.
+    p = cli(
+        "run", "-S", "inherit-env=y", "--env", "CLI_INHERITED=over", prog,
+        env_extra={"CLI_INHERITED": "yes"},
+    )  # fmt: skip
+    assert "env:CLI_INHERITED=over" in p.stdout.splitlines()
+    p = cli("run", "-S", "inherit-env=n", prog, env_extra={"CLI_INHERITED": "yes"})
+    assert "CLI_INHERITED" not in p.stdout
+
+
+def test_wasi_inherit_network_and_cli(wasi_program):
+    p = cli("run", "-S", "inherit-network,cli=y", wasi_program("exit_code"), "3")
+    assert p.returncode == 3, p.stderr
+
+
+@pytest.mark.parametrize("opt", ["-S", "-W"])
+def test_unsupported_keys_are_named(calc, opt):
+    p = cli("run", opt, "no-such-thing=1", calc)
+    assert p.returncode == 1
+    assert "unsupported %s option 'no-such-thing'" % opt in p.stderr
+    assert "docs/cli.md" in p.stderr
+
+
+def test_wasi_cli_off_is_refused(calc):
+    p = cli("run", "-S", "cli=n", calc)
+    assert p.returncode == 1
+    assert "cli=n is not supported" in p.stderr
+
+
+def test_w_fuel(calc):
+    p = cli("run", "-W", "fuel=500", "--invoke", "spin", calc, timeout=60)
+    assert p.returncode == 134
+    assert "fuel" in p.stderr
+    p = cli("run", "-W", "fuel=1000000", "--invoke", "count", calc, "1000")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "1000\n"
+    p = cli("run", "-W", "fuel=lots", calc)
+    assert p.returncode == 1
+    assert "fuel expects a number" in p.stderr
+
+
+def test_w_timeout(calc):
+    p = cli("run", "-W", "timeout=200ms", "--invoke", "spin", calc, timeout=60)
+    assert p.returncode == 134
+    assert "interrupt" in p.stderr
+    p = cli("run", "-W", "timeout=10s", "--invoke", "neg", calc, "2")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "-2\n"
+    p = cli("run", "-W", "timeout=soon", calc)
+    assert p.returncode == 1
+    assert "duration" in p.stderr
+
+
+def test_w_epoch_interruption_alone(calc):
+    # Deadline one tick ahead and nobody ticking: the program just runs.
+    p = cli("run", "-W", "epoch-interruption", "--invoke", "neg", calc, "3")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "-3\n"
+
+
+SIMD_WAT = """(module (func (export "f") (result i32)
+  v128.const i32x4 1 2 3 4 i32x4.extract_lane 2))"""
+
+
+def test_w_wasm_features(tmp_path):
+    simd = tmp_path / "simd.wat"
+    simd.write_text(SIMD_WAT)
+    p = cli("run", "--invoke", "f", str(simd))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "3\n"
+    p = cli("run", "-W", "simd=n", "--invoke", "f", str(simd))
+    assert p.returncode == 1
+    assert "simd support is not enabled" in p.stderr.lower()
+    p = cli("run", "-W", "all-proposals=y", "-W", "gc,tail-call=y", "--invoke", "f", str(simd))
+    assert p.returncode == 0, p.stderr
+    p = cli("run", "-W", "simd=maybe", str(simd))
+    assert p.returncode == 1
+    assert "expects y or n" in p.stderr
+
+
+def test_w_nan_canonicalization(tmp_path):
+    wat = tmp_path / "nan.wat"
+    wat.write_text(
+        '(module (func (export "f") (result i32)'
+        " f32.const nan:0x200000 f32.const 1 f32.add i32.reinterpret_f32))"
+    )
+    p = cli("run", "-W", "nan-canonicalization", "--invoke", "f", str(wat))
+    assert p.returncode == 0, p.stderr
+    assert int(p.stdout) & 0xFFFFFFFF == 0x7FC00000
+
+
+def test_w_store_limits(tmp_path):
+    wat = tmp_path / "mem.wat"
+    wat.write_text('(module (memory 2) (func (export "f") (result i32) i32.const 1))')
+    p = cli("run", "--invoke", "f", str(wat))
+    assert p.returncode == 0, p.stderr
+    p = cli("run", "-W", "max-memory-size=65536", "--invoke", "f", str(wat))
+    assert p.returncode != 0
+    assert "memory" in p.stderr.lower()
+    p = cli(
+        "run",
+        "-W",
+        "max-table-elements=10,max-instances=5,max-tables=5,max-memories=5",
+        "--invoke",
+        "f",
+        str(wat),
+    )
+    assert p.returncode == 0, p.stderr
+
+
+def test_w_max_wasm_stack(tmp_path):
+    wat = tmp_path / "deep.wat"
+    wat.write_text(
+        '(module (func $r (export "r") (param i32) (result i32)'
+        " local.get 0 i32.eqz if (result i32) i32.const 0 else"
+        " local.get 0 i32.const 1 i32.sub call $r i32.const 1 i32.add end))"
+    )
+    p = cli("run", "--invoke", "r", str(wat), "2000")
+    assert p.returncode == 0, p.stderr
+    p = cli("run", "-W", "max-wasm-stack=16384", "--invoke", "r", str(wat), "200000")
+    assert p.returncode == 134
+    assert "stack" in p.stderr
+
+
+def test_w_unknown_imports_trap(tmp_path):
+    wat = tmp_path / "imports.wat"
+    wat.write_text(
+        '(module (import "env" "missing" (func)) (func (export "f") (result i32) i32.const 3))'
+    )
+    p = cli("run", "-W", "unknown-imports-trap", "--invoke", "f", str(wat))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "3\n"
+    p = cli("run", "-W", "unknown-imports-trap=n", "--invoke", "f", str(wat))
+    assert p.returncode == 1
+
+
+def test_preload(tmp_path):
+    lib = tmp_path / "lib.wat"
+    lib.write_text(
+        '(module (func (export "double") (param i32) (result i32) local.get 0 i32.const 2 i32.mul))'
+    )
+    main = tmp_path / "main.wat"
+    main.write_text(
+        '(module (import "mylib" "double" (func $d (param i32) (result i32)))'
+        ' (func (export "quad") (param i32) (result i32) local.get 0 call $d call $d))'
+    )
+    p = cli("run", "--preload", "mylib=%s" % lib, "--invoke", "quad", str(main), "5")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "20\n"
+    p = cli("run", "--preload", "nopath", str(main))
+    assert p.returncode == 1
+    assert "NAME=PATH" in p.stderr
+
+
+def test_compile_and_allow_precompiled(calc, tmp_path):
+    out = tmp_path / "calc.cwasm"
+    p = cli("compile", calc, "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes()[:4] == b"\x7fELF"
+    p = cli("run", "--invoke", "neg", str(out), "6")
+    assert p.returncode == 1
+    assert "--allow-precompiled" in p.stderr
+    p = cli("run", "--allow-precompiled", "--invoke", "neg", str(out), "6")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "-6\n"
+    with open(out, "rb") as f:
+        blob = f.read()
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wasmtime",
+            "run",
+            "--allow-precompiled",
+            "--invoke",
+            "neg",
+            "-",
+            "9",
+        ],
+        input=blob,
+        capture_output=True,
+        env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT),
+    )
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"-9\n"
+
+
+def test_compile_default_output_name(calc, tmp_path):
+    p = cli("compile", calc, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "calc.cwasm").read_bytes()[:4] == b"\x7fELF"
+    # Features given at compile time must match at run time, as in wasmtime.
+    p = cli("compile", "-W", "simd=n", calc, "-o", str(tmp_path / "nosimd.cwasm"))
+    assert p.returncode == 0, p.stderr

@@ -314,12 +314,14 @@ ext_artifact_check_file(ext_state *st, PyObject *path)
 {
     /* O_NONBLOCK: opening a FIFO must not wait for a writer. */
     int fd = open(PyBytes_AS_STRING(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat sb;
+    /* statx (glibc 2.28), not fstat: since glibc 2.33 fstat is a symbol of
+     * that version, which would lift the wheel above manylinux_2_28. */
+    struct statx sb;
     bool regular = false;
     if (fd >= 0) {
-        if (fstat(fd, &sb) == 0) {
-            regular = S_ISREG(sb.st_mode) && (uint64_t)sb.st_size <= SIZE_MAX;
-            errno = S_ISDIR(sb.st_mode) ? EISDIR : 0;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &sb) == 0) {
+            regular = S_ISREG(sb.stx_mode) && sb.stx_size <= SIZE_MAX;
+            errno = S_ISDIR(sb.stx_mode) ? EISDIR : 0;
         }
         if (!regular) {
             int saved = errno;
@@ -344,7 +346,7 @@ ext_artifact_check_file(ext_state *st, PyObject *path)
         Py_DECREF(name);
         return -1;
     }
-    size_t len = (size_t)sb.st_size;
+    size_t len = (size_t)sb.stx_size;
     if (len == 0) {
         close(fd);
         return ext_artifact_check(st, (const unsigned char *)"", 0);

@@ -121,6 +121,32 @@ typedef struct {
 /* The module definition (set once by PyInit__ext in extension.c). */
 extern PyModuleDef *ext_def;
 
+#if PY_VERSION_HEX < 0x030B0000
+/* Python 3.10 lacks PyType_GetModuleByDef (3.11): the same walk over the MRO
+ * for the first heap type whose module was made from `def`.  Returns a
+ * borrowed reference, like the real one. */
+static inline PyObject *
+ext_type_module_by_def(PyTypeObject *tp, PyModuleDef *def)
+{
+    PyObject *mro = tp->tp_mro;
+    Py_ssize_t n = mro == NULL ? 0 : PyTuple_GET_SIZE(mro);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+        if (!(t->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+            continue;
+        }
+        PyObject *mod = ((PyHeapTypeObject *)t)->ht_module;
+        if (mod != NULL && PyModule_GetDef(mod) == def) {
+            return mod;
+        }
+    }
+    PyErr_Format(PyExc_TypeError, "no superclass of '%s' belongs to module wasmtime._ext",
+                 tp->tp_name);
+    return NULL;
+}
+#define PyType_GetModuleByDef ext_type_module_by_def
+#endif
+
 /* The state of the module that defined `tp` (or one of its bases). */
 static inline ext_state *
 ext_state_from_type(PyTypeObject *tp)

@@ -7,9 +7,28 @@ Wasmtime's C API.  Only the enums and typing aliases live in Python.
 
 import os as _os
 
-from . import _ext
-from ._exceptions import WasmException
-from ._ext import (
+from ._version import __version__
+
+# PyPI's `wasmtime` (wasmtime-py) installs the same import package.  pip does
+# not notice two distributions writing one directory, so a file that only
+# wasmtime-py has means the directory now mixes both: say so, and how to get
+# back to one, instead of failing later in a confusing way.
+_FOREIGN = ("_ffi.py", "_bindings.py", "linux-x86_64", "linux-aarch64")
+_found = [n for n in _FOREIGN if _os.path.exists(_os.path.join(__path__[0], n))]
+if _found:
+    raise ImportError(
+        "the wasmtime package in %s mixes files of two distributions: "
+        "wasmtime-native and PyPI's wasmtime (found its %s). Both install the "
+        "`wasmtime` import package. Keep one: "
+        "`pip uninstall -y wasmtime wasmtime-native` and then "
+        "`pip install wasmtime-native` (or `pip install wasmtime` for wasmtime-py)."
+        % (__path__[0], ", ".join(_found))
+    )
+del _found
+
+from . import _ext  # noqa: E402
+from ._exceptions import WasmException  # noqa: E402
+from ._ext import (  # noqa: E402
     AnyRef,
     ArgumentTypeError,
     Caller,

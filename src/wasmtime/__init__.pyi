@@ -27,6 +27,7 @@ from typing import (
 _T = TypeVar("_T")
 
 WASMTIME_VERSION: str
+__version__: str
 
 class Managed:
     def close(self) -> None: ...
