@@ -233,3 +233,14 @@ def test_implements(engine):
     assert found["b"].external_id == "hi"
     assert found["c"].implements == "a:b/c"
     assert found["c"].is_implements("a:b/c") and not found["c"].is_implements("a:b/d")
+
+
+def test_component_from_file_refuses_a_file_descriptor():
+    # Like Module.from_file: an int would be opened as a descriptor and closed.
+    import os
+
+    from wasmtime.component import Component
+
+    with pytest.raises(TypeError):
+        Component.from_file(Engine(), 1)
+    os.fstat(1)

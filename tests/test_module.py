@@ -1107,3 +1107,14 @@ def test_deserialize_altered_section_table_is_refused(case, tmp_path):
     )
     assert proc.stdout.startswith("WasmtimeError:"), proc.stdout
     assert expected in proc.stdout
+
+
+@pytest.mark.parametrize("path", [1, True, 2.5])
+def test_from_file_refuses_a_file_descriptor(path):
+    # io.open() takes an int as a file descriptor and closes it afterwards:
+    # Module.from_file(engine, 1) closed stdout (found by fuzzing).
+    with pytest.raises(TypeError):
+        Module.from_file(Engine(), path)
+    import os
+
+    os.fstat(1)  # stdout is still open

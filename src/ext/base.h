@@ -131,6 +131,9 @@ typedef struct {
 } ext_wasm_bytes;
 
 int ext_wasm_input(ext_state *st, PyObject *obj, ext_wasm_bytes *out);
+/* The whole file at `path` (str, bytes or os.PathLike; never an int, which
+ * io.open would take as a descriptor and close) as a new bytes object. */
+PyObject *ext_read_file(PyObject *path);
 void ext_wasm_input_release(ext_wasm_bytes *in);
 
 /* ---- serialized modules (artifact.c) -------------------------------------- */

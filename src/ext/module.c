@@ -149,30 +149,6 @@ module_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return st == NULL ? NULL : module_compile(st, type, engine, wasm);
 }
 
-/* Read a whole file (str, bytes or PathLike path) into a new bytes object. */
-static PyObject *
-read_file_bytes(PyObject *path)
-{
-    PyObject *io = PyImport_ImportModule("io");
-    if (io == NULL) {
-        return NULL;
-    }
-    PyObject *f = PyObject_CallMethod(io, "open", "Os", path, "rb");
-    Py_DECREF(io);
-    if (f == NULL) {
-        return NULL;
-    }
-    PyObject *data = PyObject_CallMethod(f, "read", NULL);
-    PyObject *res = PyObject_CallMethod(f, "close", NULL);
-    Py_DECREF(f);
-    if (res == NULL) {
-        Py_XDECREF(data);
-        return NULL;
-    }
-    Py_DECREF(res);
-    return data;
-}
-
 static PyObject *
 module_from_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -185,7 +161,7 @@ module_from_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObjec
     if (st == NULL || module_engine_arg(st, a[0]) == NULL) {
         return NULL;
     }
-    PyObject *data = read_file_bytes(a[1]);
+    PyObject *data = ext_read_file(a[1]);
     if (data == NULL) {
         return NULL;
     }

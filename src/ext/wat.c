@@ -130,3 +130,35 @@ wat_register(PyObject *mod, ext_state *st)
     (void)st;
     return PyModule_AddFunctions(mod, wat_methods);
 }
+
+PyObject *
+ext_read_file(PyObject *path)
+{
+    /* A path (str, bytes or os.PathLike), never an int: io.open() would take
+     * an int as a file descriptor and close it afterwards (fuzzing finding
+     * F6: stdout, or the epoll fd of WASI's runtime, whose next use aborts). */
+    PyObject *fspath = PyOS_FSPath(path);
+    if (fspath == NULL) {
+        return NULL;
+    }
+    PyObject *io = PyImport_ImportModule("io");
+    if (io == NULL) {
+        Py_DECREF(fspath);
+        return NULL;
+    }
+    PyObject *f = PyObject_CallMethod(io, "open", "Os", fspath, "rb");
+    Py_DECREF(fspath);
+    Py_DECREF(io);
+    if (f == NULL) {
+        return NULL;
+    }
+    PyObject *data = PyObject_CallMethod(f, "read", NULL);
+    PyObject *res = PyObject_CallMethod(f, "close", NULL);
+    Py_DECREF(f);
+    if (res == NULL) {
+        Py_XDECREF(data);
+        return NULL;
+    }
+    Py_DECREF(res);
+    return data;
+}

@@ -98,25 +98,11 @@ component_from_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyOb
     if (st == NULL || component_engine_arg(st, a[0]) == NULL) {
         return NULL;
     }
-    PyObject *io = PyImport_ImportModule("io");
-    if (io == NULL) {
+    PyObject *data = ext_read_file(a[1]);
+    if (data == NULL) {
         return NULL;
     }
-    PyObject *f = PyObject_CallMethod(io, "open", "Os", a[1], "rb");
-    Py_DECREF(io);
-    if (f == NULL) {
-        return NULL;
-    }
-    PyObject *data = PyObject_CallMethod(f, "read", NULL);
-    PyObject *res = PyObject_CallMethod(f, "close", NULL);
-    Py_DECREF(f);
-    if (res == NULL || data == NULL) {
-        Py_XDECREF(res);
-        Py_XDECREF(data);
-        return NULL;
-    }
-    Py_DECREF(res);
-    res = component_compile(st, (PyTypeObject *)cls, a[0], data);
+    PyObject *res = component_compile(st, (PyTypeObject *)cls, a[0], data);
     Py_DECREF(data);
     return res;
 }
