@@ -22,6 +22,7 @@ report is a finding.
 
 import gc
 import os
+import shutil
 import tempfile
 
 import fuzzlib
@@ -92,6 +93,10 @@ MODULES = {
 MODULE_NAMES = sorted(MODULES)
 # Wasm binaries, made once (wat2wasm needs no engine).
 BINARIES = {}
+# The same modules compiled once by a default Engine: deserializing them into
+# a default-configured engine is much faster than compiling (and trusted:
+# this process made them).
+ARTIFACTS = {}
 
 KINDS = ["config", "engine", "store", "module", "linker", "instance", "pre",
          "func", "memory", "table", "global", "tag", "shared", "wasi", "functype",
@@ -136,7 +141,21 @@ _files = {}
 def files():
     """Paths the targets may read or write: all inside one temp directory."""
     if not _files:
-        d = tempfile.mkdtemp(prefix="wasmtime-fuzz-")
+        # One directory per process, named by pid: libFuzzer exits without
+        # running atexit handlers, so each process removes the directories
+        # of processes that are gone.
+        base = tempfile.gettempdir()
+        for old in os.listdir(base):
+            if old.startswith("wasmtime-fuzz-api-"):
+                try:
+                    os.kill(int(old.rsplit("-", 1)[1]), 0)
+                except (ValueError, ProcessLookupError):
+                    shutil.rmtree(os.path.join(base, old), True)
+                except PermissionError:
+                    pass
+        d = os.path.join(base, "wasmtime-fuzz-api-%d" % os.getpid())
+        shutil.rmtree(d, True)
+        os.makedirs(d)
         _files["dir"] = d
         for name in ("out", "err", "sub"):
             _files[name] = os.path.join(d, name)
@@ -200,7 +219,7 @@ class Api:
                 return self.new_store(self.pick("engine"))
             if kind == "module":
                 eng = self.pick("engine")
-                return self.add(kind, W.Module(eng, MODULES["basic"]),
+                return self.add(kind, self.compiled(eng, "basic"),
                                 "Module(%s, MODULES['basic'])" % n(eng))
             if kind == "linker":
                 eng = self.pick("engine")
@@ -208,7 +227,7 @@ class Api:
             if kind in ("instance", "func", "memory", "table", "global", "tag", "exports"):
                 store = self.pick("store")
                 inst = self.add("instance", W.Instance(
-                    store, W.Module(store.engine, MODULES["basic"]), []),
+                    store, self.compiled(store.engine, "basic"), []),
                     "Instance(%s, Module(%s.engine, MODULES['basic']), [])" % (n(store), n(store)))
                 ex = self.add("exports", inst.exports(store), "%s.exports(%s)" % (n(inst), n(store)))
                 self.harvest(ex)
@@ -252,6 +271,18 @@ class Api:
         except Exception as e:  # noqa: BLE001 - the picked owner was closed
             judge(e)
         return None
+
+    def compiled(self, engine, name):
+        """MODULES[name] for `engine`: the precompiled artifact when the engine
+        accepts it, else a fresh compilation."""
+        if not ARTIFACTS:
+            eng = W.Engine()
+            for n, text in MODULES.items():
+                ARTIFACTS[n] = bytes(W.Module(eng, text).serialize())
+        try:
+            return W.Module.deserialize(engine, ARTIFACTS[name])
+        except W.WasmtimeError:
+            return W.Module(engine, BINARIES[name])
 
     def new_store(self, engine, data=None):
         store = W.Store(engine, data)
@@ -488,7 +519,10 @@ class Api:
     # -- operations -------------------------------------------------------------
 
     def call(self, label, fn, *args, **kw):
-        fuzzlib.trace_call(label, args, kw)
+        if fn is setattr:
+            fuzzlib.trace("  %s.%s = %s", (fuzzlib.show(args[0]), args[1], fuzzlib._Call("", args[2:], {})))
+        else:
+            fuzzlib.trace_call(label, args, kw)
         try:
             res = fn(*args, **kw)
         except Exception as e:  # noqa: BLE001
@@ -520,11 +554,11 @@ class Api:
         if k <= 2:
             attr = fdp.PickValueInList(CONFIG_BOOLS)
             self.call("setattr(%s, %r)" % (self.name(cfg), attr), setattr, cfg, attr,
-                      self.arg("bool", "Config.bool"))
+                      self.arg("bool", "Config." + attr))
         elif k == 3:
             attr = fdp.PickValueInList(CONFIG_INTS)
             self.call("setattr(%s, %r)" % (self.name(cfg), attr), setattr, cfg, attr,
-                      self.arg("int", "Config.int"))
+                      self.arg("int", "Config." + attr))
         elif k == 4:
             attr = fdp.PickValueInList(sorted(CONFIG_STRS))
             val = fdp.PickValueInList(CONFIG_STRS[attr])
@@ -989,7 +1023,7 @@ class Api:
         if store is None or lk is None:
             return
         try:
-            module = W.Module(store.engine, BINARIES["wasi"])
+            module = self.compiled(store.engine, "wasi")
         except Exception as e:  # noqa: BLE001
             judge(e)
             return
@@ -1108,10 +1142,11 @@ class Api:
             return
         label = "%s.%s" % (self.name(obj), attr)
         desc = getattr(cls, attr, None)
+        site = "%s.%s" % (cls.__name__, attr)
         if hasattr(desc, "__set__") and fdp.ConsumeBool():
-            self.call("setattr(%s)" % label, setattr, obj, attr, self.arg("any", "generic"))
+            self.call("setattr(%s)" % label, setattr, obj, attr, self.generic_arg(site))
             return
-        args = [self.generic_arg() for _ in range(fdp.ConsumeIntInRange(0, 4))]
+        args = [self.generic_arg(site) for _ in range(fdp.ConsumeIntInRange(0, 4))]
         try:
             member = getattr(obj, attr)
         except Exception as e:  # noqa: BLE001
@@ -1124,13 +1159,13 @@ class Api:
                 if isinstance(res, cls_):
                     self.add(kind, res)
 
-    def generic_arg(self):
+    def generic_arg(self, site):
         fdp = self.fdp
         k = fdp.ConsumeIntInRange(0, 4)
         if k == 0:
-            return self.good("store", "generic")
+            return self.good("store", site)
         if k == 1:
-            act = self.action("generic")
+            act = self.action(site)
             return Evil(act, self.anything()) if act else self.anything()
         if k == 2:
             return fdp.ConsumeIntInRange(-1, 16)
@@ -1148,6 +1183,11 @@ def test_one_input(data):
     if not BINARIES:
         for name, text in MODULES.items():
             BINARIES[name] = bytes(W.wat2wasm(text))
+    # Files an earlier input wrote must not change what this one does.
+    d = files()["dir"]
+    for name in os.listdir(d):
+        if name.startswith("blob") or name in ("out", "err"):
+            os.remove(os.path.join(d, name))
     fdp = fuzzlib.atheris.FuzzedDataProvider(data)
     api = Api(fdp)
     try:

@@ -117,8 +117,10 @@ def main():
         for item in list(running):
             t, p, log, logpath, artifacts, before, start = item
             if p.poll() is None:
-                # libFuzzer stops itself; this only guards against a wedged process.
-                if time.time() - start > args.seconds + 300:
+                # libFuzzer stops itself (and kills an input that runs over
+                # 60 s); this only guards against a wedged process.  Replaying
+                # a large corpus before fuzzing may take longer than SECONDS.
+                if time.time() - start > args.seconds + 3600:
                     p.kill()
                     p.wait()
                 else:
