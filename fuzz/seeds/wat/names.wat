@@ -1,0 +1,3 @@
+(module $named
+  (func $a (export "a") call $b)
+  (func $b unreachable))

@@ -1,0 +1,11 @@
+(module
+  (type $t (func (param i32) (result i32)))
+  (table $fns (export "fns") 3 10 funcref)
+  (table (export "refs") 2 externref)
+  (elem (table $fns) (i32.const 0) func $inc $dec)
+  (func $inc (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+  (func $dec (param i32) (result i32) local.get 0 i32.const 1 i32.sub)
+  (func (export "call") (param i32 i32) (result i32)
+    local.get 1 local.get 0 call_indirect $fns (type $t))
+  (func (export "grow") (param externref i32) (result i32)
+    local.get 0 local.get 1 table.grow 1))
