@@ -455,7 +455,7 @@ def component_cases(engine, case):
         component = Component(engine, f.read())
     linker = ComponentLinker(engine)
     with linker.root() as root:
-        root.add_func("host-add", lambda ctx, a, b: a + b)
+        root.add_func("host-add", lambda ctx, a, b: (a + b) & 0xFFFFFFFF)
     store = Store(engine)
     instance = linker.instantiate(store, component)
 
