@@ -15,6 +15,7 @@ must match; run them against the real wheel with
 import hashlib
 import math
 import os
+import subprocess
 import sys
 
 import pytest
@@ -725,3 +726,48 @@ def test_reflect_trapping_instance(engine, reflect):
     nothing = _func(store, instance, "nothing", SCALARS_IFACE)
     with pytest.raises(WasmtimeError):
         nothing(store)
+
+
+# ---- python -m wasmtime run, on the C-built command component --------------
+
+
+def _cli(*args, stdin=b""):
+    return subprocess.run(
+        [sys.executable, "-m", "wasmtime", "run", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=300,
+    )
+
+
+def test_cli_runs_the_command_component(real_component, tmp_path):
+    path = real_component("command")
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "b.txt").write_text("y")
+    r = _cli(
+        "--dir",
+        "%s::/d" % tmp_path,
+        "--env",
+        "LIST_DIR=/d",
+        "--env",
+        "GREETING=hello",
+        path,
+        "one",
+        "two words",
+        stdin=b"from stdin",
+    )
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr.decode()
+    assert "argv[1]=one\n" in out
+    assert "argv[2]=two words\n" in out
+    assert "env:GREETING=hello\n" in out
+    assert "stdin=from stdin" in out
+    assert "entry:a.txt\nentry:b.txt\n" in out
+
+
+def test_cli_command_component_exit_status(real_component):
+    # WASIp2 exit codes collapse to failure: any nonzero status is 1.
+    r = _cli("--env", "EXIT_CODE=3", real_component("command"))
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    r = _cli("--env", "EXIT_CODE=0", real_component("command"))
+    assert r.returncode == 0, r.stderr.decode()
