@@ -11,8 +11,6 @@ fuel, globals read and written back, tables and memories read.
     python fuzz/fuzz_module.py -max_total_time=60 CORPUS_DIR fuzz/seeds/module
 """
 
-import sys
-
 import fuzzlib
 from fuzzlib import check, feature, judge, trace
 

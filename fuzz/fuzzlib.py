@@ -53,10 +53,13 @@ KNOWN = {
     "Linker.define_func",     # F7: access_caller whose __bool__ closes the Linker
     "Linker.allow_shadowing", # F7: the same, through the allow_shadowing setter
     "Config.epoch_interruption",  # F8: a value whose __bool__ closes the Config
+    "Linker.get",             # F9: a name whose __hash__/__eq__ closes the Linker
 }
 # Other names of the same sites (fuzz_api's generic operation names a site
 # "Class.member").
-ALIASES = {"Memory.read": "Memory.offset"}
+ALIASES = {"Memory.read": "Memory.offset", "Linker.get_default": "Linker.get",
+           "Linker.alias": "Linker.get", "Linker.alias_module": "Linker.get",
+           "Linker.name": "Linker.get"}
 
 
 def known(site):
