@@ -12,6 +12,7 @@ from ._enums import TrapCode as TrapCode
 from typing import (
     Any,
     Callable,
+    ClassVar,
     Iterable,
     Iterator,
     List,
@@ -527,15 +528,82 @@ class Trap(Exception, Managed):
     @property
     def trap_code(self) -> Optional[TrapCode]: ...
 
-@final
+@disjoint_base
 class AnyRef:
-    """A wasm GC reference (anyref, eqref, structref, arrayref) of one Store."""
+    """A wasm GC reference of the any hierarchy, bound to one Store.
+
+    Wasm's structs and arrays come as StructRef and ArrayRef, other eq
+    objects as EqRef; i31 values are plain ints.  Two AnyRefs are equal when
+    they are the same GC object (same Store); hashable accordingly.
+    """
     def kind(self, store: Storelike) -> str: ...
     def field(self, store: Storelike, index: int) -> Any: ...
     def set_field(self, store: Storelike, index: int, value: Any) -> None: ...
     def len(self, store: Storelike) -> int: ...
     def get(self, store: Storelike, index: int) -> Any: ...
     def set(self, store: Storelike, index: int, value: Any) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class EqRef(AnyRef):
+    """A GC reference that ref.eq can compare (struct, array, ...)."""
+
+@final
+class StructRef(EqRef):
+    """A wasm GC struct: fields through field()/set_field()."""
+    @classmethod
+    def new(cls, store: Storelike, ty: StructType, fields: Sequence[Any]) -> StructRef: ...
+    def type(self, store: Storelike) -> StructType: ...
+
+@final
+class ArrayRef(EqRef):
+    """A wasm GC array: len(a), a[i], a[i] = v on its own Store."""
+    @classmethod
+    def new(cls, store: Storelike, ty: ArrayType, elem: Any, length: int) -> ArrayRef: ...
+    @classmethod
+    def from_values(cls, store: Storelike, ty: ArrayType, values: Sequence[Any]) -> ArrayRef: ...
+    def type(self, store: Storelike) -> ArrayType: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> Any: ...
+    def __setitem__(self, index: int, value: Any) -> None: ...
+
+@final
+class FieldType:
+    """The type of a struct field or of array elements."""
+    def __init__(self, storage: Union[ValType, str], mutable: bool = False) -> None: ...
+    @property
+    def storage(self) -> Union[ValType, str]: ...
+    @property
+    def mutable(self) -> bool: ...
+    def __eq__(self, other: object) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class StructType:
+    """A GC struct type registered with an Engine."""
+    def __init__(self, engine: Engine, fields: Sequence[FieldType]) -> None: ...
+    @property
+    def fields(self) -> List[FieldType]: ...
+    @property
+    def engine(self) -> Engine: ...
+
+@final
+class ArrayType:
+    """A GC array type registered with an Engine."""
+    def __init__(self, engine: Engine, element: FieldType) -> None: ...
+    @property
+    def element(self) -> FieldType: ...
+    @property
+    def engine(self) -> Engine: ...
+
+@final
+class ExnRef:
+    """A wasm exception object (an exnref value), bound to one Store."""
+    def __init__(self, store: Storelike, tag: Tag, fields: Sequence[Any]) -> None: ...
+    @property
+    def tag(self) -> Tag: ...
+    @property
+    def fields(self) -> List[Any]: ...
 
 @final
 class ExternRef:
@@ -645,5 +713,12 @@ __all__ = [
     "WasmException",
     "ExternRef",
     "AnyRef",
+    "EqRef",
+    "StructRef",
+    "ArrayRef",
+    "ExnRef",
+    "FieldType",
+    "StructType",
+    "ArrayType",
 ]
 # <all:end>

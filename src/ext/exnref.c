@@ -1,0 +1,147 @@
+/* ExnRef: a wasm exception object as a value (exnref params, results,
+ * globals and table elements; wraps wasmtime/exnref.h).
+ *
+ * It holds its Store (strong) and a rooted wasmtime_exnref_t; `tag` and
+ * `fields` are read on that Store.  Passed back into wasm it is the same
+ * exception object (convert.c checks the Store), so `throw_ref` rethrows it.
+ * ExnRef(store, tag, fields) makes a new one.  An uncaught exception still
+ * raises WasmException (exn.c); this class is for exnref values.
+ */
+#include "runtime.h"
+
+static PyObject *
+exnref_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"store", "tag", "fields", NULL};
+    PyObject *store, *tag, *fields;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO:ExnRef", kwlist, &store, &tag, &fields)) {
+        return NULL;
+    }
+    ext_state *st = ext_state_from_type(type);
+    if (st == NULL) {
+        return NULL;
+    }
+    /* Arguments first: iterating `fields` may run Python code. */
+    PyObject *list = PySequence_List(fields);
+    if (list == NULL) {
+        return NULL;
+    }
+    ext_ctx c;
+    PyObject *res = NULL;
+    if (ext_resolve_store(st, store, &c) == 0) {
+        wasmtime_exnref_t exn;
+        if (ext_exn_new(st, &c, tag, list, &exn) == 0) {
+            res = ext_exnref_wrap(st, &c, &exn);
+            wasmtime_exnref_unroot(&exn);
+        }
+    }
+    Py_DECREF(list);
+    return res;
+}
+
+/* The Store the ExnRef holds, resolved; -1 with ValueError once closed. */
+static int
+exnref_ctx(ExnRefObject *self, ext_ctx *c)
+{
+    if (self->store == NULL) {
+        ALREADY_CLOSED();
+        return -1;
+    }
+    return ext_resolve_owner(self->store->st, (PyObject *)self->store, self->store, c);
+}
+
+static PyObject *
+exnref_get(ExnRefObject *self, bool want_tag)
+{
+    ext_ctx c;
+    if (exnref_ctx(self, &c) < 0) {
+        return NULL;
+    }
+    PyObject *tag, *fields;
+    if (ext_exn_to_py(self->store->st, &c, &self->ref, &tag, &fields) < 0) {
+        return NULL;
+    }
+    Py_DECREF(want_tag ? fields : tag);
+    return want_tag ? tag : fields;
+}
+
+static PyObject *
+exnref_tag(PyObject *op, void *Py_UNUSED(closure))
+{
+    return exnref_get((ExnRefObject *)op, true);
+}
+
+static PyObject *
+exnref_fields(PyObject *op, void *Py_UNUSED(closure))
+{
+    return exnref_get((ExnRefObject *)op, false);
+}
+
+static PyObject *
+exnref_repr(PyObject *op)
+{
+    return PyUnicode_FromFormat("<wasmtime.ExnRef at %p>", op);
+}
+
+static int
+exnref_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(((ExnRefObject *)op)->store);
+    return 0;
+}
+
+static int
+exnref_clear(PyObject *op)
+{
+    ExnRefObject *self = (ExnRefObject *)op;
+    if (self->store != NULL && self->store->store != NULL) {
+        wasmtime_exnref_unroot(&self->ref);
+    }
+    wasmtime_exnref_set_null(&self->ref);
+    Py_CLEAR(self->store);
+    return 0;
+}
+
+static void
+exnref_dealloc(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    (void)exnref_clear(op);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyGetSetDef exnref_getset[] = {
+    {"tag", exnref_tag, NULL, "The Tag of the exception (read on the Store it belongs to).",
+     NULL},
+    {"fields", exnref_fields, NULL, "The field values of the exception, a new list.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot exnref_slots[] = {
+    {Py_tp_new, exnref_new},
+    {Py_tp_dealloc, exnref_dealloc},
+    {Py_tp_traverse, exnref_traverse},
+    {Py_tp_clear, exnref_clear},
+    {Py_tp_repr, exnref_repr},
+    {Py_tp_getset, exnref_getset},
+    {Py_tp_doc, "ExnRef(store, tag, fields)\n--\n\nA wasm exception object (an exnref value), "
+                "bound to its Store: `tag` and `fields` read it."},
+    {0, NULL},
+};
+
+static PyType_Spec exnref_spec = {
+    .name = "wasmtime.ExnRef",
+    .basicsize = sizeof(ExnRefObject),
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC,
+    .slots = exnref_slots,
+};
+
+int
+exnref_register(PyObject *mod, ext_state *st)
+{
+    st->ExnRef_Type = ext_add_type(mod, &exnref_spec, NULL);
+    return st->ExnRef_Type == NULL ? -1 : 0;
+}
