@@ -177,3 +177,37 @@ def test_many_exnrefs_are_released(env):
     gc.collect()
     store.gc()
     assert sum(isinstance(o, ExnRef) for o in gc.get_objects()) == 0
+
+
+def test_second_thread_is_refused_while_the_store_runs(env):
+    import threading
+
+    from wasmtime import Func
+
+    store, ex = env
+    x = ex["mk"](store, 1)
+    outcome = []
+    inside, proceed = threading.Event(), threading.Event()
+
+    def host():
+        inside.set()
+        proceed.wait(30)
+
+    def other():
+        inside.wait(30)
+        try:
+            for call in (lambda: x.fields, lambda: x.tag, lambda: ExnRef(store, ex["t"], [1, 1.0])):
+                try:
+                    call()
+                    outcome.append("no error")
+                except RuntimeError as e:
+                    outcome.append(e)
+        finally:
+            proceed.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    Func(store, FuncType([], []), host)(store)
+    t.join(30)
+    assert len(outcome) == 3 and all(isinstance(e, RuntimeError) for e in outcome), outcome
+    assert x.fields == [1, 1.5]

@@ -526,3 +526,55 @@ def test_a_million_structs_from_python_keep_rss_bounded(run_python):
 def test_structs_kept_alive_grow_rss_control(run_python):
     first, last = _create_rss(run_python, "keep")
     assert last > first + (20 << 20), "RSS grew only %d -> %d MiB" % (first >> 20, last >> 20)
+
+
+# ---- a second thread ------------------------------------------------------------
+
+
+def test_second_thread_is_refused_while_the_store_runs(env):
+    import threading
+
+    store, ex = env
+    sty = ex["pt"](store, 0).type(store)
+    aty = ex["arr"](store, 1).type(store)
+    s = ex["pt"](store, 1)
+    a = ex["arr"](store, 2)
+    fresh = ex["pt"](store, 2)  # identity never read
+    attempts = {
+        "StructRef.new": lambda: StructRef.new(store, sty, [1]),
+        "ArrayRef.new": lambda: ArrayRef.new(store, aty, 0, 1),
+        "ArrayRef.from_values": lambda: ArrayRef.from_values(store, aty, [1]),
+        "len": lambda: len(a),
+        "getitem": lambda: a[0],
+        "setitem": lambda: a.__setitem__(0, 1),
+        "field": lambda: s.field(store, 0),
+        "type": lambda: s.type(store),
+        "eq": lambda: fresh == s,
+    }
+    outcome = {}
+    inside, proceed = threading.Event(), threading.Event()
+
+    def host():
+        inside.set()
+        proceed.wait(30)
+
+    def other():
+        inside.wait(30)
+        try:
+            for name, call in attempts.items():
+                try:
+                    call()
+                    outcome[name] = "no error"
+                except RuntimeError as e:
+                    outcome[name] = e
+        finally:
+            proceed.set()
+
+    f = Func(store, FuncType([], []), host)
+    t = threading.Thread(target=other)
+    t.start()
+    f(store)
+    t.join(30)
+    assert set(outcome) == set(attempts)
+    assert all(isinstance(v, RuntimeError) for v in outcome.values()), outcome
+    assert len(a) == 2 and fresh != s  # and afterwards it works
