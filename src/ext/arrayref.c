@@ -79,8 +79,8 @@ array_make(PyObject *cls, PyObject *store, PyObject *type, PyObject *elem, PyObj
     wasmtime_val_t v;
     int rc = 0;
     if (values == NULL || length > 0) {
-        rc = ext_field_to_val(st, &c, &ft, values == NULL ? elem : PySequence_Fast_GET_ITEM(values, 0),
-                              &v);
+        rc = ext_field_to_val(st, &c, &ft,
+                              values == NULL ? elem : PySequence_Fast_GET_ITEM(values, 0), &v);
     }
     else {
         array_zero(&ft, &v);

@@ -114,8 +114,7 @@ exnref_dealloc(PyObject *op)
 }
 
 static PyGetSetDef exnref_getset[] = {
-    {"tag", exnref_tag, NULL, "The Tag of the exception (read on the Store it belongs to).",
-     NULL},
+    {"tag", exnref_tag, NULL, "The Tag of the exception (read on the Store it belongs to).", NULL},
     {"fields", exnref_fields, NULL, "The field values of the exception, a new list.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -138,8 +138,7 @@ fieldtype_richcompare(PyObject *a, PyObject *b, int op)
     }
     FieldTypeObject *x = (FieldTypeObject *)a, *y = (FieldTypeObject *)b;
     int eq = 0;
-    if (x->mutable_ == y->mutable_ &&
-        PyUnicode_Check(x->storage) == PyUnicode_Check(y->storage)) {
+    if (x->mutable_ == y->mutable_ && PyUnicode_Check(x->storage) == PyUnicode_Check(y->storage)) {
         PyObject *xs = Py_NewRef(x->storage), *ys = Py_NewRef(y->storage);
         eq = PyObject_RichCompareBool(xs, ys, Py_EQ);
         Py_DECREF(xs);
@@ -177,8 +176,7 @@ fieldtype_dealloc(PyObject *op)
 }
 
 static PyGetSetDef fieldtype_getset[] = {
-    {"storage", fieldtype_storage, NULL, "A ValType, or \"i8\"/\"i16\" for packed storage.",
-     NULL},
+    {"storage", fieldtype_storage, NULL, "A ValType, or \"i8\"/\"i16\" for packed storage.", NULL},
     {"mutable", fieldtype_mutable, NULL, "Whether the field can be written.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
