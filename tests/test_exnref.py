@@ -211,3 +211,31 @@ def test_second_thread_is_refused_while_the_store_runs(env):
     t.join(30)
     assert len(outcome) == 3 and all(isinstance(e, RuntimeError) for e in outcome), outcome
     assert x.fields == [1, 1.5]
+
+
+def test_equal_means_the_same_exception_object(env):
+    store, ex = env
+    x = ex["mk"](store, 1)
+    same = ex["id"](store, x)
+    other = ExnRef(store, ex["t"], [1, 1.5])
+    assert same is not x
+    assert x == same and hash(x) == hash(same) and not (x != same)
+    assert x != other and len({x, same, other}) == 2
+    assert x != 1 and x.__eq__("x") is NotImplemented
+    kept = [ExnRef(store, ex["t"], [i, 0.0]) for i in range(500)]
+    hashes = [hash(k) for k in kept]
+    del kept[::2], hashes[::2]
+    gc.collect()
+    store.gc()
+    for i in range(1000):
+        ExnRef(store, ex["t"], [i, 0.0])
+    store.gc()
+    assert [hash(k) for k in kept] == hashes
+    assert all(ex["id"](store, k) == k for k in kept)
+    assert [k.fields[0] for k in kept[:3]] == [1, 3, 5]
+    h = hash(x)
+    fresh = ExnRef(store, ex["t"], [0, 0.0])  # identity never read
+    store.close()
+    assert hash(x) == h and x == x and x != other
+    with pytest.raises(ValueError):
+        hash(fresh)

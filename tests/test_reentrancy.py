@@ -1175,6 +1175,8 @@ VALID = {
     "ArrayRef.__setitem__": V(key=1, value=4),
     "ArrayRef.from_values": V(ty=K("array_type"), values=[1, 2, 3]),
     "ExnRef()": V(tag=K("exn_tag"), fields=[1]),
+    "ExnRef.__eq__": V(value=K("exnref")),
+    "ExnRef.__ne__": V(value=lambda w: wasmtime.ExnRef(w.get("store"), w.get("exn_tag"), [2])),
     "FieldType()": V(storage=lambda w: VT.i64(), mutable=True),
     "FieldType.__eq__": V(value=lambda w: wasmtime.FieldType("i8")),
     "FieldType.__ne__": V(value=lambda w: wasmtime.FieldType("i8")),

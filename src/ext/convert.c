@@ -295,6 +295,8 @@ ext_exnref_wrap(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *ref)
     }
     r->store = (StoreObject *)Py_NewRef(c->so);
     wasmtime_exnref_clone(ref, &r->ref);
+    r->raw = 0;
+    r->has_raw = false;
     PyObject_GC_Track(r);
     return (PyObject *)r;
 }

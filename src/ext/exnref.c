@@ -6,6 +6,11 @@
  * exception object (convert.c checks the Store), so `throw_ref` rethrows it.
  * ExnRef(store, tag, fields) makes a new one.  An uncaught exception still
  * raises WasmException (exn.c); this class is for exnref values.
+ *
+ * Equality is identity of the exception object, as for AnyRef (anyref.c):
+ * same Store and the same wasmtime_exnref_to_raw() value (its index in the
+ * Store's GC heap, stable while rooted: the collector does not move
+ * objects), read once and cached.
  */
 #include "runtime.h"
 
@@ -83,6 +88,56 @@ exnref_repr(PyObject *op)
     return PyUnicode_FromFormat("<wasmtime.ExnRef at %p>", op);
 }
 
+/* The object's index in its Store's GC heap; 0 or -1 with ValueError when
+ * it was never read and the Store is closed. */
+static int
+exnref_identity(ExnRefObject *self, uint32_t *out)
+{
+    if (!self->has_raw) {
+        if (self->store == NULL) {
+            ALREADY_CLOSED();
+            return -1;
+        }
+        if (ext_store_usable(self->store) < 0) {
+            return -1;
+        }
+        self->raw = wasmtime_exnref_to_raw(self->store->context, &self->ref);
+        self->has_raw = true;
+    }
+    *out = self->raw;
+    return 0;
+}
+
+static PyObject *
+exnref_richcompare(PyObject *a, PyObject *b, int op)
+{
+    if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, Py_TYPE(a))) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    ExnRefObject *x = (ExnRefObject *)a, *y = (ExnRefObject *)b;
+    bool eq = a == b;
+    if (!eq && x->store == y->store) {
+        uint32_t rx, ry;
+        if (exnref_identity(x, &rx) < 0 || exnref_identity(y, &ry) < 0) {
+            return NULL;
+        }
+        eq = rx == ry;
+    }
+    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+static Py_hash_t
+exnref_hash(PyObject *op)
+{
+    ExnRefObject *self = (ExnRefObject *)op;
+    uint32_t raw;
+    if (exnref_identity(self, &raw) < 0) {
+        return -1;
+    }
+    Py_hash_t h = (Py_hash_t)(((uintptr_t)self->store >> 4) * 1000003u) ^ (Py_hash_t)raw;
+    return h == -1 ? -2 : h;
+}
+
 static int
 exnref_traverse(PyObject *op, visitproc visit, void *arg)
 {
@@ -125,6 +180,8 @@ static PyType_Slot exnref_slots[] = {
     {Py_tp_traverse, exnref_traverse},
     {Py_tp_clear, exnref_clear},
     {Py_tp_repr, exnref_repr},
+    {Py_tp_richcompare, exnref_richcompare},
+    {Py_tp_hash, exnref_hash},
     {Py_tp_getset, exnref_getset},
     {Py_tp_doc, "ExnRef(store, tag, fields)\n--\n\nA wasm exception object (an exnref value), "
                 "bound to its Store: `tag` and `fields` read it."},

@@ -115,6 +115,8 @@ typedef struct {
     PyObject_HEAD
     StoreObject *store;    /* strong */
     wasmtime_exnref_t ref; /* rooted; unrooted while the Store lives */
+    uint32_t raw;          /* identity in the GC heap, as AnyRefObject's ... */
+    bool has_raw;          /* ... once == or hash() needed it */
 } ExnRefObject;
 
 /* StructType and ArrayType (gctype.c): a GC type registered with an engine.
