@@ -47,6 +47,7 @@ FLOORS = {
     "types/limits.c": 2,
     "types/externtypes.c": 2,
     "types/importexport.c": 2,
+    "types/fieldtype.c": 2,
     # 3: store-bound runtime shared by the types
     "runtime.h": 3,
     "storectx.c": 3,
@@ -54,6 +55,7 @@ FLOORS = {
     "convert.c": 3,
     "hostfunc.c": 3,
     "exn.c": 3,
+    "gcref.c": 3,
     "linkdefs.c": 3,
     "component/component.h": 3,
     "component/cplan.c": 3,
@@ -90,6 +92,10 @@ FLOORS = {
     "component/values.c": 4,
     "externref.c": 4,
     "anyref.c": 4,
+    "structref.c": 4,
+    "arrayref.c": 4,
+    "exnref.c": 4,
+    "gctype.c": 4,
     # 5: module init, the only caller of every *_register
     "extension.c": 5,
 }

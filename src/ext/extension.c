@@ -54,6 +54,11 @@ int cinstance_register(PyObject *mod, ext_state *st);
 int cfunc_register(PyObject *mod, ext_state *st);
 int externref_register(PyObject *mod, ext_state *st);
 int anyref_register(PyObject *mod, ext_state *st);
+int structref_register(PyObject *mod, ext_state *st);
+int arrayref_register(PyObject *mod, ext_state *st);
+int exnref_register(PyObject *mod, ext_state *st);
+int gctype_register(PyObject *mod, ext_state *st);
+int fieldtype_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -65,6 +70,7 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     limits_register,
     externtypes_register,
     importexport_register,
+    fieldtype_register,
     /* floor 4 */
     config_register,
     engine_register,
@@ -96,6 +102,10 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     cfunc_register,
     externref_register,
     anyref_register,
+    structref_register, /* after anyref: derives from EqRef */
+    arrayref_register,
+    exnref_register,
+    gctype_register,
 };
 
 static int

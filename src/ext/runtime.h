@@ -99,12 +99,34 @@ typedef struct {
     PyObject *weakreflist;
 } ExternObject;
 
-/* A reference of the any hierarchy (anyref.c). */
+/* A reference of the any hierarchy: AnyRef and its subclasses EqRef,
+ * StructRef and ArrayRef share this layout (anyref.c, structref.c,
+ * arrayref.c). */
 typedef struct {
     PyObject_HEAD
     StoreObject *store;    /* strong */
     wasmtime_anyref_t ref; /* rooted; unrooted while the Store lives */
+    uint32_t raw;          /* the object's identity in its GC heap ... */
+    bool has_raw;          /* ... once == or hash() needed it */
 } AnyRefObject;
+
+/* An exnref held by Python (exnref.c). */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;    /* strong */
+    wasmtime_exnref_t ref; /* rooted; unrooted while the Store lives */
+    uint32_t raw;          /* identity in the GC heap, as AnyRefObject's ... */
+    bool has_raw;          /* ... once == or hash() needed it */
+} ExnRefObject;
+
+/* StructType and ArrayType (gctype.c): a GC type registered with an engine.
+ * Wasmtime aborts when a type is used with a store of another engine, so
+ * every use checks `engine` against the store's first. */
+typedef struct {
+    PyObject_HEAD
+    void *ty;         /* owned wasmtime_struct_type_t or wasmtime_array_type_t */
+    PyObject *engine; /* strong: the EngineObject it is registered with */
+} GcTypeObject;
 
 /* An externref without a Python payload (externref.c). */
 typedef struct {
@@ -381,7 +403,38 @@ PyObject *ext_v128_to_py(const uint8_t in[16]);
  * on error.  The one place the "wrong type of `Val`" rule lives. */
 PyObject *ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind);
 
+/* ---- GC references (gcref.c; the wrappers are made by convert.c) -------- */
+
+/* A Python object for a non-null, non-i31 anyref of store c: an AnyRef,
+ * EqRef, StructRef or ArrayRef by what it refers to, holding a clone of the
+ * root (convert.c). */
+PyObject *ext_anyref_wrap(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref);
+/* A Python ExnRef for a non-null exnref of store c (a clone; convert.c). */
+PyObject *ext_exnref_wrap(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *ref);
+/* Read (value NULL) or write field `index` of a struct (array false) or
+ * element `index` of an array, converting the value by the object's own
+ * type.  `store` is the store argument (a Store or Caller).  New reference
+ * (None for a write) or NULL. */
+PyObject *ext_gcref_access(AnyRefObject *self, PyObject *store, PyObject *index, PyObject *value,
+                           bool array);
+/* `obj` as a value for storage type `ft` (packed i8/i16 take an int, wrapped
+ * by Wasmtime).  No Python code runs.  0 or -1; release with
+ * ext_val_release. */
+int ext_field_to_val(ext_state *st, ext_ctx *c, const wasmtime_field_type_t *ft, PyObject *obj,
+                     wasmtime_val_t *out);
+/* A new StructType (array false) or ArrayType owning `ty`, registered with
+ * `engine` (an EngineObject).  Deletes `ty` on failure. */
+PyObject *ext_gctype_wrap(ext_state *st, PyObject *engine, bool array, void *ty);
+
 /* ---- wasm exceptions (exn.c) ---------------------------------------------- */
+
+/* The tag and field values of `exn` (new references), or -1. */
+int ext_exn_to_py(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *exn, PyObject **tag,
+                  PyObject **fields);
+/* A new exnref of `tag` (a Tag of store c) with the field values in `values`
+ * (a list); runs no Python code.  0 or -1 with an exception. */
+int ext_exn_new(ext_state *st, ext_ctx *c, PyObject *tag, PyObject *values,
+                wasmtime_exnref_t *out);
 
 /* After a wasm call of store c failed (a Python exception is set): if an
  * uncaught wasm exception is pending on the store, replace the raised

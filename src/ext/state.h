@@ -82,6 +82,13 @@ typedef struct {
     vectorcallfunc cfunc_vectorcall; /* component Func's, set by component/func.c */
     PyTypeObject *ExternRef_Type;
     PyTypeObject *AnyRef_Type;
+    PyTypeObject *EqRef_Type;
+    PyTypeObject *StructRef_Type;
+    PyTypeObject *ArrayRef_Type;
+    PyTypeObject *ExnRef_Type;
+    PyTypeObject *FieldType_Type;
+    PyTypeObject *StructType_Type;
+    PyTypeObject *ArrayType_Type;
     PyObject *Trap;          /* strong: exception class */
     PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
     PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
@@ -115,7 +122,9 @@ typedef struct {
     X(CInstanceType_Type) X(CModuleType_Type) X(CExtern_Type)                \
     X(CResourceType_Type) X(CResourceAny_Type) X(CResourceHost_Type)         \
     X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type) \
-    X(ExternRef_Type) X(AnyRef_Type)
+    X(ExternRef_Type) X(AnyRef_Type) X(EqRef_Type) X(StructRef_Type)        \
+    X(ArrayRef_Type) X(ExnRef_Type) X(FieldType_Type) X(StructType_Type)   \
+    X(ArrayType_Type)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */
