@@ -153,9 +153,9 @@ def engine():
     return wasmtime.Engine()
 
 
-@pytest.fixture(scope="module")
-def kitchen(engine):
-    wasm = _built("kitchen")
+def _compiled(engine, name):
+    """The component `name`, compiled once per build and then deserialized."""
+    wasm = _built(name)
     cached = os.path.join(
         component_tools.cache_root(), "compiled", "bindgen-" + os.path.basename(wasm)
     )
@@ -171,6 +171,11 @@ def kitchen(engine):
         f.write(comp.serialize())
     os.replace(part, cached)
     return comp
+
+
+@pytest.fixture(scope="module")
+def kitchen(engine):
+    return _compiled(engine, "kitchen")
 
 
 @pytest.fixture(scope="module")
@@ -368,3 +373,184 @@ def test_runtime_form_matches_file_form(add_package, tmp_path):
     mod_src = generate(Component(wasmtime.Engine(), ADD_WAT), "add-wat")
     assert "def add(self, store: _Storelike, a: int, b: int) -> int:" in mod_src
     assert textwrap.dedent(mod_src)  # generated code is importable text
+
+
+# ---- the zoo world: a resource implemented in Python ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def zoo_component(engine):
+    return _compiled(engine, "zoo")
+
+
+@pytest.fixture(scope="module")
+def zoo(zoo_component):
+    return bind(zoo_component, "zoo_bindings")
+
+
+class Blob:
+    """The host side of zoo.wit's `blob` resource."""
+
+    def __init__(self, data):
+        self.data = bytearray(data)
+
+    def write(self, more):
+        self.data += more
+
+    def read(self):
+        return bytes(self.data)
+
+
+class Blobs:
+    def __init__(self, zoo):
+        self.zoo = zoo
+        self.made = []
+        self.consumed = []
+        self.described = []
+
+    def new_blob(self, init):
+        self.made.append(Blob(init))
+        return self.made[-1]
+
+    def blob_merge(self, lhs, extra):
+        assert isinstance(lhs, Blob)
+        return self.new_blob(lhs.data + extra)
+
+    def make_blob(self, data):
+        return self.new_blob(data)
+
+    def describe(self, b):
+        self.described.append(b)
+        return self.zoo.Entry("blob", len(b.data))
+
+    def consume_blob(self, b):
+        self.consumed.append(b)
+        return len(b.data)
+
+
+def test_imported_resource_methods_and_drop(zoo, engine):
+    from wasmtime.bindgen import _runtime
+
+    blobs = Blobs(zoo)
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=blobs))
+    assert root.roundtrip(store, b"ab", b"cd") == b"abcd"
+    assert [type(b) for b in blobs.made] == [Blob]
+    assert root.merged(store, b"12", b"34") == b"1234"
+    # The guest dropped every handle: the per-Store table forgot the objects.
+    assert _runtime.host_table(store).objects == {}
+
+
+def test_imported_resource_own_and_borrow(zoo, engine):
+    blobs = Blobs(zoo)
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=blobs))
+    entry, size = root.blob_entry(store, b"xyz")
+    assert entry == zoo.Entry("blob", 3) and type(entry) is zoo.Entry
+    assert size == 3
+    # describe got the same Python object (borrow) that consume-blob owned.
+    assert blobs.described[0] is blobs.consumed[0] is blobs.made[0]
+
+
+def test_per_store_tables(zoo, engine):
+    from wasmtime.bindgen import _runtime
+
+    blobs = Blobs(zoo)
+    s1, s2 = Store(engine), Store(engine)
+    r1 = zoo.Root(s1, zoo.RootImports(blobs=blobs))
+    r2 = zoo.Root(s2, zoo.RootImports(blobs=blobs))
+    assert r1.roundtrip(s1, b"1", b"") == b"1"
+    assert r2.roundtrip(s2, b"2", b"") == b"2"
+    assert _runtime.host_table(s1) is not _runtime.host_table(s2)
+
+
+def test_nested_options_use_some(zoo, engine):
+    from wasmtime.bindgen import Some
+
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=Blobs(zoo)))
+    assert root.nested(store, None) is None
+    assert root.nested(store, Some(None)) == Some(None)
+    assert root.nested(store, Some(5)) == Some(5)
+    with pytest.raises(TypeError, match="Some"):
+        root.nested(store, 5)
+
+
+ZOO_USER = """\
+from typing import List
+
+from wasmtime import Store
+from zoo import Entry, Root, RootImports, Some
+
+
+class Blob:
+    def __init__(self, data: bytes) -> None:
+        self.data = bytearray(data)
+
+    def write(self, bytes: bytes) -> None:
+        self.data += bytes
+
+    def read(self) -> bytes:
+        return bytes(self.data)
+
+
+class Blobs:
+    def new_blob(self, init: bytes) -> Blob:
+        return Blob(init)
+
+    def blob_merge(self, lhs: Blob, extra: bytes) -> Blob:
+        return Blob(bytes(lhs.data) + extra)
+
+    def make_blob(self, data: bytes) -> Blob:
+        return Blob(data)
+
+    def describe(self, b: Blob) -> Entry:
+        return Entry("k", len(b.data))
+
+    def consume_blob(self, b: Blob) -> int:
+        return len(b.data)
+
+
+store = Store()
+root = Root(store, RootImports(blobs=Blobs()))
+out: bytes = root.roundtrip(store, b"a", b"b")
+pair = root.blob_entry(store, b"x")
+size: int = pair[1]
+nested = root.nested(store, Some(None))
+names: List[str] = [pair[0].key]
+"""
+
+
+def test_mypy_strict_zoo_package(zoo_component, tmp_path):
+    """mypy --strict over a generated package with imports, resources and
+    nested options, and a typed user script implementing the Protocols."""
+    pytest.importorskip("mypy")
+    pkg = tmp_path / "zoo"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(generate(zoo_component, "zoo.wasm"))
+    (pkg / "py.typed").write_text("")
+    (tmp_path / "user.py").write_text(ZOO_USER)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "zoo", "user.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_kitchen_package(kitchen, tmp_path):
+    pytest.importorskip("mypy")
+    pkg = tmp_path / "kitchen"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(generate(kitchen, "kitchen.wasm"))
+    (pkg / "py.typed").write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "kitchen"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -50,8 +50,9 @@ typed_record(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_comp
 {
     PyObject *obj = typed_new(st, p->cls, NULL, NULL);
     for (size_t i = 0; obj != NULL && i < p->n; i++) {
-        PyObject *f = i < v->of.record.size ? cval_to_py(st, so, p->sub[i], &v->of.record.data[i].val)
-                                            : NULL;
+        PyObject *f = i < v->of.record.size
+                          ? cval_to_py(st, so, p->sub[i], &v->of.record.data[i].val)
+                          : NULL;
         if (f == NULL) {
             if (!PyErr_Occurred()) {
                 PyErr_SetString(PyExc_ValueError, "record value with missing fields");
@@ -75,7 +76,8 @@ typed_flags(const cplan *p, const wasmtime_component_val_t *v)
     for (size_t i = 0; i < v->of.flags.size; i++) {
         const wasm_name_t *nm = &v->of.flags.data[i];
         for (size_t j = 0; j < p->n; j++) {
-            if (p->cnames[j].size == nm->size && memcmp(p->cnames[j].data, nm->data, nm->size) == 0) {
+            if (p->cnames[j].size == nm->size &&
+                memcmp(p->cnames[j].data, nm->data, nm->size) == 0) {
                 bits |= 1ull << j;
             }
         }

@@ -95,7 +95,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     except NotImplementedError as e:
         print("wasmtime.bindgen: %s" % e, file=sys.stderr)
         return 1
-    src = src.replace("import enum as _enum\n", "import enum as _enum\nimport os as _os\n", 1)
     os.makedirs(out, exist_ok=True)
     with open(args.component, "rb") as f:
         wasm = f.read()

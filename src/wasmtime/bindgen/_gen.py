@@ -330,10 +330,21 @@ class Generator:
             return "(%s, None, None)" % py
         return "None"
 
-    def sig(self, name: str, ft: FuncType, skip_self: bool = False) -> Tuple[str, str, str]:
-        """(python parameters, return annotation, WIT signature)."""
+    def sig(
+        self, name: str, ft: FuncType, skip_self: bool = False, host: bool = False
+    ) -> Tuple[str, str, str]:
+        """(python parameters, return annotation, WIT signature).  With
+        `host` (a Protocol method the user implements), a parameter holding
+        an imported resource is `Any`: the user's own class arrives there,
+        which a Protocol-typed parameter would refuse (contravariance)."""
         params = list(ft.params)
         anns = [(snake(n), self.ann(t, name + "-" + n)) for n, t in params]
+        if host:
+            for i, (_, t) in enumerate(params):
+                if isinstance(t, (OwnType, BorrowType)):
+                    r = self.find_resource(t.ty)
+                    if r is not None and r.imported:
+                        anns[i] = (anns[i][0], "_t.Any")
         ret = self.ann(ft.result, name + "-result") if ft.result is not None else "None"
         wit = "%s: func(%s)" % (name, ", ".join("%s: %s" % (n, self.wit(t)) for n, t in params))
         if ft.result is not None:
@@ -358,7 +369,7 @@ def _kind(name: str) -> Tuple[str, Optional[str], str]:
 def _ret(ret: str, call: str) -> List[str]:
     if ret == "None":
         return ["        %s" % call]
-    return ["        r: %s = %s" % (ret, call), "        return r"]
+    return ["        _r: %s = %s" % (ret, call), "        return _r"]
 
 
 class _Emitter:
@@ -513,11 +524,11 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         for fname, ft in funcs.items():
             kind, rname, m = _kind(fname)
             if kind == "method":
-                ps, ret, wit = g.sig(fname, ft, skip_self=True)
+                ps, ret, wit = g.sig(fname, ft, skip_self=True, host=True)
                 pyname = snake(m)
                 target = rprotos.setdefault(rname or "", [])
             else:
-                ps, ret, wit = g.sig(fname, ft)
+                ps, ret, wit = g.sig(fname, ft, host=True)
                 pyname = {
                     "ctor": "new_" + snake(m),
                     "static": snake(rname or "") + "_" + snake(m),
@@ -604,6 +615,7 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         "",
         '# mypy: disable-error-code="empty-body"',
         "import enum as _enum",
+        "import os as _os",
         "import typing as _t",
         "from dataclasses import dataclass as _dataclass",
         "",
@@ -644,7 +656,7 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         "",
         "    def __init__(self, store: Store, imports: _t.Optional[RootImports] = None) -> None:",
         "        instance = _BINDING.instantiate(store, imports)",
-        "        f = _rt.funcs(store, instance, _EXPORTS)",
+        "        f = _BINDING.funcs(store, instance, _EXPORTS)",
     ]
     for attr, cls, _ in iface_attrs:
         out.append("        self.%s = %s()" % (attr, cls))

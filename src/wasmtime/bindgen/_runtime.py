@@ -55,6 +55,12 @@ class Res:
         self.key = key
 
 
+def _has_res(node: Any) -> bool:
+    if isinstance(node, Res):
+        return True
+    return isinstance(node, tuple) and any(_has_res(n) for n in node)
+
+
 def resolve(node: Any, owners: Dict[str, Any]) -> Any:
     """A class table with every `Res` replaced by (class, owner)."""
     if isinstance(node, Res):
@@ -179,18 +185,17 @@ class Binding:
         self._load = load
         self._imports = imports
         self._needs_wasi = needs_wasi
-        self._engines: "weakref.WeakKeyDictionary[Engine, Tuple[Component, Dict[int, Any]]]" = (
-            weakref.WeakKeyDictionary()
-        )
+        # Engine -> [component, {id(imports): (imports, linker)}, export indexes]
+        self._engines: "weakref.WeakKeyDictionary[Engine, List[Any]]" = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def _linker(self, engine: Engine, imports: Any) -> Tuple[Component, Linker]:
         with self._lock:
             entry = self._engines.get(engine)
             if entry is None:
-                entry = (self._load(engine), {})
+                entry = [self._load(engine), {}, None]
                 self._engines[engine] = entry
-            component, linkers = entry
+            component, linkers = entry[0], entry[1]
             key = id(imports)
             hit = linkers.get(key)
             if hit is not None and hit[0] is imports:
@@ -249,25 +254,40 @@ class Binding:
         store.set_wasi(WasiConfig())
         return linker.instantiate(store, component)
 
+    def funcs(
+        self, store: Store, instance: Any, names: List[Tuple[Optional[str], str]]
+    ) -> List[Any]:
+        """The exported functions `names` ((interface or None, name)) of
+        `instance`; their export indexes are looked up once per Engine."""
+        entry = self._engines[store.engine]
+        indices = entry[2]
+        if indices is None:
+            indices = []
+            component = entry[0]
+            parents: Dict[str, Any] = {}
+            for iface, name in names:
+                parent = None
+                if iface is not None:
+                    parent = parents.get(iface)
+                    if parent is None:
+                        parent = parents[iface] = component.get_export_index(iface)
+                idx = component.get_export_index(name, instance=parent)
+                if idx is None:
+                    raise WasmtimeError("the component has no export %r" % (name,))
+                indices.append(idx)
+            entry[2] = indices
+        return [instance.get_func(store, idx) for idx in indices]
 
-def funcs(store: Store, instance: Any, names: List[Tuple[Optional[str], str]]) -> List[Any]:
-    """The exported functions `names` ((interface or None, name)) of `instance`."""
-    out = []
-    parents: Dict[str, Any] = {}
-    for iface, name in names:
-        parent = None
-        if iface is not None:
-            parent = parents.get(iface)
-            if parent is None:
-                parent = parents[iface] = instance.get_export_index(store, iface)
-        idx = instance.get_export_index(store, name, instance=parent)
-        if idx is None:
-            raise WasmtimeError("the component has no export %r" % (name,))
-        out.append(instance.get_func(store, idx))
-    return out
+
+_res_cache: Dict[int, Tuple[Any, bool]] = {}
 
 
 def bind(store: Store, func: Any, classes: Any, owners: Dict[str, Any]) -> Any:
-    if classes is not None:
-        func._bind_classes(store, resolve(classes, owners))
+    """Attach the class table `classes` to `func` (once per instance)."""
+    if classes is None:
+        return func
+    hit = _res_cache.get(id(classes))
+    if hit is None or hit[0] is not classes:
+        hit = _res_cache[id(classes)] = (classes, _has_res(classes))
+    func._bind_classes(store, resolve(classes, owners) if hit[1] else classes)
     return func
