@@ -554,3 +554,20 @@ def test_mypy_strict_kitchen_package(kitchen, tmp_path):
         env=_env(),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_root_with_resources_is_collected(m, engine):
+    """A resource class's table holds the interface object, which holds the
+    Func holding the table: the collector sees the cycle (Func traverses its
+    class tables) and frees the Store."""
+    import gc
+    import weakref
+
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Host(m)))
+    c = root.counters.new_counter(store, 1)
+    assert c.get(store) == 1
+    ref = weakref.ref(store)
+    del store, root, c
+    gc.collect()
+    assert ref() is None

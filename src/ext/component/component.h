@@ -213,6 +213,9 @@ PyObject *cval_to_py(ext_state *st, StoreObject *so, const cplan *p,
  * TypeError for a table that does not fit the signature, ValueError when
  * classes were already attached.  0 or -1. */
 int csig_set_classes(csig *s, PyObject *table);
+/* Visit the class-table objects of `s` (a generated resource class's table
+ * holds the interface object that holds the Func: a cycle the GC must see). */
+int csig_traverse(const csig *s, visitproc visit, void *arg);
 /* NotImplementedError for a signature holding future/stream/error-context. */
 int csig_check_supported(const csig *s);
 

@@ -379,6 +379,39 @@ plan_has_classes(const cplan *p)
     return false;
 }
 
+static int
+plan_traverse(const cplan *p, visitproc visit, void *arg)
+{
+    if (p == NULL) {
+        return 0;
+    }
+    Py_VISIT(p->cls);
+    Py_VISIT(p->attrs);
+    Py_VISIT(p->cache);
+    for (size_t i = 0; i < p->n; i++) {
+        int rc = plan_traverse(p->sub[i], visit, arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
+csig_traverse(const csig *s, visitproc visit, void *arg)
+{
+    if (s == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < s->nparams; i++) {
+        int rc = plan_traverse(s->params[i], visit, arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return plan_traverse(s->result, visit, arg);
+}
+
 int
 csig_set_classes(csig *s, PyObject *table)
 {

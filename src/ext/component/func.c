@@ -158,13 +158,19 @@ cfunc_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((CFuncObject *)op)->store);
-    return 0;
+    return csig_traverse(((CFuncObject *)op)->sig, visit, arg);
 }
 
 static int
 cfunc_clear(PyObject *op)
 {
-    Py_CLEAR(((CFuncObject *)op)->store);
+    CFuncObject *self = (CFuncObject *)op;
+    Py_CLEAR(self->store);
+    /* Only the collector clears a Func, and never one being called (its
+     * caller holds a reference): the plans and their class tables can go. */
+    csig *sig = self->sig;
+    self->sig = NULL;
+    csig_free(sig);
     return 0;
 }
 
