@@ -493,6 +493,7 @@ def bindgen_cases(engine, component, linker, case, calls):
     """C6-C7: wasmtime.bindgen's typed calls beside the untyped C4 (ours only)."""
     try:
         from wasmtime.bindgen import bind
+        from wasmtime.component import Linker as ComponentLinker
     except ImportError:
         return
     m = bind(component, "bench_bindings")
@@ -519,7 +520,15 @@ def bindgen_cases(engine, component, linker, case, calls):
         for _ in range(n):
             m.Root(Store(engine), imports)
 
+    def fresh_linker(n):
+        for _ in range(n):
+            lk = ComponentLinker(engine)
+            with lk.root() as r:
+                r.add_func("host-add", lambda ctx, a, b: (a + b) & 0xFFFFFFFF)
+            lk.instantiate(Store(engine), component)
+
     # After a trap a Store is unusable: a new Store and a new instance.
+    case("C7 new Store + new Linker + instantiate (untyped)", lambda: timeit(fresh_linker, start=10))
     case("C7 new Store + Linker.instantiate (untyped)", lambda: timeit(fresh_untyped, start=10))
     case(
         "C7 new Store + bindgen Root() (linked definitions reused)",
