@@ -528,7 +528,9 @@ def bindgen_cases(engine, component, linker, case, calls):
             lk.instantiate(Store(engine), component)
 
     # After a trap a Store is unusable: a new Store and a new instance.
-    case("C7 new Store + new Linker + instantiate (untyped)", lambda: timeit(fresh_linker, start=10))
+    case(
+        "C7 new Store + new Linker + instantiate (untyped)", lambda: timeit(fresh_linker, start=10)
+    )
     case("C7 new Store + Linker.instantiate (untyped)", lambda: timeit(fresh_untyped, start=10))
     case(
         "C7 new Store + bindgen Root() (linked definitions reused)",

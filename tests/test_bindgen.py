@@ -571,3 +571,41 @@ def test_root_with_resources_is_collected(m, engine):
     del store, root, c
     gc.collect()
     assert ref() is None
+
+
+def test_installed_package_ships_stubs_and_main():
+    import wasmtime.bindgen as bg
+
+    here = os.path.dirname(bg.__file__)
+    for f in ("__init__.py", "__init__.pyi", "__main__.py", "_gen.py", "_runtime.py"):
+        assert os.path.exists(os.path.join(here, f)), f
+
+
+def test_closed_store_and_wrong_store(m, engine):
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Host(m)))
+    with pytest.raises(wasmtime.WasmtimeError):
+        root.greet(Store(engine), "x")  # a function of another Store
+    store.close()
+    with pytest.raises((wasmtime.WasmtimeError, ValueError)):
+        root.echo_point(store, m.Point(1, 2, "x"))
+
+
+def test_evil_record_attribute_closes_the_store(m, engine):
+    """A field read runs Python code that closes the Store: the call is
+    refused after the arguments were converted (no crash)."""
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Host(m)))
+
+    class EvilPoint(m.Point):
+        @property
+        def label_text(self):
+            store.close()
+            return "gone"
+
+        @label_text.setter
+        def label_text(self, v):
+            pass
+
+    with pytest.raises((wasmtime.WasmtimeError, ValueError)):
+        root.echo_point(store, EvilPoint(1, 2, "x"))
