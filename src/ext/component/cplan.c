@@ -351,13 +351,20 @@ plan_classes(cplan *p, PyObject *node, bool apply, int depth)
         }
     }
     if (apply && obj != Py_None) {
-        p->cls = Py_NewRef(obj);
+        /* The allocation first: it may run the collector, and with it code
+         * that converts with this plan, which must see cls only once the
+         * rest is in place. */
+        if (p->kind == WASMTIME_COMPONENT_VALTYPE_FLAGS) {
+            PyObject *cache = PyDict_New();
+            if (cache == NULL) {
+                return -1;
+            }
+            Py_XSETREF(p->cache, cache);
+        }
         if (p->kind == WASMTIME_COMPONENT_VALTYPE_RECORD) {
-            p->attrs = Py_NewRef(attrs);
+            Py_XSETREF(p->attrs, Py_NewRef(attrs));
         }
-        if (p->kind == WASMTIME_COMPONENT_VALTYPE_FLAGS && (p->cache = PyDict_New()) == NULL) {
-            return -1;
-        }
+        p->cls = Py_NewRef(obj);
     }
     return 0;
 }
