@@ -486,6 +486,56 @@ def component_cases(engine, case):
         call_host(store, n)
 
     case(names[6], lambda: timeit(host, start=100))
+    bindgen_cases(engine, component, linker, case, calls)
+
+
+def bindgen_cases(engine, component, linker, case, calls):
+    """C6-C7: wasmtime.bindgen's typed calls beside the untyped C4 (ours only)."""
+    try:
+        from wasmtime.bindgen import bind
+        from wasmtime.component import Linker as ComponentLinker
+    except ImportError:
+        return
+    m = bind(component, "bench_bindings")
+    imports = m.RootImports(host_add=lambda a, b: (a + b) & 0xFFFFFFFF)
+    store = Store(engine)
+    root = m.Root(store, imports)
+    point = m.Point(1, -2, "hello")
+
+    def typed(n):
+        for _ in range(n):
+            root.echo_point(store, point)
+
+    case("C6 bindgen typed record round trip (dataclass)", lambda: timeit(typed))
+    case(
+        "C6 bindgen typed add(u32,u32)",
+        lambda: timeit(lambda n: [root.add(store, 1, 2) for _ in range(n)]),
+    )
+
+    def fresh_untyped(n):
+        for _ in range(n):
+            linker.instantiate(Store(engine), component)
+
+    def fresh_root(n):
+        for _ in range(n):
+            m.Root(Store(engine), imports)
+
+    def fresh_linker(n):
+        for _ in range(n):
+            lk = ComponentLinker(engine)
+            with lk.root() as r:
+                r.add_func("host-add", lambda ctx, a, b: (a + b) & 0xFFFFFFFF)
+            lk.instantiate(Store(engine), component)
+
+    # After a trap a Store is unusable: a new Store and a new instance.
+    case(
+        "C7 new Store + new Linker + instantiate (untyped)", lambda: timeit(fresh_linker, start=10)
+    )
+    case("C7 new Store + Linker.instantiate (untyped)", lambda: timeit(fresh_untyped, start=10))
+    case(
+        "C7 new Store + bindgen Root() (linked definitions reused)",
+        lambda: timeit(fresh_root, start=10),
+    )
 
 
 HELLO_WAT = """

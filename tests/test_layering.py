@@ -60,6 +60,7 @@ FLOORS = {
     "component/component.h": 3,
     "component/cplan.c": 3,
     "component/cval.c": 3,
+    "component/cvalout.c": 3,
     "component/citems.c": 3,
     "component/chost.c": 3,
     # 4: one file per Python type

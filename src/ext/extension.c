@@ -120,7 +120,15 @@ ext_exec(PyObject *mod)
     ext_state *st = (ext_state *)PyModule_GetState(mod);
     st->str_message = PyUnicode_InternFromString("_message");
     st->str_code = PyUnicode_InternFromString("code");
-    if (st->str_message == NULL || st->str_code == NULL) {
+    st->str_value = PyUnicode_InternFromString("value");
+    st->str_handle = PyUnicode_InternFromString("_handle");
+    st->str_owner = PyUnicode_InternFromString("_owner");
+    st->str_store = PyUnicode_InternFromString("_store");
+    st->str_fvalue = PyUnicode_InternFromString("_value_");
+    st->empty_tuple = PyTuple_New(0);
+    if (st->str_message == NULL || st->str_code == NULL || st->str_value == NULL ||
+        st->str_handle == NULL || st->str_owner == NULL || st->str_store == NULL ||
+        st->str_fvalue == NULL || st->empty_tuple == NULL) {
         return -1;
     }
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {

@@ -98,6 +98,13 @@ typedef struct {
     PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
     PyObject *str_message;   /* strong: interned "_message" */
     PyObject *str_code;      /* strong: interned "code" */
+    /* Interned attribute names of wasmtime.bindgen's generated classes. */
+    PyObject *str_value;  /* "value": variant cases, Ok, Err, Some */
+    PyObject *str_handle; /* "_handle": a resource's ResourceAny */
+    PyObject *str_owner;  /* "_owner": a resource's interface object */
+    PyObject *str_store;  /* "_store": a resource's Store */
+    PyObject *str_fvalue; /* "_value_": a Flag member's bits */
+    PyObject *empty_tuple;
     /* Func's vectorcall entry, set when func.c registers the type: lower
      * floors create Func objects (a funcref result, a Linker lookup) without
      * calling up into func.c. */
@@ -124,7 +131,8 @@ typedef struct {
     X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type) \
     X(ExternRef_Type) X(AnyRef_Type) X(EqRef_Type) X(StructRef_Type)        \
     X(ArrayRef_Type) X(ExnRef_Type) X(FieldType_Type) X(StructType_Type)   \
-    X(ArrayType_Type)
+    X(ArrayType_Type) X(str_value) X(str_handle) X(str_owner) X(str_store)  \
+    X(str_fvalue) X(empty_tuple)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */

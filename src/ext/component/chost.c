@@ -18,6 +18,7 @@
 typedef struct {
     ext_state *st;
     PyObject *callable;                  /* borrowed: see above */
+    PyObject *classes;                   /* borrowed like callable, or NULL: a class table */
     csig *sig;                           /* owned or NULL until the first call */
     wasmtime_component_func_type_t *fty; /* owned: the type `sig` was made from */
 } chost;
@@ -81,6 +82,10 @@ chost_sig(chost *h, const wasmtime_component_func_type_t *ty)
     }
     csig *sig = csig_new(h->st, ty);
     if (sig == NULL) {
+        return -1;
+    }
+    if (h->classes != NULL && csig_set_classes(sig, h->classes) < 0) {
+        csig_free(sig);
         return -1;
     }
     csig_free(h->sig);
@@ -242,10 +247,18 @@ int
 chost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                size_t len, PyObject *callable)
 {
+    return chost_add_typed_func(st, li, name, len, callable, NULL);
+}
+
+int
+chost_add_typed_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                     size_t len, PyObject *callable, PyObject *classes)
+{
     chost *h = chost_new(st, callable);
     if (h == NULL) {
         return -1;
     }
+    h->classes = classes;
     wasmtime_error_t *err =
         wasmtime_component_linker_instance_add_func(li, name, len, chost_call, h, chost_free);
     /* On error Wasmtime has already run the finalizer. */

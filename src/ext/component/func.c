@@ -137,18 +137,40 @@ cfunc_post_return(PyObject *op, PyObject *store)
     Py_RETURN_NONE;
 }
 
+/* wasmtime.bindgen: attach a class table to this function's plans, once. */
+static PyObject *
+cfunc_bind_classes(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)nargs;
+    CFuncObject *self = (CFuncObject *)op;
+    ext_ctx c;
+    if (cfunc_resolve(self, args[0], &c) < 0 || cfunc_sig(self, &c) < 0) {
+        return NULL;
+    }
+    if (csig_set_classes(self->sig, args[1]) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static int
 cfunc_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((CFuncObject *)op)->store);
-    return 0;
+    return csig_traverse(((CFuncObject *)op)->sig, visit, arg);
 }
 
 static int
 cfunc_clear(PyObject *op)
 {
-    Py_CLEAR(((CFuncObject *)op)->store);
+    CFuncObject *self = (CFuncObject *)op;
+    Py_CLEAR(self->store);
+    /* Only the collector clears a Func, and never one being called (its
+     * caller holds a reference): the plans and their class tables can go. */
+    csig *sig = self->sig;
+    self->sig = NULL;
+    csig_free(sig);
     return 0;
 }
 
@@ -167,6 +189,7 @@ cfunc_dealloc(PyObject *op)
 
 EXT_KW1(cfunc_type, "type", "store")
 EXT_KW1(cfunc_post_return, "post_return", "store")
+EXT_KWN(cfunc_bind_classes, "_bind_classes", 2, "store", "classes")
 
 static PyMethodDef cfunc_methods[] = {
     {"type", EXT_KW1_ENTRY(cfunc_type),
@@ -174,6 +197,9 @@ static PyMethodDef cfunc_methods[] = {
     {"post_return", EXT_KW1_ENTRY(cfunc_post_return),
      "post_return($self, store)\n--\n\nDoes nothing (kept for compatibility: Wasmtime runs "
      "post-return inside the call)."},
+    {"_bind_classes", EXT_KWN_ENTRY(cfunc_bind_classes),
+     "_bind_classes($self, store, classes)\n--\n\nMake calls use the generated classes of "
+     "`classes` (wasmtime.bindgen's class table); once per Func."},
     {NULL, NULL, 0, NULL},
 };
 
