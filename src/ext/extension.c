@@ -54,6 +54,7 @@ int cinstance_register(PyObject *mod, ext_state *st);
 int cfunc_register(PyObject *mod, ext_state *st);
 int externref_register(PyObject *mod, ext_state *st);
 int anyref_register(PyObject *mod, ext_state *st);
+int callfuture_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -96,6 +97,7 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     cfunc_register,
     externref_register,
     anyref_register,
+    callfuture_register,
 };
 
 static int

@@ -191,13 +191,18 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         ext_wrong_type(st, "a callable", callable);
         return -1;
     }
+    int coro = ext_is_coroutine_function(callable); /* (runs Python code) */
+    if (coro < 0) {
+        return -1;
+    }
     const wasm_functype_t *orig = wasmtype_get(ty);
     wasm_functype_t *fty = orig == NULL ? NULL : ext_functype_unbound(st, orig);
     if (fty == NULL) {
         return -1;
     }
-    bool numeric;
-    void *env = ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
+    bool numeric = false;
+    void *env = coro ? ext_async_host_new(st, fty, callable, access_caller)
+                     : ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
     if (env == NULL) {
         wasm_functype_delete(fty);
         return -1;
@@ -206,6 +211,9 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     wasmtime_func_unchecked_callback_t unchecked;
     void (*finalizer)(void *);
     ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
+    if (coro) {
+        finalizer = ext_async_host_free;
+    }
     if (ext_linker_keep_callable(self, module, name, callable) < 0 || self->linker == NULL) {
         /* (the allocation may have run a finalizer that closed the Linker) */
         if (!PyErr_Occurred()) {
@@ -216,7 +224,11 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         return -1;
     }
     wasmtime_error_t *err;
-    if (numeric) {
+    if (coro) {
+        err = wasmtime_linker_define_async_func(self->linker, m, (size_t)mlen, n, (size_t)nlen,
+                                                fty, ext_async_host_callback(), env, finalizer);
+    }
+    else if (numeric) {
         err = wasmtime_linker_define_func_unchecked(self->linker, m, (size_t)mlen, n, (size_t)nlen,
                                                     fty, unchecked, env, finalizer);
     }
@@ -488,6 +500,38 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     }
     wasmtime_module_delete(mc);
     return res;
+}
+
+/* linker.instantiate_async(store, module): a coroutine (asynccall.c). */
+static PyObject *
+linker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames)
+{
+    static const char *const kwlist[] = {"store", "module", NULL};
+    PyObject *a[2];
+    if (ext_parse_args(args, nargs, kwnames, "instantiate_async", kwlist, 2, a) < 0) {
+        return NULL;
+    }
+    LinkerObject *self = linker_open(op);
+    if (self == NULL) {
+        return NULL;
+    }
+    ext_state *st = self->st;
+    if (!PyObject_TypeCheck(a[1], st->Module_Type)) {
+        return ext_wrong_type(st, "a Module", a[1]);
+    }
+    ext_ctx c;
+    if (linker_store(self, a[0], &c) < 0) {
+        return NULL;
+    }
+    const wasmtime_module_t *m = ext_module_of_engine(st, a[1], c.so->engine, "Store");
+    if (m == NULL) {
+        return NULL;
+    }
+    if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
+        return ext_no_wasi_context(st), NULL;
+    }
+    return ext_async_linker_instantiate(self, &c, a[1], m);
 }
 
 static PyObject *
@@ -815,6 +859,9 @@ static PyMethodDef linker_methods[] = {
      EXT_FASTCALL_KW(linker_define_unknown_imports_as_default_values),
      "define_unknown_imports_as_default_values($self, store, module)\n--\n\n"
      "Define every missing import of `module` as a default value."},
+    {"instantiate_async", EXT_FASTCALL_KW(linker_instantiate_async),
+     "instantiate_async($self, store, module)\n--\n\nA coroutine: await it for what "
+     "instantiate(store, module) returns (needed once the Store is async-only)."},
     {"instantiate", EXT_FASTCALL_KW(linker_instantiate),
      "instantiate($self, store, module)\n--\n\nInstantiate `module`, resolving its imports."},
     {"instantiate_pre", EXT_KW1_ENTRY(linker_instantiate_pre),

@@ -74,6 +74,10 @@ typedef struct {
     unsigned long running_thread; /* the thread running them */
     Py_ssize_t exports;           /* zero-copy memory buffers exported */
     bool release_pending;         /* GC wanted to delete while exported */
+    /* The live call future (CallFutureObject, borrowed) of a call_async or
+     * instantiate_async, NULL when none: the Store is busy while it lives
+     * (asynccall.c). */
+    PyObject *async_call;
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -407,6 +411,11 @@ void ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
                             wasmtime_func_unchecked_callback_t *unchecked,
                             void (**finalizer)(void *));
 
+/* A host function raised (the exception is set): the trap it returns to
+ * wasm (a WasmException is thrown into wasm; any other exception is kept
+ * on the Store, see ext_call_finish). */
+wasm_trap_t *ext_hostfunc_failed(StoreObject *so, wasmtime_context_t *ctx);
+
 /* ---- the Linker's registry (linkdefs.c) ----------------------------------- */
 
 /* What a (module, name) of a Linker is defined as. */
@@ -489,4 +498,63 @@ int ext_no_wasi_context(ext_state *st);
  * "memory" and a table called "__indirect_function_table". */
 bool ext_command_has_unknown_exports(const wasmtime_module_t *m);
 
+/* ---- asyncio (asynccall.c) ------------------------------------------------ */
+
+typedef enum {
+    EXT_FUTURE_FUNC,   /* Func.call_async */
+    EXT_FUTURE_LINKER, /* Linker.instantiate_async */
+    EXT_FUTURE_PRE,    /* InstancePre.instantiate_async */
+} ext_future_kind;
+
+/* A running async call: Wasmtime's call future and everything it borrows,
+ * which must stay unmodified until the future is deleted.  Driven by the
+ * Python glue coroutine (wasmtime/_async.py) through poll(). */
+typedef struct {
+    PyObject_HEAD
+    wasmtime_call_future_t *fut; /* owned; NULL once finished or closed */
+    StoreObject *store;          /* strong */
+    ext_future_kind kind;
+    PyObject *owner;                 /* strong: the Func, Linker or InstancePre */
+    PyObject *module;                /* strong or NULL: the Module instantiated */
+    wasmtime_module_t *module_clone; /* owned or NULL (Linker) */
+    wasmtime_val_t *vals;            /* owned (PyMem) or NULL: args then results */
+    size_t nargs, nresults;
+    wasmtime_instance_t instance;
+    wasm_trap_t *trap;      /* owned or NULL until finished */
+    wasmtime_error_t *err;  /* owned or NULL until finished */
+    void *host;             /* the async host call awaiting (asynccall.c) or NULL */
+    PyObject *yielded;      /* strong or NULL: what that host call yielded */
+    PyObject *send_value;   /* strong or NULL: to send into it next poll */
+    PyObject *throw_value;  /* strong or NULL: to throw into it next poll */
+    bool polling;           /* inside poll(): no re-entry, no close */
+    unsigned long thread;   /* the thread that started it, the only one to poll */
+} CallFutureObject;
+
+/* Whether `obj` is a coroutine function (inspect.iscoroutinefunction; runs
+ * Python code). 1, 0 or -1. */
+int ext_is_coroutine_function(PyObject *obj);
+/* The coroutine of func.call_async(store, *args): converts the arguments and
+ * starts the call (the Store is busy until it ends).  NULL on error. */
+PyObject *ext_async_func_call(FuncObject *f, ext_ctx *c, PyObject *const *params);
+/* The coroutines of Linker.instantiate_async and InstancePre.instantiate_async. */
+PyObject *ext_async_linker_instantiate(LinkerObject *l, ext_ctx *c, PyObject *module,
+                                       const wasmtime_module_t *m);
+PyObject *ext_async_pre_instantiate(InstancePreObject *p, ext_ctx *c);
+/* One step of the future (CallFuture.poll): the result when finished, the
+ * future itself while pending (its `yielded` tells what to await). */
+PyObject *ext_future_poll(CallFutureObject *f, PyObject *send, PyObject *throw_);
+/* Stop the call (deleting Wasmtime's future unwinds the wasm); idempotent.
+ * Runs no Python code beyond dropping references. */
+void ext_future_close(CallFutureObject *f);
+/* Async host functions: an env for wasmtime_linker_define_async_func (free
+ * it with ext_async_host_free); it borrows `callable`. */
+void *ext_async_host_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
+                         bool access_caller);
+wasmtime_func_async_callback_t ext_async_host_callback(void);
+void ext_async_host_free(void *env);
+/* Func(store, ty, coroutine_function): an async host function in c's Store
+ * (the C API defines them only through a Linker: a scratch one).  Takes
+ * `env`.  0 or -1. */
+int ext_async_func_new(ext_state *st, ext_ctx *c, const wasm_functype_t *ty, void *env,
+                       wasmtime_func_t *out);
 #endif /* WASMTIME_NATIVE_RUNTIME_H */

@@ -95,6 +95,12 @@ typedef struct {
      * floors create Func objects (a funcref result, a Linker lookup) without
      * calling up into func.c. */
     vectorcallfunc func_vectorcall;
+    /* asyncio: the CallFuture type, the glue coroutine function
+     * (wasmtime._async._drive, loaded on first use) and the closer that
+     * ext_store_release calls for a live future (set by callfuture.c). */
+    PyTypeObject *CallFuture_Type;
+    PyObject *async_drive;
+    void (*future_abort)(PyObject *future);
 } ext_state;
 
 /* Every Python object field of ext_state, for the module's traverse/clear. */
@@ -115,7 +121,7 @@ typedef struct {
     X(CInstanceType_Type) X(CModuleType_Type) X(CExtern_Type)                \
     X(CResourceType_Type) X(CResourceAny_Type) X(CResourceHost_Type)         \
     X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type) \
-    X(ExternRef_Type) X(AnyRef_Type)
+    X(ExternRef_Type) X(AnyRef_Type) X(CallFuture_Type) X(async_drive)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */

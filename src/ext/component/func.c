@@ -21,7 +21,8 @@ static int
 cfunc_resolve(CFuncObject *self, PyObject *store, ext_ctx *c)
 {
     StoreObject *owner = self->store;
-    if (store == (PyObject *)owner && owner->store != NULL && owner->running == 0) {
+    if (store == (PyObject *)owner && owner->store != NULL && owner->running == 0 &&
+        owner->async_call == NULL) {
         c->so = owner; /* the usual case, checked inline */
         c->ctx = owner->context;
         return 0;
