@@ -625,10 +625,34 @@ out:
     PyGILState_Release(g);
 }
 
-wasmtime_func_async_callback_t
-ext_async_host_callback(void)
+int
+ext_linker_define_host(ext_state *st, wasmtime_linker_t *linker, const char *m, size_t mlen,
+                       const char *n, size_t nlen, const wasm_functype_t *fty, PyObject *callable,
+                       bool access_caller, bool coro)
 {
-    return ahost_trampoline;
+    wasmtime_error_t *err;
+    bool numeric;
+    void *env = coro ? ext_async_host_new(st, fty, callable, access_caller)
+                     : ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
+    if (env == NULL) {
+        return -1;
+    }
+    /* Wasmtime frees env with the finalizer, even when it fails. */
+    if (coro) {
+        err = wasmtime_linker_define_async_func(linker, m, mlen, n, nlen, fty, ahost_trampoline,
+                                                env, ext_async_host_free);
+    }
+    else {
+        wasmtime_func_callback_t checked;
+        wasmtime_func_unchecked_callback_t unchecked;
+        void (*finalizer)(void *);
+        ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
+        err = numeric ? wasmtime_linker_define_func_unchecked(linker, m, mlen, n, nlen, fty,
+                                                              unchecked, env, finalizer)
+                      : wasmtime_linker_define_func(linker, m, mlen, n, nlen, fty, checked, env,
+                                                    finalizer);
+    }
+    return err == NULL ? 0 : ext_raise_error_int(st, err);
 }
 
 int

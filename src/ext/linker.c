@@ -200,45 +200,19 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     if (fty == NULL) {
         return -1;
     }
-    bool numeric = false;
-    void *env = coro ? ext_async_host_new(st, fty, callable, access_caller)
-                     : ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
-    if (env == NULL) {
-        wasm_functype_delete(fty);
-        return -1;
-    }
-    wasmtime_func_callback_t checked;
-    wasmtime_func_unchecked_callback_t unchecked;
-    void (*finalizer)(void *);
-    ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
-    if (coro) {
-        finalizer = ext_async_host_free;
-    }
     if (ext_linker_keep_callable(self, module, name, callable) < 0 || self->linker == NULL) {
         /* (the allocation may have run a finalizer that closed the Linker) */
         if (!PyErr_Occurred()) {
             ALREADY_CLOSED();
         }
-        finalizer(env);
         wasm_functype_delete(fty);
         return -1;
     }
-    wasmtime_error_t *err;
-    if (coro) {
-        err = wasmtime_linker_define_async_func(self->linker, m, (size_t)mlen, n, (size_t)nlen,
-                                                fty, ext_async_host_callback(), env, finalizer);
-    }
-    else if (numeric) {
-        err = wasmtime_linker_define_func_unchecked(self->linker, m, (size_t)mlen, n, (size_t)nlen,
-                                                    fty, unchecked, env, finalizer);
-    }
-    else {
-        err = wasmtime_linker_define_func(self->linker, m, (size_t)mlen, n, (size_t)nlen, fty,
-                                          checked, env, finalizer);
-    }
+    int rc = ext_linker_define_host(st, self->linker, m, (size_t)mlen, n, (size_t)nlen, fty,
+                                    callable, access_caller, coro);
     wasm_functype_delete(fty); /* Wasmtime made its own type from it */
-    if (err != NULL) {
-        return ext_raise_error_int(st, err);
+    if (rc < 0) {
+        return -1;
     }
     PyObject *def = ext_linkdef_new(LINKDEF_FUNC, ty, NULL, callable, access_caller);
     if (def == NULL || ext_linkdefs_record(self->defs, module, name, def) < 0) {
@@ -448,12 +422,15 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
 
 /* ---- lookups -------------------------------------------------------------------- */
 
+/* instantiate, or (async_) instantiate_async: a coroutine (asynccall.c). */
 static PyObject *
-linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                      bool async_)
 {
     static const char *const kwlist[] = {"store", "module", NULL};
     PyObject *a[2];
-    if (ext_parse_args(args, nargs, kwnames, "instantiate", kwlist, 2, a) < 0) {
+    if (ext_parse_args(args, nargs, kwnames, async_ ? "instantiate_async" : "instantiate",
+                       kwlist, 2, a) < 0) {
         return NULL;
     }
     LinkerObject *self = linker_open(op);
@@ -474,6 +451,9 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     }
     if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
         return ext_no_wasi_context(st), NULL;
+    }
+    if (async_) {
+        return ext_async_linker_instantiate(self, &c, a[1], m);
     }
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
@@ -502,36 +482,17 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     return res;
 }
 
-/* linker.instantiate_async(store, module): a coroutine (asynccall.c). */
+static PyObject *
+linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return linker_do_instantiate(op, args, nargs, kwnames, false);
+}
+
 static PyObject *
 linker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                          PyObject *kwnames)
 {
-    static const char *const kwlist[] = {"store", "module", NULL};
-    PyObject *a[2];
-    if (ext_parse_args(args, nargs, kwnames, "instantiate_async", kwlist, 2, a) < 0) {
-        return NULL;
-    }
-    LinkerObject *self = linker_open(op);
-    if (self == NULL) {
-        return NULL;
-    }
-    ext_state *st = self->st;
-    if (!PyObject_TypeCheck(a[1], st->Module_Type)) {
-        return ext_wrong_type(st, "a Module", a[1]);
-    }
-    ext_ctx c;
-    if (linker_store(self, a[0], &c) < 0) {
-        return NULL;
-    }
-    const wasmtime_module_t *m = ext_module_of_engine(st, a[1], c.so->engine, "Store");
-    if (m == NULL) {
-        return NULL;
-    }
-    if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
-        return ext_no_wasi_context(st), NULL;
-    }
-    return ext_async_linker_instantiate(self, &c, a[1], m);
+    return linker_do_instantiate(op, args, nargs, kwnames, true);
 }
 
 static PyObject *

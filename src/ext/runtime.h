@@ -550,8 +550,12 @@ void ext_future_close(CallFutureObject *f);
  * it with ext_async_host_free); it borrows `callable`. */
 void *ext_async_host_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
                          bool access_caller);
-wasmtime_func_async_callback_t ext_async_host_callback(void);
 void ext_async_host_free(void *env);
+/* Linker.define_func: define a host function (async when `coro`) that
+ * borrows `callable`.  0 or -1. */
+int ext_linker_define_host(ext_state *st, wasmtime_linker_t *linker, const char *m, size_t mlen,
+                           const char *n, size_t nlen, const wasm_functype_t *fty,
+                           PyObject *callable, bool access_caller, bool coro);
 /* Func(store, ty, coroutine_function): an async host function in c's Store
  * (the C API defines them only through a Linker: a scratch one).  Takes
  * `env`.  0 or -1. */
