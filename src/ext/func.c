@@ -80,6 +80,7 @@ func_new_async(ext_state *st, ext_ctx *c, wasm_functype_t *fty, PyObject *callab
         wasm_functype_delete(fty);
         return NULL;
     }
+    c->so->async_only = true;
     wasmtime_func_t f;
     if (ext_async_func_new(st, c, fty, env, &f) < 0) { /* takes env */
         wasm_functype_delete(fty);
@@ -430,11 +431,11 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
     }
     ext_ctx c;
     if (args[0] == (PyObject *)owner && owner->store != NULL && owner->running == 0 &&
-        owner->async_call == NULL) {
+        owner->async_call == NULL && !owner->async_only) {
         c.so = owner; /* the usual case, checked inline */
         c.ctx = owner->context;
     }
-    else if (ext_resolve_owner(st, args[0], owner, &c) < 0) {
+    else if (ext_resolve_owner(st, args[0], owner, &c) < 0 || ext_sync_call_ok(c.so) < 0) {
         return NULL;
     }
     if (self->nparams < 0 && func_load_sig(self, &c) < 0) {

@@ -30,6 +30,10 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     if (ext_store_keep(c.so, self->host_objects) < 0) {
         return NULL;
     }
+    c.so->async_only |= self->has_async;
+    if (ext_sync_call_ok(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
@@ -66,6 +70,7 @@ instancepre_instantiate_async(PyObject *op, PyObject *store)
     if (ext_store_keep(c.so, self->host_objects) < 0) {
         return NULL;
     }
+    c.so->async_only |= self->has_async;
     return ext_async_pre_instantiate(self, &c);
 }
 

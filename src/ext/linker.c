@@ -52,6 +52,9 @@ linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
         ext_raise_msg(self->st, "the Store belongs to another Engine than the Linker");
         return -1;
     }
+    if (self->has_async) {
+        c->so->async_only = true; /* it may get our async host functions */
+    }
     return ext_store_keep(c->so, self->host_objects);
 }
 
@@ -214,6 +217,7 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     if (rc < 0) {
         return -1;
     }
+    self->has_async |= coro;
     PyObject *def = ext_linkdef_new(LINKDEF_FUNC, ty, NULL, callable, access_caller);
     if (def == NULL || ext_linkdefs_record(self->defs, module, name, def) < 0) {
         Py_XDECREF(def);
@@ -454,6 +458,9 @@ linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     }
     if (async_) {
         return ext_async_linker_instantiate(self, &c, a[1], m);
+    }
+    if (ext_sync_call_ok(c.so) < 0) {
+        return NULL;
     }
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
@@ -724,6 +731,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
     ip->engine = Py_NewRef(self->engine);
     ip->host_objects = Py_NewRef(self->host_objects);
     ip->imports_wasi = self->has_wasi && ext_module_imports_wasi(m);
+    ip->has_async = self->has_async;
     ip->busy = 0;
     ip->st = st;
     PyObject_GC_Track(ip);

@@ -78,6 +78,10 @@ typedef struct {
      * instantiate_async, NULL when none: the Store is busy while it lives
      * (asynccall.c). */
     PyObject *async_call;
+    /* The Store has an async host function or an async yield: Wasmtime
+     * panics (aborting the process) when such a store runs wasm through a
+     * synchronous call, so those are refused (ext_sync_call_ok). */
+    bool async_only;
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -200,7 +204,8 @@ typedef struct {
     bool shadowing;
     bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
-    int busy; /* calls running with the GIL released */
+    bool has_async; /* defines an async host function: its Stores are async-only */
+    int busy;       /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
 
@@ -211,6 +216,7 @@ typedef struct {
     PyObject *host_objects;       /* strong: the linker's callables at creation */
     PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
+    bool has_async;               /* its Linker had async host functions */
     int busy;                     /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
@@ -279,6 +285,25 @@ ext_must_release_gil(const StoreObject *so)
             stmt;                       \
         }                               \
     } while (0)
+
+/* Whether wasm may run on `so` through a synchronous call: not on an
+ * async-only Store, nor inside an async call (a host function's nested
+ * call).  0, or -1 with WasmtimeError. */
+static inline int
+ext_sync_call_ok(StoreObject *so)
+{
+    if (so->async_call != NULL) {
+        ext_raise_msg(so->st, "cannot run wasm synchronously during an async call on the same "
+                              "Store (await call_async from the event loop instead)");
+        return -1;
+    }
+    if (so->async_only) {
+        ext_raise_msg(so->st, "this Store is async-only (it has an async host function or an "
+                              "async yield): use call_async / instantiate_async");
+        return -1;
+    }
+    return 0;
+}
 
 /* ---- handles (handles.c) -------------------------------------------------- */
 

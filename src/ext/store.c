@@ -163,6 +163,7 @@ store_epoch_deadline_async_yield_and_update(PyObject *op, PyObject *arg)
     /* Declared to return a wasmtime_error_t * but returns nothing in
      * 50.0.1: the value is garbage and must not be read. */
     (void)wasmtime_context_epoch_deadline_async_yield_and_update(self->context, delta);
+    self->async_only = true;
     Py_RETURN_NONE;
 }
 
@@ -179,6 +180,7 @@ store_fuel_async_yield_interval(PyObject *op, PyObject *arg)
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
+    self->async_only |= interval != 0;
     Py_RETURN_NONE;
 }
 

@@ -22,7 +22,7 @@ cfunc_resolve(CFuncObject *self, PyObject *store, ext_ctx *c)
 {
     StoreObject *owner = self->store;
     if (store == (PyObject *)owner && owner->store != NULL && owner->running == 0 &&
-        owner->async_call == NULL) {
+        owner->async_call == NULL && !owner->async_only) {
         c->so = owner; /* the usual case, checked inline */
         c->ctx = owner->context;
         return 0;
@@ -61,7 +61,8 @@ cfunc_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *k
         return NULL;
     }
     ext_ctx c;
-    if (cfunc_resolve(self, args[0], &c) < 0 || cfunc_sig(self, &c) < 0) {
+    if (cfunc_resolve(self, args[0], &c) < 0 || ext_sync_call_ok(c.so) < 0 ||
+        cfunc_sig(self, &c) < 0) {
         return NULL;
     }
     csig *sig = self->sig;
