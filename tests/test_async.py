@@ -810,3 +810,23 @@ def test_call_future_is_internal():
 
     with pytest.raises(WasmtimeError):
         _ext.CallFuture()
+
+
+def test_asyncio_server_example():
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run(
+        [sys.executable, os.path.join(root, "examples", "asyncio_server.py"), "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "sleep(300) = 300" in lines
+    assert "fib(30) = 832040" in lines
+    # the slow request was sent first and finished last: it blocked nobody
+    assert lines[-1].endswith("/sleep/300")

@@ -1049,6 +1049,7 @@ GENERIC = {
     "idx": 0,
     "fuel": 100,
     "ticks_after_current": 1,
+    "interval": 1000,
     "memory_size": 1 << 20,
     "table_elements": 1000,
     "instances": 10,
@@ -1162,6 +1163,7 @@ VALID = {
         V("refs", _recv="func_ref", _args=[STORE, Payload(), K("func")]),
         V("wasm", _recv="func", _args=[STORE]),
     ],
+    "Func.call_async": V("numeric", _recv="func_num", _args=[STORE, 1, 2, 1.5, 2.5]),
     "Caller.get": V(name="mem"),
     "Caller.__getitem__": V(key="mem"),
     "Global()": [
@@ -1208,6 +1210,7 @@ VALID = {
     "Linker.define_unknown_imports_as_traps": V(module=K("missing_module")),
     "Linker.define_unknown_imports_as_default_values": V(module=K("missing_module")),
     "Linker.instantiate": V(module=K("module")),
+    "Linker.instantiate_async": V(module=K("module")),
     "Linker.instantiate_pre": V(module=K("module")),
     "Linker.get_default": V(name="m"),
     "Linker.get": [V("func", module="m", name="f"), V("item", module="m", name="g")],
