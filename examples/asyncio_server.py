@@ -61,8 +61,9 @@ class App:
         config.epoch_interruption = True
         self.engine = wasmtime.Engine(config)
         linker = wasmtime.Linker(self.engine)
-        linker.define_func("host", "sleep_ms", wasmtime.FuncType([wasmtime.ValType.i32()], []),
-                           sleep_ms)
+        linker.define_func(
+            "host", "sleep_ms", wasmtime.FuncType([wasmtime.ValType.i32()], []), sleep_ms
+        )
         self.pre = linker.instantiate_pre(wasmtime.Module(self.engine, HANDLER_WAT))
         # Epoch ticks for the yields (an engine made with Config.interruptible
         # has its own ticker).
@@ -94,8 +95,10 @@ class App:
             else:
                 status, body = "404 Not Found", "try /sleep/N or /fib/N\n"
             writer.write(
-                ("HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
-                 % (status, len(body), body)).encode()
+                (
+                    "HTTP/1.0 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s"
+                    % (status, len(body), body)
+                ).encode()
             )
             await writer.drain()
         finally:

@@ -58,9 +58,8 @@ static CallFutureObject *
 future_new(ext_state *st, StoreObject *so, ext_future_kind kind, PyObject *owner)
 {
     if (so->async_call != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "this Store is busy: an async call (call_async or "
-                        "instantiate_async) is running on it");
+        PyErr_SetString(PyExc_RuntimeError, "this Store is busy: an async call (call_async or "
+                                            "instantiate_async) is running on it");
         return NULL;
     }
     CallFutureObject *f = PyObject_GC_New(CallFutureObject, st->CallFuture_Type);
@@ -355,12 +354,12 @@ typedef struct {
 /* One call of an async host function, awaiting its coroutine. */
 typedef struct {
     ahost *hf;
-    StoreObject *so;            /* borrowed: lives as long as the call */
-    wasmtime_context_t *ctx;    /* borrowed: valid until the call completes */
-    wasmtime_val_t *results;    /* Wasmtime's, kept until we say done */
-    wasm_trap_t **trap_ret;     /* likewise */
-    PyObject *coro;             /* strong: the awaitable's iterator */
-    PyObject *callerobj;        /* strong or NULL: invalidated when done */
+    StoreObject *so;         /* borrowed: lives as long as the call */
+    wasmtime_context_t *ctx; /* borrowed: valid until the call completes */
+    wasmtime_val_t *results; /* Wasmtime's, kept until we say done */
+    wasm_trap_t **trap_ret;  /* likewise */
+    PyObject *coro;          /* strong: the awaitable's iterator */
+    PyObject *callerobj;     /* strong or NULL: invalidated when done */
 } ahost_call;
 
 void *
@@ -443,7 +442,9 @@ ahost_results(ahost *hf, ext_ctx *c, PyObject *ret, wasmtime_val_t *results)
     if (len == n) {
         for (; filled < n; filled++) {
             PyObject *item = PySequence_GetItem(ret, filled);
-            int rc = item == NULL ? -1 : ext_py_to_val(hf->st, c, item, kinds[filled], &results[filled]);
+            int rc = item == NULL
+                         ? -1
+                         : ext_py_to_val(hf->st, c, item, kinds[filled], &results[filled]);
             Py_XDECREF(item);
             if (rc < 0) {
                 break;

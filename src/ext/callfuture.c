@@ -112,8 +112,7 @@ static PyMethodDef callfuture_methods[] = {
 
 static PyGetSetDef callfuture_getset[] = {
     {"yielded", callfuture_yielded, NULL,
-     "What an async host function's coroutine yielded in the last poll (taken), or None.",
-     NULL},
+     "What an async host function's coroutine yielded in the last poll (taken), or None.", NULL},
     {"awaiting_host", callfuture_awaiting_host, NULL,
      "Whether the call is suspended in an async host function.", NULL},
     {"done", callfuture_done, NULL, "Whether the call has ended or was closed.", NULL},

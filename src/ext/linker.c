@@ -433,8 +433,8 @@ linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
 {
     static const char *const kwlist[] = {"store", "module", NULL};
     PyObject *a[2];
-    if (ext_parse_args(args, nargs, kwnames, async_ ? "instantiate_async" : "instantiate",
-                       kwlist, 2, a) < 0) {
+    if (ext_parse_args(args, nargs, kwnames, async_ ? "instantiate_async" : "instantiate", kwlist,
+                       2, a) < 0) {
         return NULL;
     }
     LinkerObject *self = linker_open(op);
@@ -496,8 +496,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
 }
 
 static PyObject *
-linker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
-                         PyObject *kwnames)
+linker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return linker_do_instantiate(op, args, nargs, kwnames, true);
 }

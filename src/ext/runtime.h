@@ -545,14 +545,14 @@ typedef struct {
     wasmtime_val_t *vals;            /* owned (PyMem) or NULL: args then results */
     size_t nargs, nresults;
     wasmtime_instance_t instance;
-    wasm_trap_t *trap;      /* owned or NULL until finished */
-    wasmtime_error_t *err;  /* owned or NULL until finished */
-    void *host;             /* the async host call awaiting (asynccall.c) or NULL */
-    PyObject *yielded;      /* strong or NULL: what that host call yielded */
-    PyObject *send_value;   /* strong or NULL: to send into it next poll */
-    PyObject *throw_value;  /* strong or NULL: to throw into it next poll */
-    bool polling;           /* inside poll(): no re-entry, no close */
-    unsigned long thread;   /* the thread that started it, the only one to poll */
+    wasm_trap_t *trap;     /* owned or NULL until finished */
+    wasmtime_error_t *err; /* owned or NULL until finished */
+    void *host;            /* the async host call awaiting (asynccall.c) or NULL */
+    PyObject *yielded;     /* strong or NULL: what that host call yielded */
+    PyObject *send_value;  /* strong or NULL: to send into it next poll */
+    PyObject *throw_value; /* strong or NULL: to throw into it next poll */
+    bool polling;          /* inside poll(): no re-entry, no close */
+    unsigned long thread;  /* the thread that started it, the only one to poll */
 } CallFutureObject;
 
 /* Whether `obj` is a coroutine function (inspect.iscoroutinefunction; runs

@@ -28,9 +28,8 @@ ext_store_usable(StoreObject *so)
     if (so->async_call != NULL && so->running == 0) {
         /* Between two polls of a call future (asynccall.c): Wasmtime allows
          * nothing else on the store until the future is gone. */
-        PyErr_SetString(PyExc_RuntimeError,
-                        "this Store is busy: an async call (call_async or "
-                        "instantiate_async) is running on it");
+        PyErr_SetString(PyExc_RuntimeError, "this Store is busy: an async call (call_async or "
+                                            "instantiate_async) is running on it");
         return -1;
     }
     return 0;

@@ -248,8 +248,8 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     }
     ext_ctx c;
     if (ext_resolve_store(st, args[0], &c) < 0 || ext_sync_call_ok(c.so) < 0 ||
-        clinker_usable(self) < 0 ||
-        clinker_check_wasi(self, comp, c.so) < 0 || clinker_check_imports(self, comp) < 0) {
+        clinker_usable(self) < 0 || clinker_check_wasi(self, comp, c.so) < 0 ||
+        clinker_check_imports(self, comp) < 0) {
         return NULL;
     }
     if (ext_store_keep(c.so, self->host_objects) < 0) {
