@@ -830,3 +830,60 @@ def test_asyncio_server_example():
     assert "fib(30) = 832040" in lines
     # the slow request was sent first and finished last: it blocked nobody
     assert lines[-1].endswith("/sleep/300")
+
+
+# ---- components ----------------------------------------------------------------------
+
+
+def test_component_call_async_and_instantiate_async():
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from component_wat import PLAIN, echo
+
+    from wasmtime import component as wc
+
+    engine = Engine()
+    comp = wc.Component(engine, PLAIN)
+    linker = wc.Linker(engine)
+
+    async def main():
+        store = Store(engine)
+        inst = await linker.instantiate_async(store, comp)
+        add = inst.get_func(store, "add")
+        assert await add.call_async(store, 5, 6) == add(store, 5, 6) == 11
+        with pytest.raises(TypeError):
+            add.call_async(store, 1)
+        with pytest.raises(WasmtimeError, match="wrong store"):
+            add.call_async(Store(engine), 1, 2)
+        # the Store is busy while the call runs
+        gate = asyncio.Event()
+        linker2 = wc.Linker(engine)
+        seen = []
+
+        def host(ctx, v):
+            seen.append(v)
+            return v + "!"
+
+        with linker2.root() as root:
+            root.add_func("x", host)
+        store2 = Store(engine)
+        inst2 = await linker2.instantiate_async(
+            store2, wc.Component(engine, echo("string", ["i32", "i32"], None))
+        )
+        x = inst2.get_func(store2, "x")
+        assert await x.call_async(store2, "hi") == "hi!"
+        gate.set()
+        # an async-only Store refuses synchronous component calls
+        store.epoch_deadline_async_yield_and_update(1)
+        with pytest.raises(WasmtimeError, match="async-only"):
+            add(store, 1, 2)
+        with pytest.raises(WasmtimeError, match="async-only"):
+            linker.instantiate(store, comp)
+        return seen
+
+    assert run(main()) == ["hi"]
+    comp.close()
+    with pytest.raises(ValueError):
+        linker.instantiate_async(Store(engine), comp)

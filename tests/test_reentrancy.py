@@ -1295,6 +1295,7 @@ VALID.update(
         ],
         "component.Linker.allow_shadowing=": V(value=True),
         "component.Linker.instantiate": V(component=K("c_comp_plain")),
+        "component.Linker.instantiate_async": V(component=K("c_comp_plain")),
         "component.Linker.define_unknown_imports_as_traps": V(
             _recv="c_linker_bare", component=K("c_comp_calls_host")
         ),
@@ -1318,6 +1319,7 @@ VALID.update(
             V("index", index=K("c_inst_export_index")),
         ],
         "component.Func.__call__": _c_func_calls(),
+        "component.Func.call_async": _c_func_calls(),
         "component.Func.type": V(),
         "component.Func.post_return": V(),
         "component.ResourceType.host": V(val=7),

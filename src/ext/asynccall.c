@@ -54,8 +54,8 @@ ext_is_coroutine_function(PyObject *obj)
 
 /* ---- the future ------------------------------------------------------------ */
 
-static CallFutureObject *
-future_new(ext_state *st, StoreObject *so, ext_future_kind kind, PyObject *owner)
+CallFutureObject *
+ext_future_new(ext_state *st, StoreObject *so, ext_future_kind kind, PyObject *owner)
 {
     if (so->async_call != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "this Store is busy: an async call (call_async or "
@@ -82,6 +82,9 @@ future_new(ext_state *st, StoreObject *so, ext_future_kind kind, PyObject *owner
     f->throw_value = NULL;
     f->polling = false;
     f->thread = PyThread_get_thread_ident();
+    f->convert = NULL;
+    f->cleanup = NULL;
+    f->data = NULL;
     PyObject_GC_Track(f);
     return f;
 }
@@ -104,6 +107,11 @@ future_release(CallFutureObject *f)
         wasmtime_module_delete(f->module_clone);
         f->module_clone = NULL;
     }
+    if (f->cleanup != NULL) {
+        void (*cleanup)(PyObject *) = f->cleanup;
+        f->cleanup = NULL;
+        cleanup((PyObject *)f);
+    }
     if (f->owner != NULL) {
         if (f->kind == EXT_FUTURE_LINKER) {
             ((LinkerObject *)f->owner)->busy--;
@@ -124,8 +132,8 @@ future_release(CallFutureObject *f)
 }
 
 /* The coroutine that drives `f` (a new reference to the glue's coroutine). */
-static PyObject *
-future_start(ext_state *st, CallFutureObject *f)
+PyObject *
+ext_future_start(ext_state *st, CallFutureObject *f)
 {
     f->store->async_call = (PyObject *)f;
     if (st->async_drive == NULL) {
@@ -173,7 +181,7 @@ ext_async_func_call(FuncObject *func, ext_ctx *c, PyObject *const *params)
         vals[np + i].of.i64 = 0;
     }
     /* Allocating may run the GC: check the Store again. */
-    CallFutureObject *f = future_new(st, c->so, EXT_FUTURE_FUNC, (PyObject *)func);
+    CallFutureObject *f = ext_future_new(st, c->so, EXT_FUTURE_FUNC, (PyObject *)func);
     if (f == NULL || ext_store_usable(c->so) < 0) {
         for (size_t i = 0; i < converted; i++) {
             ext_val_release(&vals[i]);
@@ -187,7 +195,7 @@ ext_async_func_call(FuncObject *func, ext_ctx *c, PyObject *const *params)
     f->nresults = nr;
     f->fut = wasmtime_func_call_async(c->so->context, &func->base.ext.of.func, vals, np, vals + np,
                                       nr, &f->trap, &f->err);
-    return future_start(st, f);
+    return ext_future_start(st, f);
 }
 
 PyObject *
@@ -195,7 +203,7 @@ ext_async_linker_instantiate(LinkerObject *l, ext_ctx *c, PyObject *module,
                              const wasmtime_module_t *m)
 {
     ext_state *st = l->st;
-    CallFutureObject *f = future_new(st, c->so, EXT_FUTURE_LINKER, (PyObject *)l);
+    CallFutureObject *f = ext_future_new(st, c->so, EXT_FUTURE_LINKER, (PyObject *)l);
     if (f == NULL) {
         return NULL;
     }
@@ -213,14 +221,14 @@ ext_async_linker_instantiate(LinkerObject *l, ext_ctx *c, PyObject *module,
     l->busy++;
     f->fut = wasmtime_linker_instantiate_async(l->linker, c->so->context, f->module_clone,
                                                &f->instance, &f->trap, &f->err);
-    return future_start(st, f);
+    return ext_future_start(st, f);
 }
 
 PyObject *
 ext_async_pre_instantiate(InstancePreObject *p, ext_ctx *c)
 {
     ext_state *st = p->st;
-    CallFutureObject *f = future_new(st, c->so, EXT_FUTURE_PRE, (PyObject *)p);
+    CallFutureObject *f = ext_future_new(st, c->so, EXT_FUTURE_PRE, (PyObject *)p);
     if (f == NULL) {
         return NULL;
     }
@@ -235,7 +243,7 @@ ext_async_pre_instantiate(InstancePreObject *p, ext_ctx *c)
     p->busy++;
     f->fut = wasmtime_instance_pre_instantiate_async(p->pre, c->so->context, &f->instance,
                                                      &f->trap, &f->err);
-    return future_start(st, f);
+    return ext_future_start(st, f);
 }
 
 /* The call ended: its result, or NULL with the exception it raised. */
@@ -256,6 +264,9 @@ future_result(CallFutureObject *f)
         }
         ext_exn_after_call(st, &c);
         return NULL;
+    }
+    if (f->kind == EXT_FUTURE_OTHER) {
+        return f->convert((PyObject *)f);
     }
     if (f->kind != EXT_FUTURE_FUNC) {
         return ext_instance_wrap(st, so, &f->instance, f->module);

@@ -529,6 +529,7 @@ typedef enum {
     EXT_FUTURE_FUNC,   /* Func.call_async */
     EXT_FUTURE_LINKER, /* Linker.instantiate_async */
     EXT_FUTURE_PRE,    /* InstancePre.instantiate_async */
+    EXT_FUTURE_OTHER,  /* another starter's (components): its convert/cleanup */
 } ext_future_kind;
 
 /* A running async call: Wasmtime's call future and everything it borrows,
@@ -553,6 +554,11 @@ typedef struct {
     PyObject *throw_value; /* strong or NULL: to throw into it next poll */
     bool polling;          /* inside poll(): no re-entry, no close */
     unsigned long thread;  /* the thread that started it, the only one to poll */
+    /* EXT_FUTURE_OTHER: the result once the call succeeded, and the release
+     * of `data` (what Wasmtime borrows) once the future is gone. */
+    PyObject *(*convert)(PyObject *future);
+    void (*cleanup)(PyObject *future);
+    void *data;
 } CallFutureObject;
 
 /* Whether `obj` is a coroutine function (inspect.iscoroutinefunction; runs
@@ -565,6 +571,12 @@ PyObject *ext_async_func_call(FuncObject *f, ext_ctx *c, PyObject *const *params
 PyObject *ext_async_linker_instantiate(LinkerObject *l, ext_ctx *c, PyObject *module,
                                        const wasmtime_module_t *m);
 PyObject *ext_async_pre_instantiate(InstancePreObject *p, ext_ctx *c);
+/* For other starters (EXT_FUTURE_OTHER): a new future on `so` (RuntimeError
+ * if the Store is busy), and starting it once `fut`, `convert`, `cleanup`
+ * and `data` are set: returns the coroutine (consumes `f`). */
+CallFutureObject *ext_future_new(ext_state *st, StoreObject *so, ext_future_kind kind,
+                                 PyObject *owner);
+PyObject *ext_future_start(ext_state *st, CallFutureObject *f);
 /* One step of the future (CallFuture.poll): the result when finished, the
  * future itself while pending (its `yielded` tells what to await). */
 PyObject *ext_future_poll(CallFutureObject *f, PyObject *send, PyObject *throw_);
