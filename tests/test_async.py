@@ -887,3 +887,67 @@ def test_component_call_async_and_instantiate_async():
     comp.close()
     with pytest.raises(ValueError):
         linker.instantiate_async(Store(engine), comp)
+
+
+def test_component_async_host_function():
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from component_wat import echo
+
+    from wasmtime import component as wc
+
+    engine = Engine()
+    comp = wc.Component(engine, echo("string", ["i32", "i32"], None))
+    log = []
+    exc = ValueError("from the component host")
+
+    async def host(ctx, v):
+        log.append("in")
+        await asyncio.sleep(0.01)
+        log.append("out")
+        if v == "raise":
+            raise exc
+        if v == "forever":
+            await asyncio.sleep(3600)
+        return v + "!"
+
+    linker = wc.Linker(engine)
+    with linker.root() as root:
+        root.add_func("x", host)
+
+    async def main():
+        store = Store(engine)
+        with pytest.raises(WasmtimeError, match="async-only"):
+            linker.instantiate(store, comp)
+        inst = await linker.instantiate_async(store, comp)
+        x = inst.get_func(store, "x")
+
+        async def other():
+            log.append("other")
+
+        asyncio.ensure_future(other())
+        assert await x.call_async(store, "hi") == "hi!"
+        assert log == ["in", "other", "out"]
+        with pytest.raises(ValueError) as info:
+            await x.call_async(store, "raise")
+        assert info.value is exc
+        # cancellation (a new Store: a component instance cannot be
+        # re-entered after a failed call)
+        store = Store(engine)
+        inst = await linker.instantiate_async(store, comp)
+        task = asyncio.ensure_future(inst.get_func(store, "x").call_async(store, "forever"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        # as after a trap, the Store's component instances cannot be entered
+        # again (docs/components.md), but the Store is not busy any more
+        with pytest.raises(WasmtimeError, match="cannot enter"):
+            await inst.get_func(store, "x").call_async(store, "again")
+        store = Store(engine)
+        inst = await linker.instantiate_async(store, comp)
+        assert await inst.get_func(store, "x").call_async(store, "ok") == "ok!"
+
+    run(main())

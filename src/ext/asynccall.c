@@ -412,10 +412,7 @@ ahost_call_free(void *env)
 {
     ahost_call *hc = env;
     PyGILState_STATE g = PyGILState_Ensure();
-    CallFutureObject *f = (CallFutureObject *)hc->so->async_call;
-    if (f != NULL && f->host == hc) {
-        f->host = NULL;
-    }
+    ext_async_host_done(hc->so, hc);
     invalidate_caller(hc);
     Py_CLEAR(hc->coro);
     PyMem_RawFree(hc);
@@ -473,13 +470,10 @@ ahost_results(ahost *hf, ext_ctx *c, PyObject *ret, wasmtime_val_t *results)
     return -1;
 }
 
-/* Run the coroutine one step: Wasmtime polls the continuation. */
-static bool
-ahost_step(void *env)
+PySendResult
+ext_async_host_step(StoreObject *so, PyObject *coro, void *tag, PyObject **value)
 {
-    ahost_call *hc = env;
-    PyGILState_STATE g = PyGILState_Ensure();
-    CallFutureObject *f = (CallFutureObject *)hc->so->async_call;
+    CallFutureObject *f = (CallFutureObject *)so->async_call;
     PyObject *send = NULL, *thr = NULL;
     if (f != NULL) {
         send = f->send_value;
@@ -489,7 +483,7 @@ ahost_step(void *env)
     PyObject *val = NULL;
     PySendResult r;
     if (thr != NULL) {
-        val = PyObject_CallMethod(hc->coro, "throw", "O", thr);
+        val = PyObject_CallMethod(coro, "throw", "O", thr);
         if (val != NULL) {
             r = PYGEN_NEXT;
         }
@@ -504,37 +498,57 @@ ahost_step(void *env)
         }
     }
     else {
-        r = PyIter_Send(hc->coro, send != NULL ? send : Py_None, &val);
+        r = PyIter_Send(coro, send != NULL ? send : Py_None, &val);
     }
     Py_XDECREF(send);
     Py_XDECREF(thr);
-    bool done = true;
-    ext_ctx c = {hc->so, hc->ctx};
+    *value = NULL;
     if (r == PYGEN_NEXT) {
         if (f != NULL) {
             Py_XSETREF(f->yielded, val);
-            f->host = hc;
+            f->host = tag;
         }
         else {
             Py_DECREF(val);
         }
-        done = false;
-    }
-    else if (r == PYGEN_RETURN && ahost_results(hc->hf, &c, val, hc->results) == 0) {
-        Py_DECREF(val);
     }
     else {
+        ext_async_host_done(so, tag);
+        *value = val;
+    }
+    return r;
+}
+
+void
+ext_async_host_done(StoreObject *so, void *tag)
+{
+    CallFutureObject *f = (CallFutureObject *)so->async_call;
+    if (f != NULL && f->host == tag) {
+        f->host = NULL;
+    }
+}
+
+/* Run the coroutine one step: Wasmtime polls the continuation. */
+static bool
+ahost_step(void *env)
+{
+    ahost_call *hc = env;
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *val;
+    PySendResult r = ext_async_host_step(hc->so, hc->coro, hc, &val);
+    ext_ctx c = {hc->so, hc->ctx};
+    if (r == PYGEN_RETURN && ahost_results(hc->hf, &c, val, hc->results) == 0) {
+        Py_DECREF(val);
+    }
+    else if (r != PYGEN_NEXT) {
         Py_XDECREF(val);
         *hc->trap_ret = ext_hostfunc_failed(hc->so, hc->ctx);
     }
-    if (done) {
-        if (f != NULL && f->host == hc) {
-            f->host = NULL;
-        }
+    if (r != PYGEN_NEXT) {
         invalidate_caller(hc);
     }
     PyGILState_Release(g);
-    return done;
+    return r != PYGEN_NEXT;
 }
 
 /* The trampoline Wasmtime calls for an async host function (on its fiber,

@@ -593,6 +593,14 @@ void ext_async_host_free(void *env);
 int ext_linker_define_host(ext_state *st, wasmtime_linker_t *linker, const char *m, size_t mlen,
                            const char *n, size_t nlen, const wasm_functype_t *fty,
                            PyObject *callable, bool access_caller, bool coro);
+/* For async host trampolines (also the component ones): advance the
+ * coroutine of the host call `tag` one step, inside a poll, with what the
+ * task sent or threw.  PYGEN_NEXT: it awaits (what it yielded goes to the
+ * glue); PYGEN_RETURN with its value in *value (a new reference);
+ * PYGEN_ERROR with the exception set. */
+PySendResult ext_async_host_step(StoreObject *so, PyObject *coro, void *tag, PyObject **value);
+/* The host call `tag` is over (its continuation is dropped). */
+void ext_async_host_done(StoreObject *so, void *tag);
 /* Func(store, ty, coroutine_function): an async host function in c's Store
  * (the C API defines them only through a Linker: a scratch one).  Takes
  * `env`.  0 or -1. */

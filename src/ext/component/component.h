@@ -45,6 +45,7 @@ typedef struct {
     bool shadowing;  /* allow_shadowing */
     bool has_wasip2; /* add_wasip2 was called */
     bool has_http;   /* add_wasi_http was called */
+    bool has_async;  /* has an async host function: its Stores are async-only */
     int busy;        /* instantiations running without the GIL */
 } CLinkerObject;
 
@@ -234,6 +235,9 @@ PyObject *cstorecontext_new(ext_state *st, StoreObject *so, wasmtime_context_t *
 /* Define `callable` as host function `name` of `li`. 0 or -1. */
 int chost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                    size_t len, PyObject *callable);
+/* The same for a coroutine function: an async host function (cahost.c). */
+int cahost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                    size_t len, PyObject *callable);
 /* Define host resource `name` of type `ty` whose destructor calls `dtor`. */
 int chost_add_resource(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                        size_t len, const wasmtime_component_resource_type_t *ty, PyObject *dtor);

@@ -247,9 +247,12 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     ext_ctx c;
-    if (ext_resolve_store(st, args[0], &c) < 0 || ext_sync_call_ok(c.so) < 0 ||
-        clinker_usable(self) < 0 || clinker_check_wasi(self, comp, c.so) < 0 ||
-        clinker_check_imports(self, comp) < 0) {
+    if (ext_resolve_store(st, args[0], &c) < 0) {
+        return NULL;
+    }
+    c.so->async_only |= self->has_async;
+    if (ext_sync_call_ok(c.so) < 0 || clinker_usable(self) < 0 ||
+        clinker_check_wasi(self, comp, c.so) < 0 || clinker_check_imports(self, comp) < 0) {
         return NULL;
     }
     if (ext_store_keep(c.so, self->host_objects) < 0) {
@@ -311,6 +314,7 @@ clinker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         ext_store_keep(c.so, self->host_objects) < 0) {
         return NULL;
     }
+    c.so->async_only |= self->has_async;
     cinst_call *a = PyMem_Malloc(sizeof(cinst_call));
     if (a == NULL) {
         return PyErr_NoMemory();
