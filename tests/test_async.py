@@ -3,6 +3,7 @@
 
 import asyncio
 import gc
+import os
 import threading
 import time
 import types
@@ -951,3 +952,70 @@ def test_component_async_host_function():
         assert await inst.get_func(store, "x").call_async(store, "ok") == "ok!"
 
     run(main())
+
+
+LATENCY_CHILD = r"""
+import asyncio, threading, time
+import wasmtime as w
+
+cfg = w.Config()
+cfg.epoch_interruption = True
+eng = w.Engine(cfg)
+store = w.Store(eng)
+store.set_epoch_deadline(1)
+store.epoch_deadline_async_yield_and_update(1)
+module = w.Module(eng, '''(module (func (export "spin") (param i32) (result i32) (local i32)
+  (block (loop local.get 1 local.get 0 i32.ge_u br_if 1
+               local.get 1 i32.const 1 i32.add local.set 1 br 0)) local.get 1))''')
+
+async def main():
+    spin = (await w.Linker(eng).instantiate_async(store, module)).exports(store)["spin"]
+    stop = threading.Event()
+
+    def tick():  # what Config.interruptible's ticker does, every millisecond
+        while not stop.wait(0.001):
+            eng.increment_epoch()
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    gaps, last, running = [], [time.perf_counter()], [True]
+
+    async def other():
+        while running[0]:
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(other())
+    await asyncio.sleep(0)
+    await spin.call_async(store, 600_000_000)
+    running[0] = False
+    await task
+    stop.set()
+    ticker.join()
+    print(len(gaps), max(gaps[2:]) * 1000)
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(
+    "libasan" in os.environ.get("LD_PRELOAD", ""),
+    reason="a latency bound: under ASan the interpreter runs several times slower; "
+    "the plain run (./dev test) measures it",
+)
+def test_long_call_async_yields_at_least_every_10_ms(run_python):
+    # The issue's bound: another task gets a turn at least every 10 ms of
+    # wasm execution.  Measured in a child process; the machine is shared,
+    # so one of three runs must meet it.
+    worst = []
+    for _ in range(3):
+        proc = run_python(LATENCY_CHILD)
+        assert proc.returncode == 0, proc.stderr
+        turns, max_gap_ms = proc.stdout.split()
+        assert int(turns) > 10
+        worst.append(float(max_gap_ms))
+        if worst[-1] < 10:
+            break
+    assert min(worst) < 10, worst

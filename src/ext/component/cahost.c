@@ -107,9 +107,9 @@ continuation_done(void *env)
 
 static void
 cahost_trampoline(void *env, wasmtime_context_t *ctx, const wasmtime_component_func_type_t *ty,
-                  wasmtime_component_val_t *args, size_t nargs,
-                  wasmtime_component_val_t *results, size_t nresults,
-                  wasmtime_error_t **error_ret, wasmtime_async_continuation_t *cont)
+                  wasmtime_component_val_t *args, size_t nargs, wasmtime_component_val_t *results,
+                  size_t nresults, wasmtime_error_t **error_ret,
+                  wasmtime_async_continuation_t *cont)
 {
     cahost *h = env;
     ext_state *st = h->st;
