@@ -1021,3 +1021,85 @@ def test_long_call_async_yields_at_least_every_10_ms(run_python):
         if worst[-1] < 10:
             break
     assert min(worst) < 10, worst
+
+
+def test_garbage_cycle_through_a_suspended_call(run_python):
+    # Store -> data -> coroutine -> CallFuture -> Store: the collector may
+    # clear the Store first; its live future is closed before the C store
+    # goes (a child process: a mistake here would crash).
+    proc = run_python(
+        r"""
+import asyncio, gc, types
+import wasmtime as w
+
+@types.coroutine
+def pause():
+    yield "paused"
+
+async def host(x):
+    await pause()
+    return x
+
+engine = w.Engine()
+linker = w.Linker(engine)
+linker.define_func("", "h", w.FuncType([w.ValType.i32()], [w.ValType.i32()]), host)
+module = w.Module(engine, '''(module (import "" "h" (func $h (param i32) (result i32)))
+  (func (export "f") (param i32) (result i32) local.get 0 call $h))''')
+for i in range(20):
+    holder = []
+    store = w.Store(engine, holder)
+    inst = asyncio.run(linker.instantiate_async(store, module))
+    coro = inst.exports(store)["f"].call_async(store, i)
+    assert coro.send(None) == "paused"
+    holder.append(coro)
+    del store, inst, coro, holder
+    gc.collect()
+print("ok")
+"""
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_component_entry_points_misuse():
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from component_wat import PLAIN
+
+    from wasmtime import component as wc
+
+    engine = Engine()
+    comp = wc.Component(engine, PLAIN)
+    linker = wc.Linker(engine)
+    with pytest.raises(TypeError):
+        linker.instantiate_async(Store(engine), "not a component")
+    with pytest.raises(TypeError):
+        linker.instantiate_async(42, comp)
+    closed = Store(engine)
+    closed.close()
+    with pytest.raises(ValueError):
+        linker.instantiate_async(closed, comp)
+
+    class Evil:
+        def __call__(self, ctx):
+            return None
+
+        def __getattr__(self, name):
+            linker.close()
+            raise AttributeError(name)
+
+    root = linker.root()
+    try:
+        root.add_func("f", Evil())
+    except (ValueError, RuntimeError, WasmtimeError):
+        pass
+    root.close()
+
+    store = Store(engine)
+    inst = run(wc.Linker(engine).instantiate_async(store, comp))
+    add = inst.get_func(store, "add")
+    store.close()
+    with pytest.raises(ValueError):
+        add.call_async(store, 1, 2)
