@@ -1103,3 +1103,22 @@ def test_component_entry_points_misuse():
     store.close()
     with pytest.raises(ValueError):
         add.call_async(store, 1, 2)
+
+
+def test_no_async_call_from_inside_a_sync_call():
+    engine = Engine()
+    store = Store(engine)
+    errors = []
+
+    def host(caller, x):
+        try:
+            caller["add"].call_async(caller, 1, 2)
+        except RuntimeError as e:
+            errors.append(e)
+        return x
+
+    f = Func(store, WAIT_TY, host, access_caller=True)
+    ex = Instance(store, Module(engine, WAT), [f]).exports(store)
+    assert ex["via_host"](store, 5) == 6
+    assert len(errors) == 1 and "while wasm runs" in str(errors[0])
+    assert run(ex["add"].call_async(store, 1, 2)) == 3

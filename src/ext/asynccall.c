@@ -62,6 +62,12 @@ ext_future_new(ext_state *st, StoreObject *so, ext_future_kind kind, PyObject *o
                                             "instantiate_async) is running on it");
         return NULL;
     }
+    if (so->running > 0) {
+        /* (a host function of a synchronous call, through its Caller) */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "cannot start an async call on a Store while wasm runs on it");
+        return NULL;
+    }
     CallFutureObject *f = PyObject_GC_New(CallFutureObject, st->CallFuture_Type);
     if (f == NULL) {
         return NULL;
