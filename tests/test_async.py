@@ -1122,3 +1122,45 @@ def test_no_async_call_from_inside_a_sync_call():
     assert ex["via_host"](store, 5) == 6
     assert len(errors) == 1 and "while wasm runs" in str(errors[0])
     assert run(ex["add"].call_async(store, 1, 2)) == 3
+
+
+def test_garbage_cycle_through_a_suspended_instantiation(run_python):
+    # Linker -> host callable -> list -> coroutine -> CallFuture -> Linker
+    # (and the same through an InstancePre): whichever the collector clears
+    # first, the C linker stays until the suspended instantiation is closed.
+    proc = run_python(
+        r"""
+import asyncio, gc, types
+import wasmtime as w
+
+@types.coroutine
+def pause():
+    yield "paused"
+
+engine = w.Engine()
+wat = '''(module (import "" "h" (func $h (param i32) (result i32)))
+  (func $s i32.const 1 call $h drop) (start $s))'''
+module = w.Module(engine, wat)
+for i in range(20):
+    holder = []
+
+    async def host(x):
+        holder.append(x)
+        await pause()
+        return x
+
+    linker = w.Linker(engine)
+    linker.define_func("", "h", w.FuncType([w.ValType.i32()], [w.ValType.i32()]), host)
+    if i % 2:
+        coro = linker.instantiate_pre(module).instantiate_async(w.Store(engine))
+    else:
+        coro = linker.instantiate_async(w.Store(engine), module)
+    assert coro.send(None) == "paused"
+    holder.append(coro)
+    del linker, coro, holder, host
+    gc.collect()
+print("ok")
+"""
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"

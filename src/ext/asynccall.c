@@ -264,8 +264,9 @@ future_result(CallFutureObject *f)
     f->trap = NULL;
     f->err = NULL;
     if (ext_call_finish(st, so, err, trap) < 0) {
-        if (f->kind == EXT_FUTURE_LINKER && PyErr_ExceptionMatches(st->WasmtimeError)) {
-            LinkerObject *l = (LinkerObject *)f->owner;
+        LinkerObject *l = (LinkerObject *)f->owner;
+        if (f->kind == EXT_FUTURE_LINKER && l->defs != NULL &&
+            PyErr_ExceptionMatches(st->WasmtimeError)) {
             ext_linkdefs_explain_missing(st, l->defs, l->has_wasi, f->module_clone);
         }
         ext_exn_after_call(st, &c);

@@ -125,11 +125,14 @@ static int
 instancepre_clear(PyObject *op)
 {
     InstancePreObject *self = (InstancePreObject *)op;
-    if (self->pre != NULL) {
+    /* Not while a suspended instantiate_async uses it (see linker_clear). */
+    if (self->pre != NULL && self->busy == 0) {
         wasmtime_instance_pre_delete(self->pre);
         self->pre = NULL;
     }
-    Py_CLEAR(self->host_objects);
+    if (self->pre == NULL) {
+        Py_CLEAR(self->host_objects);
+    }
     Py_CLEAR(self->module);
     Py_CLEAR(self->engine);
     return 0;

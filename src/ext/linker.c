@@ -769,17 +769,21 @@ static int
 linker_clear(PyObject *op)
 {
     LinkerObject *self = (LinkerObject *)op;
-    /* The C linker borrows our callables: it goes first. */
-    if (self->linker != NULL) {
+    /* The C linker borrows our callables: it goes first, unless a suspended
+     * instantiate_async (busy) still uses it: that call holds us, and its
+     * end brings us back here (a GC cycle through its coroutine). */
+    if (self->linker != NULL && self->busy == 0) {
         wasmtime_linker_delete(self->linker);
         self->linker = NULL;
     }
-    if (self->engine_clone != NULL) {
+    if (self->engine_clone != NULL && self->linker == NULL) {
         wasm_engine_delete(self->engine_clone);
         self->engine_clone = NULL;
     }
     Py_CLEAR(self->defs);
-    Py_CLEAR(self->host_objects);
+    if (self->linker == NULL) {
+        Py_CLEAR(self->host_objects);
+    }
     Py_CLEAR(self->engine);
     return 0;
 }
