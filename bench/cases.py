@@ -232,6 +232,44 @@ def run_cases(only=None):
     case("B3 host import call", lambda: b3(ex["loop_hit"]))
     case("B3b host import + caller memory read", lambda: b3(ex["loop_peek"]))
 
+    # asyncio (ours only: wasmtime-py has no async API).  The sync
+    # counterparts are B2 add(i32,i32) and B3 host import call.
+    if hasattr(Func, "call_async"):
+        import asyncio
+
+        def a1():
+            async def loop(n):
+                for _ in range(n):
+                    await add.call_async(store, 1, 2)
+
+            return timeit(lambda n: asyncio.run(loop(n)), start=1000)
+
+        case("A1 call_async add(i32,i32) (ours)", a1)
+
+        def a2(host):
+            astore = Store(engine)
+            linker = Linker(engine)
+            linker.define_func("host", "hit", FuncType([i32], [i32]), host)
+            linker.define_func("host", "peek", FuncType([i32], [i32]), host)
+            loop_hit = asyncio.run(linker.instantiate_async(astore, module)).exports(astore)[
+                "loop_hit"
+            ]
+
+            def run(n):
+                asyncio.run(loop_hit.call_async(astore, n))
+
+            return timeit(run, start=1000)
+
+        async def hit_now(x):
+            return x & 1
+
+        async def hit_sleep0(x):
+            await asyncio.sleep(0)
+            return x & 1
+
+        case("A2 async host import call, no await (ours)", lambda: a2(hit_now))
+        case("A2b async host import call, await sleep(0) (ours)", lambda: a2(hit_sleep0))
+
     size = 8 << 20
     payload = os.urandom(size)
 

@@ -1068,6 +1068,7 @@ GENERIC = {
     "idx": 0,
     "fuel": 100,
     "ticks_after_current": 1,
+    "interval": 1000,
     "memory_size": 1 << 20,
     "table_elements": 1000,
     "instances": 10,
@@ -1196,6 +1197,9 @@ VALID = {
         V("refs", _recv="func_ref", _args=[STORE, Payload(), K("func")]),
         V("wasm", _recv="func", _args=[STORE]),
     ],
+    # (an async call cannot start while a sync call runs: a Store only)
+    "Func.call_async": V("numeric", _recv="func_num", _args=[STORE, 1, 2, 1.5, 2.5], _caller=False),
+    "InstancePre.instantiate_async": V(_caller=False),
     "Caller.get": V(name="mem"),
     "Caller.__getitem__": V(key="mem"),
     "Global()": [
@@ -1242,6 +1246,7 @@ VALID = {
     "Linker.define_unknown_imports_as_traps": V(module=K("missing_module")),
     "Linker.define_unknown_imports_as_default_values": V(module=K("missing_module")),
     "Linker.instantiate": V(module=K("module")),
+    "Linker.instantiate_async": V(module=K("module"), _caller=False),
     "Linker.instantiate_pre": V(module=K("module")),
     "Linker.get_default": V(name="m"),
     "Linker.get": [V("func", module="m", name="f"), V("item", module="m", name="g")],
@@ -1266,6 +1271,12 @@ VALID = {
 }
 for _name in _CONFIG_BOOL_SETTERS:
     VALID["Config.%s=" % _name] = V(value=True)
+
+
+def _store_only(variants):
+    for v in variants:
+        v.caller = False
+    return variants
 
 
 def _c_func_calls():
@@ -1326,6 +1337,7 @@ VALID.update(
         ],
         "component.Linker.allow_shadowing=": V(value=True),
         "component.Linker.instantiate": V(component=K("c_comp_plain")),
+        "component.Linker.instantiate_async": V(component=K("c_comp_plain"), _caller=False),
         "component.Linker.define_unknown_imports_as_traps": V(
             _recv="c_linker_bare", component=K("c_comp_calls_host")
         ),
@@ -1349,6 +1361,7 @@ VALID.update(
             V("index", index=K("c_inst_export_index")),
         ],
         "component.Func.__call__": _c_func_calls(),
+        "component.Func.call_async": _store_only(_c_func_calls()),
         "component.Func.type": V(),
         "component.Func.post_return": V(),
         "component.ResourceType.host": V(val=7),

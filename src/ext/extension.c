@@ -59,6 +59,7 @@ int arrayref_register(PyObject *mod, ext_state *st);
 int exnref_register(PyObject *mod, ext_state *st);
 int gctype_register(PyObject *mod, ext_state *st);
 int fieldtype_register(PyObject *mod, ext_state *st);
+int callfuture_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -106,6 +107,7 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     arrayref_register,
     exnref_register,
     gctype_register,
+    callfuture_register,
 };
 
 static int

@@ -292,3 +292,9 @@ ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
     *unchecked = host_trampoline_raw;
     *finalizer = hostfunc_free;
 }
+
+wasm_trap_t *
+ext_hostfunc_failed(StoreObject *so, wasmtime_context_t *ctx)
+{
+    return host_failed(so, ctx); /* for the async host functions (asynccall.c) */
+}

@@ -52,7 +52,7 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     ext_ctx c;
     const wasmtime_module_t *m = NULL;
-    if (ext_resolve_store(st, store, &c) == 0) {
+    if (ext_resolve_store(st, store, &c) == 0 && ext_sync_call_ok(c.so) == 0) {
         m = ext_module_of_engine(st, module, c.so->engine, "Store");
     }
     if (m == NULL) {

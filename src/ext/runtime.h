@@ -74,6 +74,14 @@ typedef struct {
     unsigned long running_thread; /* the thread running them */
     Py_ssize_t exports;           /* zero-copy memory buffers exported */
     bool release_pending;         /* GC wanted to delete while exported */
+    /* The live call future (CallFutureObject, borrowed) of a call_async or
+     * instantiate_async, NULL when none: the Store is busy while it lives
+     * (asynccall.c). */
+    PyObject *async_call;
+    /* The Store has an async host function or an async yield: Wasmtime
+     * panics (aborting the process) when such a store runs wasm through a
+     * synchronous call, so those are refused (ext_sync_call_ok). */
+    bool async_only;
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -218,7 +226,8 @@ typedef struct {
     bool shadowing;
     bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
-    int busy; /* calls running with the GIL released */
+    bool has_async; /* defines an async host function: its Stores are async-only */
+    int busy;       /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
 
@@ -229,6 +238,7 @@ typedef struct {
     PyObject *host_objects;       /* strong: the linker's callables at creation */
     PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
+    bool has_async;               /* its Linker had async host functions */
     int busy;                     /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
@@ -297,6 +307,25 @@ ext_must_release_gil(const StoreObject *so)
             stmt;                       \
         }                               \
     } while (0)
+
+/* Whether wasm may run on `so` through a synchronous call: not on an
+ * async-only Store, nor inside an async call (a host function's nested
+ * call).  0, or -1 with WasmtimeError. */
+static inline int
+ext_sync_call_ok(StoreObject *so)
+{
+    if (so->async_call != NULL) {
+        ext_raise_msg(so->st, "cannot run wasm synchronously during an async call on the same "
+                              "Store (await call_async from the event loop instead)");
+        return -1;
+    }
+    if (so->async_only) {
+        ext_raise_msg(so->st, "this Store is async-only (it has an async host function or an "
+                              "async yield): use call_async / instantiate_async");
+        return -1;
+    }
+    return 0;
+}
 
 /* ---- handles (handles.c) -------------------------------------------------- */
 
@@ -460,6 +489,11 @@ void ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
                             wasmtime_func_unchecked_callback_t *unchecked,
                             void (**finalizer)(void *));
 
+/* A host function raised (the exception is set): the trap it returns to
+ * wasm (a WasmException is thrown into wasm; any other exception is kept
+ * on the Store, see ext_call_finish). */
+wasm_trap_t *ext_hostfunc_failed(StoreObject *so, wasmtime_context_t *ctx);
+
 /* ---- the Linker's registry (linkdefs.c) ----------------------------------- */
 
 /* What a (module, name) of a Linker is defined as. */
@@ -542,4 +576,87 @@ int ext_no_wasi_context(ext_state *st);
  * "memory" and a table called "__indirect_function_table". */
 bool ext_command_has_unknown_exports(const wasmtime_module_t *m);
 
+/* ---- asyncio (asynccall.c) ------------------------------------------------ */
+
+typedef enum {
+    EXT_FUTURE_FUNC,   /* Func.call_async */
+    EXT_FUTURE_LINKER, /* Linker.instantiate_async */
+    EXT_FUTURE_PRE,    /* InstancePre.instantiate_async */
+    EXT_FUTURE_OTHER,  /* another starter's (components): its convert/cleanup */
+} ext_future_kind;
+
+/* A running async call: Wasmtime's call future and everything it borrows,
+ * which must stay unmodified until the future is deleted.  Driven by the
+ * Python glue coroutine (wasmtime/_async.py) through poll(). */
+typedef struct {
+    PyObject_HEAD
+    wasmtime_call_future_t *fut; /* owned; NULL once finished or closed */
+    StoreObject *store;          /* strong */
+    ext_future_kind kind;
+    PyObject *owner;                 /* strong: the Func, Linker or InstancePre */
+    PyObject *module;                /* strong or NULL: the Module instantiated */
+    wasmtime_module_t *module_clone; /* owned or NULL (Linker) */
+    wasmtime_val_t *vals;            /* owned (PyMem) or NULL: args then results */
+    size_t nargs, nresults;
+    wasmtime_instance_t instance;
+    wasm_trap_t *trap;     /* owned or NULL until finished */
+    wasmtime_error_t *err; /* owned or NULL until finished */
+    void *host;            /* the async host call awaiting (asynccall.c) or NULL */
+    PyObject *yielded;     /* strong or NULL: what that host call yielded */
+    PyObject *send_value;  /* strong or NULL: to send into it next poll */
+    PyObject *throw_value; /* strong or NULL: to throw into it next poll */
+    bool polling;          /* inside poll(): no re-entry, no close */
+    unsigned long thread;  /* the thread that started it, the only one to poll */
+    /* EXT_FUTURE_OTHER: the result once the call succeeded, and the release
+     * of `data` (what Wasmtime borrows) once the future is gone. */
+    PyObject *(*convert)(PyObject *future);
+    void (*cleanup)(PyObject *future);
+    void *data;
+} CallFutureObject;
+
+/* Whether `obj` is a coroutine function (inspect.iscoroutinefunction; runs
+ * Python code). 1, 0 or -1. */
+int ext_is_coroutine_function(PyObject *obj);
+/* The coroutine of func.call_async(store, *args): converts the arguments and
+ * starts the call (the Store is busy until it ends).  NULL on error. */
+PyObject *ext_async_func_call(FuncObject *f, ext_ctx *c, PyObject *const *params);
+/* The coroutines of Linker.instantiate_async and InstancePre.instantiate_async. */
+PyObject *ext_async_linker_instantiate(LinkerObject *l, ext_ctx *c, PyObject *module,
+                                       const wasmtime_module_t *m);
+PyObject *ext_async_pre_instantiate(InstancePreObject *p, ext_ctx *c);
+/* For other starters (EXT_FUTURE_OTHER): a new future on `so` (RuntimeError
+ * if the Store is busy), and starting it once `fut`, `convert`, `cleanup`
+ * and `data` are set: returns the coroutine (consumes `f`). */
+CallFutureObject *ext_future_new(ext_state *st, StoreObject *so, ext_future_kind kind,
+                                 PyObject *owner);
+PyObject *ext_future_start(ext_state *st, CallFutureObject *f);
+/* One step of the future (CallFuture.poll): the result when finished, the
+ * future itself while pending (its `yielded` tells what to await). */
+PyObject *ext_future_poll(CallFutureObject *f, PyObject *send, PyObject *throw_);
+/* Stop the call (deleting Wasmtime's future unwinds the wasm); idempotent.
+ * Runs no Python code beyond dropping references. */
+void ext_future_close(CallFutureObject *f);
+/* Async host functions: an env for wasmtime_linker_define_async_func (free
+ * it with ext_async_host_free); it borrows `callable`. */
+void *ext_async_host_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
+                         bool access_caller);
+void ext_async_host_free(void *env);
+/* Linker.define_func: define a host function (async when `coro`) that
+ * borrows `callable`.  0 or -1. */
+int ext_linker_define_host(ext_state *st, wasmtime_linker_t *linker, const char *m, size_t mlen,
+                           const char *n, size_t nlen, const wasm_functype_t *fty,
+                           PyObject *callable, bool access_caller, bool coro);
+/* For async host trampolines (also the component ones): advance the
+ * coroutine of the host call `tag` one step, inside a poll, with what the
+ * task sent or threw.  PYGEN_NEXT: it awaits (what it yielded goes to the
+ * glue); PYGEN_RETURN with its value in *value (a new reference);
+ * PYGEN_ERROR with the exception set. */
+PySendResult ext_async_host_step(StoreObject *so, PyObject *coro, void *tag, PyObject **value);
+/* The host call `tag` is over (its continuation is dropped). */
+void ext_async_host_done(StoreObject *so, void *tag);
+/* Func(store, ty, coroutine_function): an async host function in c's Store
+ * (the C API defines them only through a Linker: a scratch one).  Takes
+ * `env`.  0 or -1. */
+int ext_async_func_new(ext_state *st, ext_ctx *c, const wasm_functype_t *ty, void *env,
+                       wasmtime_func_t *out);
 #endif /* WASMTIME_NATIVE_RUNTIME_H */

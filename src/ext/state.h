@@ -109,6 +109,12 @@ typedef struct {
      * floors create Func objects (a funcref result, a Linker lookup) without
      * calling up into func.c. */
     vectorcallfunc func_vectorcall;
+    /* asyncio: the CallFuture type, the glue coroutine function
+     * (wasmtime._async._drive, loaded on first use) and the closer that
+     * ext_store_release calls for a live future (set by callfuture.c). */
+    PyTypeObject *CallFuture_Type;
+    PyObject *async_drive;
+    void (*future_abort)(PyObject *future);
 } ext_state;
 
 /* Every Python object field of ext_state, for the module's traverse/clear. */
@@ -132,7 +138,8 @@ typedef struct {
     X(ExternRef_Type) X(AnyRef_Type) X(EqRef_Type) X(StructRef_Type)        \
     X(ArrayRef_Type) X(ExnRef_Type) X(FieldType_Type) X(StructType_Type)   \
     X(ArrayType_Type) X(str_value) X(str_handle) X(str_owner) X(str_store)  \
-    X(str_fvalue) X(empty_tuple)
+    X(str_fvalue) X(empty_tuple) X(CallFuture_Type)  \
+    X(async_drive)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */

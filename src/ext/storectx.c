@@ -25,6 +25,13 @@ ext_store_usable(StoreObject *so)
                         "is used by one thread at a time");
         return -1;
     }
+    if (so->async_call != NULL && so->running == 0) {
+        /* Between two polls of a call future (asynccall.c): Wasmtime allows
+         * nothing else on the store until the future is gone. */
+        PyErr_SetString(PyExc_RuntimeError, "this Store is busy: an async call (call_async or "
+                                            "instantiate_async) is running on it");
+        return -1;
+    }
     return 0;
 }
 
@@ -179,6 +186,9 @@ ext_store_keep(StoreObject *so, PyObject *obj)
 void
 ext_store_release(StoreObject *self)
 {
+    if (self->async_call != NULL && self->st->future_abort != NULL) {
+        self->st->future_abort(self->async_call); /* (a GC cycle with its future) */
+    }
     if (self->store != NULL) {
         wasmtime_store_t *store = self->store;
         self->store = NULL;

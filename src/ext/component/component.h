@@ -47,6 +47,7 @@ typedef struct {
     bool shadowing;  /* allow_shadowing */
     bool has_wasip2; /* add_wasip2 was called */
     bool has_http;   /* add_wasi_http was called */
+    bool has_async;  /* has an async host function: its Stores are async-only */
     int busy;        /* instantiations running without the GIL */
 } CLinkerObject;
 
@@ -256,6 +257,9 @@ int chost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, cons
  * it; `classes` is borrowed like `callable` (the caller keeps it alive). */
 int chost_add_typed_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                          size_t len, PyObject *callable, PyObject *classes);
+/* The same for a coroutine function: an async host function (cahost.c). */
+int cahost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                    size_t len, PyObject *callable);
 /* Define host resource `name` of type `ty` whose destructor calls `dtor`. */
 int chost_add_resource(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                        size_t len, const wasmtime_component_resource_type_t *ty, PyObject *dtor);

@@ -109,12 +109,17 @@ li_add_func(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     if (!PyCallable_Check(args[1])) {
         return ext_wrong_type(st, "a callable", args[1]);
     }
+    int coro = ext_is_coroutine_function(args[1]); /* (runs Python code) */
+    if (coro < 0) {
+        return NULL;
+    }
     if (li_usable(self) < 0 || PyList_Append(self->linker->host_objects, args[1]) < 0) {
         return NULL;
     }
-    if (chost_add_func(st, self->li, n, (size_t)len, args[1]) < 0) {
+    if ((coro ? cahost_add_func : chost_add_func)(st, self->li, n, (size_t)len, args[1]) < 0) {
         return NULL;
     }
+    self->linker->has_async |= coro; /* its Stores are async-only */
     Py_RETURN_NONE;
 }
 
