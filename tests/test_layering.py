@@ -53,6 +53,7 @@ FLOORS = {
     "handles.c": 3,
     "convert.c": 3,
     "hostfunc.c": 3,
+    "interrupt.c": 3,
     "exn.c": 3,
     "linkdefs.c": 3,
     "component/component.h": 3,

@@ -184,7 +184,7 @@ host_trampoline_raw(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *ar
         trap = host_failed(so, wasmtime_caller_context(caller));
     }
     Py_XDECREF(ret);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return trap;
 }
 
@@ -244,7 +244,7 @@ host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *
     }
     /* On success Wasmtime owns the results we wrote. */
     Py_XDECREF(ret);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return trap;
 }
 

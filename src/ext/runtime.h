@@ -34,6 +34,7 @@ typedef struct {
     bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
     bool stack_set;          /* max_wasm_stack was set ... */
     uint64_t max_wasm_stack; /* ... to this */
+    bool interruptible;      /* Config.interruptible (interrupt.c) */
     /* Every option set, name -> value in the order last set (Cranelift
      * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
      * engine's configuration fingerprint, since the C API has no getters. */
@@ -49,6 +50,9 @@ typedef struct {
     bool memories32_fixed;
     /* true when no memory of this engine can ever move */
     bool memories_fixed;
+    /* built with Config.interruptible: epoch checks compiled in, and every
+     * Store gets the deadline callback of interrupt.c */
+    bool interruptible;
     /* The options of the Config it was built from, a tuple of (name, value)
      * pairs in the order set (() without a Config): see ConfigObject. */
     PyObject *options; /* strong */
@@ -74,6 +78,16 @@ typedef struct {
     unsigned long running_thread; /* the thread running them */
     Py_ssize_t exports;           /* zero-copy memory buffers exported */
     bool release_pending;         /* GC wanted to delete while exported */
+    /* Interruption (interrupt.c); all false/0/NULL on a plain engine. */
+    bool interruptible;         /* the deadline callback is installed */
+    bool async_call;            /* an async call runs: the callback yields (see below) */
+    bool timed_out;             /* the callback stopped the call for its timeout */
+    uint64_t timeout_ns;        /* Store.set_timeout, 0 = none */
+    uint64_t deadline_ns;       /* CLOCK_MONOTONIC end of the running outermost call, 0 = none */
+    struct ext_tick_node *tick; /* owned: this Store's registration with the ticker */
+    /* The GIL during a call (EXT_RUN_WASM below). */
+    bool keeps_gil;            /* the innermost running call keeps the GIL */
+    PyThreadState *gil_parked; /* a host trampoline released it until that call ends */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -244,36 +258,110 @@ void ext_release_deferred(void);
 /* Consume `w` into the store's WASI context (Store.set_wasi). 0 or -1. */
 int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
 
-/* Whether a call into wasm on store `so` must release the GIL.  It need not
- * when no other Python thread exists in this interpreter (nobody could take
- * it, and releasing and re-taking it costs more than a short call) and the
- * store has no WASI context (WASI runs custom output callbacks on a worker
- * thread, which must be able to take the GIL).  A thread started during the
- * call by a host function still runs whenever Python code (a host function)
- * runs, through the interpreter's usual GIL hand-off. */
+/* ---- interruption (interrupt.c) ------------------------------------------
+ *
+ * Config.interruptible compiles epoch checks into the engine's code.  Every
+ * Store of such an engine registers with one process-wide ticker thread (C,
+ * started lazily, re-created lazily after fork, stopped at interpreter exit)
+ * that advances its engine's epoch every EXT_TICK_MS, and gets a deadline
+ * callback that wasm reaches at the next epoch check after a tick.  The
+ * callback, in this order:
+ *   1. sets the next deadline one tick ahead, with update kind
+ *      WASMTIME_UPDATE_DEADLINE_YIELD when `so->async_call` is set (the
+ *      hook for async calls: whoever runs a call with async support sets
+ *      that flag for the call's duration), CONTINUE otherwise;
+ *   2. stops the call when the Store's timeout passed (`timed_out`, raised
+ *      as wasmtime.Timeout by ext_call_finish);
+ *   3. on the main thread, takes the GIL if needed and runs Python's pending
+ *      signal handlers (PyErr_CheckSignals): an exception they raise stops
+ *      the call and is raised by it as the host exception;
+ *   4. when the call keeps the GIL and another Python thread exists, hands
+ *      the GIL over (a waiting thread gets it, as at a switch interval). */
+#define EXT_TICK_MS 10
+/* Install the deadline callback and register with the ticker (Store()).
+ * 0 or -1 with an exception. */
+int ext_interrupt_install(StoreObject *so);
+/* Unregister (ext_store_release). */
+void ext_interrupt_remove(StoreObject *so);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t ext_monotonic_ns(void);
+/* Make sure the ticker runs (after a fork it is gone): at call entry. */
+void ext_ticker_ensure(void);
+/* Remember the main thread (module init). */
+void ext_interrupt_init(void);
+
+/* ---- the GIL during a call -------------------------------------------------
+ *
+ * The policy (docs/architecture.md, "Threads and the GIL"):
+ * - A call keeps the GIL when no other Python thread exists (releasing and
+ *   re-taking it costs more than a short call), and always on an
+ *   interruptible engine, whose deadline callback hands the GIL over once
+ *   per tick when another thread exists: two threads then switch like
+ *   Python code does, instead of on every host call.
+ * - A call releases it on a plain engine when another thread exists (a
+ *   pure wasm loop cannot hand it over), and on a Store with WASI (its
+ *   output callbacks run on a worker thread that needs the GIL).
+ * - A call that keeps the GIL records it (`keeps_gil`).  A host trampoline
+ *   that returns into such a call on a plain engine while another thread
+ *   now exists (the host function started it) releases the GIL for the rest
+ *   of the call (`gil_parked`); the call's end takes it back.  So no thread
+ *   waits for the end of a call that kept the GIL. */
+
+/* Whether another Python thread than the current one exists. */
+static inline bool
+ext_other_threads(void)
+{
+    PyThreadState *ts = PyThreadState_Get();
+    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
+    return head != ts || PyThreadState_Next(head) != NULL;
+}
+
 static inline bool
 ext_must_release_gil(const StoreObject *so)
 {
     if (so->has_wasi) {
         return true;
     }
-    PyThreadState *ts = PyThreadState_Get();
-    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
-    return head != ts || PyThreadState_Next(head) != NULL;
+    return !so->interruptible && ext_other_threads();
+}
+
+/* Leave a host function (g from its PyGILState_Ensure): give the GIL back as
+ * the call found it, and when the call keeps the GIL on a plain engine but
+ * another Python thread now exists (the host function may have started
+ * it), release the GIL for the rest of the call.  Every trampoline through
+ * which wasm calls Python ends with this. */
+static inline void
+ext_host_leave(StoreObject *so, PyGILState_STATE g)
+{
+    PyGILState_Release(g);
+    if (g == PyGILState_LOCKED && so->keeps_gil && !so->interruptible && so->gil_parked == NULL &&
+        ext_other_threads()) {
+        so->gil_parked = PyEval_SaveThread();
+    }
 }
 
 /* Run `stmt` (which must not touch Python objects) for store `so`, with the
  * GIL released when ext_must_release_gil() says so. */
-#define EXT_RUN_WASM(so, stmt)          \
-    do {                                \
-        if (ext_must_release_gil(so)) { \
-            Py_BEGIN_ALLOW_THREADS      \
-            stmt;                       \
-            Py_END_ALLOW_THREADS        \
-        }                               \
-        else {                          \
-            stmt;                       \
-        }                               \
+#define EXT_RUN_WASM(so, stmt)                          \
+    do {                                                \
+        bool keeps_ = (so)->keeps_gil;                  \
+        PyThreadState *parked_ = (so)->gil_parked;      \
+        if (ext_must_release_gil(so)) {                 \
+            (so)->keeps_gil = false;                    \
+            Py_BEGIN_ALLOW_THREADS                      \
+            stmt;                                       \
+            Py_END_ALLOW_THREADS                        \
+        }                                               \
+        else {                                          \
+            (so)->keeps_gil = true;                     \
+            (so)->gil_parked = NULL;                    \
+            stmt;                                       \
+            if ((so)->gil_parked != NULL) {             \
+                PyEval_RestoreThread((so)->gil_parked); \
+            }                                           \
+            (so)->gil_parked = parked_;                 \
+        }                                               \
+        (so)->keeps_gil = keeps_;                       \
     } while (0)
 
 /* ---- handles (handles.c) -------------------------------------------------- */

@@ -161,6 +161,10 @@ class Config(Managed):
     @epoch_interruption.setter
     def epoch_interruption(self, value: bool) -> None: ...
     @property
+    def interruptible(self) -> Callable[[bool], None]: ...
+    @interruptible.setter
+    def interruptible(self, value: bool) -> None: ...
+    @property
     def consume_fuel(self) -> Callable[[bool], None]: ...
     @consume_fuel.setter
     def consume_fuel(self, value: bool) -> None: ...
@@ -240,6 +244,7 @@ class Store(Managed):
     def set_fuel(self, fuel: int) -> None: ...
     def get_fuel(self) -> int: ...
     def set_epoch_deadline(self, ticks_after_current: int) -> None: ...
+    def set_timeout(self, seconds: Optional[float]) -> None: ...
     def set_limits(
         self,
         memory_size: int = -1,
@@ -541,6 +546,8 @@ class AnyRef:
 class ExternRef:
     """An externref made by wasm, without a Python payload."""
 
+class Timeout(Trap, TimeoutError): ...
+
 class WasmException(Trap):
     tag: Tag
     fields: List[Any]
@@ -643,6 +650,7 @@ __all__ = [
     "InstancePre",
     "set_pickle_key",
     "WasmException",
+    "Timeout",
     "ExternRef",
     "AnyRef",
 ]

@@ -199,7 +199,7 @@ done:
     if (sig != NULL) {
         chost_put_back(h, sig, fty);
     }
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return err;
 }
 
@@ -221,7 +221,7 @@ chost_drop(void *data, wasmtime_context_t *ctx, uint32_t rep)
         err = chost_failed(so);
     }
     Py_XDECREF(res);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return err;
 }
 
