@@ -152,6 +152,20 @@ ext_interrupt_init(void)
 
 /* ---- the deadline callback ------------------------------------------------ */
 
+/* Run Python's pending signal handlers (GIL held, main thread): an exception
+ * they raise becomes the call's host exception, and the call stops. */
+static wasmtime_error_t *
+check_signals(StoreObject *so)
+{
+    if (PyErr_CheckSignals() < 0) {
+        /* The call raises this exception (ext_call_finish). */
+        Py_XSETREF(so->pending_exc, ext_exc_take());
+        static const char msg[] = "python exception";
+        return wasmtime_error_new(msg);
+    }
+    return NULL;
+}
+
 static wasmtime_error_t *
 deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t *delta,
                  wasmtime_update_deadline_kind_t *kind)
@@ -165,26 +179,39 @@ deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t 
         return wasmtime_error_new(msg);
     }
     bool on_main = PyThread_get_thread_ident() == main_ident;
-    if (!on_main && !so->keeps_gil) {
-        return NULL; /* nothing to do without the GIL */
+    if (!so->keeps_gil) {
+        /* The call released the GIL (a Store with WASI). */
+        if (!on_main) {
+            return NULL;
+        }
+        PyGILState_STATE g = PyGILState_Ensure();
+        wasmtime_error_t *err = check_signals(so);
+        PyGILState_Release(g);
+        return err;
     }
-    PyGILState_STATE g = PyGILState_Ensure();
-    wasmtime_error_t *err = NULL;
-    if (on_main && PyErr_CheckSignals() < 0) {
-        /* The call raises this exception (ext_call_finish). */
-        Py_XSETREF(so->pending_exc, ext_exc_take());
-        static const char msg[] = "python exception";
-        err = wasmtime_error_new(msg);
+    unsigned host_calls = so->host_calls;
+    so->host_calls = 0;
+    if (so->gil_parked != NULL) {
+        if (host_calls == 0 && !on_main) {
+            return NULL; /* still pure wasm: stay parked */
+        }
+        PyEval_RestoreThread(so->gil_parked);
+        so->gil_parked = NULL;
     }
-    else if (g == PyGILState_LOCKED && so->keeps_gil && so->gil_parked == NULL &&
-             ext_other_threads()) {
-        /* Let a thread waiting for the GIL take it (CPython makes the
-         * releasing thread wait until a thread that asked for a switch got
-         * it), then carry on. */
-        PyThreadState *ts = PyEval_SaveThread();
-        PyEval_RestoreThread(ts);
+    /* The GIL is held from here on. */
+    wasmtime_error_t *err = on_main ? check_signals(so) : NULL;
+    if (err == NULL && ext_other_threads()) {
+        if (host_calls == 0) {
+            so->gil_parked = PyEval_SaveThread(); /* pure wasm: run in parallel */
+        }
+        else {
+            /* Let a thread waiting for the GIL take it (CPython makes the
+             * releasing thread wait until a thread that asked for a switch
+             * got it), then carry on. */
+            PyThreadState *ts = PyEval_SaveThread();
+            PyEval_RestoreThread(ts);
+        }
     }
-    PyGILState_Release(g);
     return err;
 }
 

@@ -18,6 +18,8 @@
 
 #include "base.h"
 
+#include <pthread.h>
+
 /* ---- objects shared between files ---------------------------------------- */
 
 typedef struct {
@@ -87,7 +89,9 @@ typedef struct {
     struct ext_tick_node *tick; /* owned: this Store's registration with the ticker */
     /* The GIL during a call (EXT_RUN_WASM below). */
     bool keeps_gil;            /* the innermost running call keeps the GIL */
-    PyThreadState *gil_parked; /* a host trampoline released it until that call ends */
+    PyThreadState *gil_parked; /* released until that call ends (or, on an interruptible
+                                  engine, until host calls resume) */
+    unsigned host_calls;       /* host calls since the last tick (interruptible engines) */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -234,12 +238,44 @@ int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
 int ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out);
 /* The Store itself is usable: open, and not running on another thread. */
 int ext_store_usable(StoreObject *so);
-/* Bracket wasm execution (must be paired). */
-void ext_call_enter(StoreObject *so);
-void ext_call_leave(StoreObject *so);
-/* After a call: raise the host exception if one is pending, else the trap,
- * else the error (each consumed). 0 when there was none, -1 otherwise. */
-int ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+/* The current thread, as Store.running_thread records it (what
+ * PyThread_get_thread_ident returns on POSIX, without the call). */
+static inline unsigned long
+ext_thread_ident(void)
+{
+    return (unsigned long)pthread_self();
+}
+/* Bracket wasm execution (must be paired).  The outermost call of a Store
+ * records its thread, drops what an earlier call left and, on an
+ * interruptible engine, arms the timeout (ext_call_enter_slow). */
+void ext_call_enter_slow(StoreObject *so);
+static inline void
+ext_call_enter(StoreObject *so)
+{
+    if (so->running++ == 0) {
+        so->running_thread = ext_thread_ident();
+        if (so->pending_exc != NULL || so->interruptible) {
+            ext_call_enter_slow(so);
+        }
+    }
+}
+static inline void
+ext_call_leave(StoreObject *so)
+{
+    so->running--;
+}
+/* After a call: raise the timeout, else the host exception if one is
+ * pending, else the trap, else the error (each consumed). 0 when there was
+ * none, -1 otherwise.  ext_call_failed is the part after a failure. */
+int ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+static inline int
+ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (err == NULL && trap == NULL) {
+        return 0;
+    }
+    return ext_call_failed(st, so, err, trap);
+}
 /* Record the current exception as the store's pending host exception. */
 void ext_store_set_pending(StoreObject *so);
 /* Keep `obj` alive as long as the store (for env pointers). 0 or -1. */
@@ -275,8 +311,14 @@ int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
  *   3. on the main thread, takes the GIL if needed and runs Python's pending
  *      signal handlers (PyErr_CheckSignals): an exception they raise stops
  *      the call and is raised by it as the host exception;
- *   4. when the call keeps the GIL and another Python thread exists, hands
- *      the GIL over (a waiting thread gets it, as at a switch interval). */
+ *   4. when the call keeps the GIL and another Python thread exists: if the
+ *      call made host calls since the last tick, hands the GIL over (a
+ *      waiting thread gets it, as at a switch interval); if it made none
+ *      (pure wasm), releases the GIL until host calls resume or the call
+ *      ends (`gil_parked`), so pure wasm runs in parallel with other
+ *      threads.  A parked call off the main thread touches no GIL at a tick;
+ *      on the main thread it takes the GIL back at each tick to run signal
+ *      handlers, and parks again. */
 #define EXT_TICK_MS 10
 /* Install the deadline callback and register with the ticker (Store()).
  * 0 or -1 with an exception. */
@@ -304,16 +346,20 @@ void ext_interrupt_init(void);
  * - A call that keeps the GIL records it (`keeps_gil`).  A host trampoline
  *   that returns into such a call on a plain engine while another thread
  *   now exists (the host function started it) releases the GIL for the rest
- *   of the call (`gil_parked`); the call's end takes it back.  So no thread
- *   waits for the end of a call that kept the GIL. */
+ *   of the call (`gil_parked`); the call's end takes it back.  On an
+ *   interruptible engine the deadline callback does this (item 4 above).
+ *   So no thread waits for the end of a call that kept the GIL. */
 
-/* Whether another Python thread than the current one exists. */
+/* Whether another Python thread than the current one exists: the
+ * interpreter's thread states form a list, and the current one is alone in
+ * it when it has no neighbour (read without the list's lock, like
+ * PyInterpreterState_ThreadHead; a thread being created or deleted at that
+ * instant is seen at the next call). */
 static inline bool
 ext_other_threads(void)
 {
     PyThreadState *ts = PyThreadState_Get();
-    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
-    return head != ts || PyThreadState_Next(head) != NULL;
+    return ts->prev != NULL || ts->next != NULL;
 }
 
 static inline bool
@@ -333,6 +379,7 @@ ext_must_release_gil(const StoreObject *so)
 static inline void
 ext_host_leave(StoreObject *so, PyGILState_STATE g)
 {
+    so->host_calls++;
     PyGILState_Release(g);
     if (g == PyGILState_LOCKED && so->keeps_gil && !so->interruptible && so->gil_parked == NULL &&
         ext_other_threads()) {
@@ -362,6 +409,19 @@ ext_host_leave(StoreObject *so, PyGILState_STATE g)
             (so)->gil_parked = parked_;                 \
         }                                               \
         (so)->keeps_gil = keeps_;                       \
+    } while (0)
+
+/* Run `stmt` (which must not touch Python objects) for store `so` with the
+ * GIL released, whatever the policy: instantiation and the other entries
+ * that may run long without being a call. */
+#define EXT_RUN_WASM_NOGIL(so, stmt)   \
+    do {                               \
+        bool keeps_ = (so)->keeps_gil; \
+        (so)->keeps_gil = false;       \
+        Py_BEGIN_ALLOW_THREADS         \
+        stmt;                          \
+        Py_END_ALLOW_THREADS(so)       \
+        ->keeps_gil = keeps_;          \
     } while (0)
 
 /* ---- handles (handles.c) -------------------------------------------------- */

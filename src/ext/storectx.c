@@ -19,7 +19,7 @@ ext_store_usable(StoreObject *so)
         ALREADY_CLOSED();
         return -1;
     }
-    if (so->running > 0 && so->running_thread != PyThread_get_thread_ident()) {
+    if (so->running > 0 && so->running_thread != ext_thread_ident()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "this Store is running wasm on another thread; a Store "
                         "is used by one thread at a time");
@@ -84,24 +84,15 @@ ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out
 }
 
 void
-ext_call_enter(StoreObject *so)
+ext_call_enter_slow(StoreObject *so)
 {
-    if (so->running++ == 0) {
-        so->running_thread = PyThread_get_thread_ident();
-        /* Nothing may survive from an earlier call. */
-        Py_CLEAR(so->pending_exc);
-        if (so->interruptible) {
-            ext_ticker_ensure(); /* gone after a fork */
-            so->timed_out = false;
-            so->deadline_ns = so->timeout_ns != 0 ? ext_monotonic_ns() + so->timeout_ns : 0;
-        }
+    /* Nothing may survive from an earlier call. */
+    Py_CLEAR(so->pending_exc);
+    if (so->interruptible) {
+        ext_ticker_ensure(); /* gone after a fork */
+        so->timed_out = false;
+        so->deadline_ns = so->timeout_ns != 0 ? ext_monotonic_ns() + so->timeout_ns : 0;
     }
-}
-
-void
-ext_call_leave(StoreObject *so)
-{
-    so->running--;
 }
 
 void
@@ -152,7 +143,7 @@ raise_timeout(ext_state *st, StoreObject *so, wasmtime_error_t *err)
 }
 
 int
-ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
 {
     if (so->timed_out && err != NULL && trap == NULL) {
         return raise_timeout(st, so, err);
