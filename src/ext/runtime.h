@@ -371,18 +371,35 @@ ext_must_release_gil(const StoreObject *so)
     return !so->interruptible && ext_other_threads();
 }
 
-/* Leave a host function (g from its PyGILState_Ensure): give the GIL back as
- * the call found it, and when the call keeps the GIL on a plain engine but
- * another Python thread now exists (the host function may have started
- * it), release the GIL for the rest of the call.  Every trampoline through
- * which wasm calls Python ends with this. */
+/* The GIL state a host trampoline saw on entry: EXT_GIL_KEPT when the call
+ * it returns into keeps the GIL (held by this thread: nothing to take). */
+#define EXT_GIL_KEPT ((PyGILState_STATE) - 1)
+
+/* Enter a host function of store `so` (called from wasm): take the GIL
+ * unless the running call keeps it.  Pass the result to ext_host_leave. */
+static inline PyGILState_STATE
+ext_host_enter(StoreObject *so)
+{
+    if (so->keeps_gil && so->gil_parked == NULL) {
+        return EXT_GIL_KEPT;
+    }
+    return PyGILState_Ensure();
+}
+
+/* Leave a host function: give the GIL back as the call found it, and when
+ * the call keeps the GIL on a plain engine but another Python thread now
+ * exists (the host function may have started it), release the GIL for the
+ * rest of the call.  Every trampoline through which wasm calls Python ends
+ * with this. */
 static inline void
 ext_host_leave(StoreObject *so, PyGILState_STATE g)
 {
     so->host_calls++;
-    PyGILState_Release(g);
-    if (g == PyGILState_LOCKED && so->keeps_gil && !so->interruptible && so->gil_parked == NULL &&
-        ext_other_threads()) {
+    if (g != EXT_GIL_KEPT) {
+        PyGILState_Release(g);
+    }
+    else if (!so->interruptible && so->keeps_gil && so->gil_parked == NULL &&
+             ext_other_threads()) {
         so->gil_parked = PyEval_SaveThread();
     }
 }
@@ -502,6 +519,26 @@ void ext_handle_dealloc(PyObject *op);
     };
 
 /* ---- values (convert.c) --------------------------------------------------- */
+
+/* The low 64 bits of an int (PyLong_AsUnsignedLongLongMask), read
+ * inline when it is a one-digit int: the argument conversion of every call
+ * with integer parameters. */
+static inline unsigned long long
+ext_long_bits(PyObject *p)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)p)) {
+        return (unsigned long long)(long long)PyUnstable_Long_CompactValue((PyLongObject *)p);
+    }
+#else
+    Py_ssize_t size = Py_SIZE(p);
+    if (size >= -1 && size <= 1) {
+        return (unsigned long long)(long long)(size *
+                                               (Py_ssize_t)((PyLongObject *)p)->ob_digit[0]);
+    }
+#endif
+    return PyLong_AsUnsignedLongLongMask(p);
+}
 
 /* Python -> wasmtime_val_t of wasmtime kind `kind` (wasmtime-py's rules, convert.c).
  * On success the value may hold a rooted reference: ext_val_release it. */
