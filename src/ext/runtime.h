@@ -9,6 +9,8 @@
  *               conversion sits above the handles it creates)
  *   hostfunc.c  the trampolines through which wasm calls Python
  *   linkdefs.c  the Linker's registry of what it defines
+ *   interrupt.c the ticker thread and deadline callback of interruptible
+ *               engines (Config.interruptible, Store.set_timeout, signals)
  *
  * It also holds the object structs that more than one file touches.  The
  * files of floor 4 (one per Python type) use this floor and never each other.
