@@ -522,3 +522,52 @@ def test_host_functions_on_two_threads_with_their_own_stores():
     for t in threads:
         t.join()
     assert results == {n: 20 * 500500 for n in range(4)}
+
+
+def test_signals_reach_a_store_with_wasi():
+    # A Store with WASI releases the GIL during calls: the deadline callback
+    # takes it to run the handler.
+    out = run_child(
+        PRELUDE
+        + """
+e, s, loop, nop, add = setup()
+s.set_wasi(wasmtime.WasiConfig())
+threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    loop(s)
+except KeyboardInterrupt:
+    print("interrupted", add(s, 1, 1))
+"""
+    )
+    assert out.strip() == "interrupted 2"
+
+
+@pytest.mark.parametrize("interruptible", [False, True])
+def test_a_running_thread_is_not_starved_by_pure_wasm(interruptible):
+    # A thread that exists before the call and runs Python code must make
+    # progress while another thread's call spins in pure wasm: it ends the
+    # spin by writing into the wasm memory.
+    out = run_child(
+        PRELUDE
+        + f"""
+c = wasmtime.Config()
+c.interruptible = {interruptible}
+e = wasmtime.Engine(c)
+s = wasmtime.Store(e)
+wat = \'\'\'(module (memory (export "mem") 1)
+  (func (export "run") (loop (br_if 0 (i32.eqz (i32.load8_u (i32.const 0)))))))\'\'\'
+i = wasmtime.Instance(s, wasmtime.Module(e, wat), [])
+ptr = i.exports(s)["mem"].get_buffer_ptr(s)
+def busy():
+    n = 0
+    while n < 200000:  # Python work that needs the GIL
+        n += 1
+    ptr[0] = 1
+t = threading.Thread(target=busy)
+t.start()
+i.exports(s)["run"](s)
+t.join()
+print("done")
+"""
+    )
+    assert out.strip() == "done"
