@@ -21,6 +21,9 @@
 #include "base.h"
 
 #include <pthread.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h> /* ob_digit: Python.h includes it from 3.11 */
+#endif
 
 /* ---- objects shared between files ---------------------------------------- */
 
