@@ -179,8 +179,19 @@ deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t 
         return wasmtime_error_new(msg);
     }
     bool on_main = PyThread_get_thread_ident() == main_ident;
+    unsigned host_calls = so->host_calls, calls = so->calls;
+    so->host_calls = 0;
+    so->calls = 0;
+    /* Long pure wasm calls (no host call, at least EXT_TICK_MS / 100 each
+     * on average) run in parallel with other threads: later calls of this
+     * Store release the GIL when another thread exists.  Host calls switch
+     * back to keeping it, so they do not take it back one by one. */
+    bool long_pure = host_calls == 0 && calls <= 100;
     if (!so->keeps_gil) {
-        /* The call released the GIL (a Store with WASI). */
+        /* The call released the GIL (a Store with WASI, or long pure calls). */
+        if (host_calls > 0) {
+            so->release_calls = false;
+        }
         if (!on_main) {
             return NULL;
         }
@@ -189,8 +200,6 @@ deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t 
         PyGILState_Release(g);
         return err;
     }
-    unsigned host_calls = so->host_calls;
-    so->host_calls = 0;
     if (so->gil_parked != NULL) {
         if (host_calls == 0 && !on_main) {
             return NULL; /* still pure wasm: stay parked */
@@ -201,10 +210,12 @@ deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t 
     /* The GIL is held from here on. */
     wasmtime_error_t *err = on_main ? check_signals(so) : NULL;
     if (err == NULL && ext_other_threads()) {
-        if (host_calls == 0) {
-            so->gil_parked = PyEval_SaveThread(); /* pure wasm: run in parallel */
+        if (long_pure) {
+            so->release_calls = true;
+            so->gil_parked = PyEval_SaveThread(); /* run in parallel */
         }
         else {
+            so->release_calls = false;
             /* Let a thread waiting for the GIL take it (CPython makes the
              * releasing thread wait until a thread that asked for a switch
              * got it), then carry on. */

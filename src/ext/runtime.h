@@ -97,6 +97,8 @@ typedef struct {
     PyThreadState *gil_parked; /* released until that call ends (or, on an interruptible
                                   engine, until host calls resume) */
     unsigned host_calls;       /* host calls since the last tick (interruptible engines) */
+    unsigned calls;            /* outermost calls since the last tick (interruptible) */
+    bool release_calls;        /* interruptible: calls are long and pure, release the GIL */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -341,10 +343,13 @@ void ext_interrupt_init(void);
  *
  * The policy (docs/architecture.md, "Threads and the GIL"):
  * - A call keeps the GIL when no other Python thread exists (releasing and
- *   re-taking it costs more than a short call), and always on an
- *   interruptible engine, whose deadline callback hands the GIL over once
- *   per tick when another thread exists: two threads then switch like
- *   Python code does, instead of on every host call.
+ *   re-taking it costs more than a short call), and on an interruptible
+ *   engine, whose deadline callback hands the GIL over once per tick when
+ *   another thread exists: two threads then switch like Python code does,
+ *   instead of on every host call.  Exception: when a tick finds that the
+ *   Store's calls are long and pure (no host call since the last tick, at
+ *   most 100 calls in it), later calls of that Store release the GIL like a
+ *   plain engine's (`release_calls`) until a tick sees host calls again.
  * - A call releases it on a plain engine when another thread exists (a
  *   pure wasm loop cannot hand it over), and on a Store with WASI (its
  *   output callbacks run on a worker thread that needs the GIL).
@@ -373,7 +378,10 @@ ext_must_release_gil(const StoreObject *so)
     if (so->has_wasi) {
         return true;
     }
-    return !so->interruptible && ext_other_threads();
+    if (so->interruptible && !so->release_calls) {
+        return false;
+    }
+    return ext_other_threads();
 }
 
 /* The GIL state a host trampoline saw on entry: EXT_GIL_KEPT when the call

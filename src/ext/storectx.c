@@ -89,6 +89,7 @@ ext_call_enter_slow(StoreObject *so)
     /* Nothing may survive from an earlier call. */
     Py_CLEAR(so->pending_exc);
     if (so->interruptible) {
+        so->calls++;
         ext_ticker_ensure(); /* gone after a fork */
         so->timed_out = false;
         so->deadline_ns = so->timeout_ns != 0 ? ext_monotonic_ns() + so->timeout_ns : 0;
