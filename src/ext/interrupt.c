@@ -173,7 +173,8 @@ deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t 
     StoreObject *so = data;
     *delta = 1;
     *kind = so->async_call ? WASMTIME_UPDATE_DEADLINE_YIELD : WASMTIME_UPDATE_DEADLINE_CONTINUE;
-    if (so->deadline_ns != 0 && ext_monotonic_ns() >= so->deadline_ns) {
+    uint64_t now = ext_monotonic_ns();
+    if (so->deadline_ns != 0 && now >= so->deadline_ns) {
         so->timed_out = true;
         static const char msg[] = "wasm call timed out";
         return wasmtime_error_new(msg);
@@ -186,10 +187,14 @@ deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t 
      * on average) run in parallel with other threads: later calls of this
      * Store release the GIL when another thread exists.  Host calls switch
      * back to keeping it, so they do not take it back one by one. */
-    bool long_pure = host_calls == 0 && calls <= 100;
+    /* The counts cover one tick only when the last callback was one tick
+     * ago (an idle Store's first callback covers its idle time). */
+    bool fresh = now - so->last_tick_ns <= 2 * (uint64_t)EXT_TICK_MS * 1000000u;
+    so->last_tick_ns = now;
+    bool long_pure = fresh && host_calls == 0 && calls <= 100;
     if (!so->keeps_gil) {
         /* The call released the GIL (a Store with WASI, or long pure calls). */
-        if (host_calls > 0) {
+        if (host_calls > 0 || (fresh && calls > 100)) {
             so->release_calls = false;
         }
         if (!on_main) {

@@ -99,6 +99,7 @@ typedef struct {
     unsigned host_calls;       /* host calls since the last tick (interruptible engines) */
     unsigned calls;            /* outermost calls since the last tick (interruptible) */
     bool release_calls;        /* interruptible: calls are long and pure, release the GIL */
+    uint64_t last_tick_ns;     /* when the deadline callback last ran */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
