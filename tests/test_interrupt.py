@@ -487,6 +487,7 @@ wat = '''(module (import "" "h" (func $h)) (memory (export "mem") 1)
   (func (export "run") call $h (loop (br_if 0 (i32.eqz (i32.load8_u (i32.const 0)))))))'''
 box = []
 def writer():
+    time.sleep(0.05)  # after the host function returned into wasm
     box[0][0] = 1  # a ctypes array over the memory: no Store involved
 def h():
     threading.Thread(target=writer).start()
