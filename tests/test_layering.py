@@ -50,10 +50,12 @@ FLOORS = {
     "types/fieldtype.c": 2,
     # 3: store-bound runtime shared by the types
     "runtime.h": 3,
+    "wasmcall.h": 3,
     "storectx.c": 3,
     "handles.c": 3,
     "convert.c": 3,
     "hostfunc.c": 3,
+    "interrupt.c": 3,
     "exn.c": 3,
     "gcref.c": 3,
     "linkdefs.c": 3,

@@ -597,6 +597,10 @@ BUILDERS = {
     "exporttype": lambda w: w.get("module").exports[0],
     "val": lambda w: wasmtime.Val.i32(1),
     "trap": lambda w: wasmtime.Trap("boom"),
+    "timeout": lambda w: wasmtime.Timeout("late"),
+    "interruptible_store": lambda w: wasmtime.Store(
+        wasmtime.Engine(_config_with(interruptible=True))
+    ),
     "frame": _frame,
     "error": lambda w: wasmtime.WasmtimeError("boom"),
     "exit_trap": lambda w: wasmtime.ExitTrap("bye"),
@@ -875,6 +879,13 @@ for _n in C_PRIMITIVES:
 BUILDERS.update(C_BUILDERS)
 
 
+def _config_with(**options):
+    c = wasmtime.Config()
+    for k, v in options.items():
+        setattr(c, k, v)
+    return c
+
+
 # ===========================================================================
 # 3. Receivers and valid arguments
 # ===========================================================================
@@ -918,6 +929,7 @@ RECEIVERS = {
     "Tag": "tag",
     "TagType": "tagtype",
     "Trap": "trap",
+    "Timeout": "timeout",
     "Val": "val",
     "ValType": "valtype",
     "WasiConfig": "wasi",
@@ -1115,6 +1127,7 @@ _CONFIG_BOOL_SETTERS = (
     "signals_based_traps",
     "memory_init_cow",
     "epoch_interruption",
+    "interruptible",
 )
 
 _FT0 = lambda w: wasmtime.FuncType([], [])  # noqa: E731
@@ -1135,6 +1148,7 @@ VALID = {
     "Config.target=": V(value=_HOST_TRIPLE),
     # -- Store
     "Store.set_wasi_http": V(_recv="wasi_store"),
+    "Store.set_timeout": V(_recv="interruptible_store", seconds=1.5),
     # -- Module
     "Module()": [V("wat", wasm=MAIN_WAT), V("binary", wasm=lambda w: w.env.main_wasm)],
     "Module.from_file": V(path=_file("wat_file")),

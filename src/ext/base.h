@@ -38,6 +38,10 @@ PyObject *ext_str_from_name(const wasm_name_t *name);
 
 /* Raise a Trap built from `trap` (consumed). Returns NULL. */
 PyObject *ext_raise_trap(ext_state *st, wasm_trap_t *trap);
+/* Raise `cls` (a Trap subclass) with `message` and the wasm frames of
+ * `err` (consumed).  Returns NULL. */
+PyObject *ext_raise_trap_class(ext_state *st, PyObject *cls, PyObject *message,
+                               wasmtime_error_t *err);
 /* "wasm backtrace" text of the frames of `trap` (or, if NULL, of `err`);
  * NULL if there are none. */
 PyObject *ext_trap_frames_text(const wasm_trap_t *trap, const wasmtime_error_t *err);

@@ -104,7 +104,7 @@ ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out)
         if (!PyLong_Check(obj)) {
             return wrong_value(obj, kind);
         }
-        unsigned long long bits = PyLong_AsUnsignedLongLongMask(obj);
+        unsigned long long bits = ext_long_bits(obj);
         if (bits == (unsigned long long)-1 && PyErr_Occurred()) {
             return -1;
         }

@@ -212,7 +212,7 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
         wasmtime_valkind_t k = self->kinds[i];
         /* The common cases first: an exact int or float of the right kind. */
         if (PyLong_CheckExact(p) && k <= WASMTIME_I64) {
-            unsigned long long bits = PyLong_AsUnsignedLongLongMask(p);
+            unsigned long long bits = ext_long_bits(p);
             if (k == WASMTIME_I32) {
                 raw[i].i32 = (int32_t)(uint32_t)bits;
             }

@@ -79,10 +79,8 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     /* A clone: the Module may be closed by another thread meanwhile. */
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
-    wasmtime_module_delete(mc);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
+                       wasmtime_module_delete(mc));
     ext_call_leave(c.so);
     if (ext_call_finish(st, c.so, err, trap) == 0) {
         res = ext_instance_wrap(st, c.so, &inst, module);

@@ -39,9 +39,8 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     wasmtime_error_t *err;
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so,
+                       err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {

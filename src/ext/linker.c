@@ -350,9 +350,8 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so,
+                       err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
@@ -470,9 +469,8 @@ linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
     ext_call_enter(c.so);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so,
+                       err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     PyObject *res = NULL;

@@ -9,6 +9,8 @@
  *               conversion sits above the handles it creates)
  *   hostfunc.c  the trampolines through which wasm calls Python
  *   linkdefs.c  the Linker's registry of what it defines
+ *   interrupt.c the ticker thread and deadline callback of interruptible
+ *               engines (Config.interruptible, Store.set_timeout, signals)
  *
  * It also holds the object structs that more than one file touches.  The
  * files of floor 4 (one per Python type) use this floor and never each other.
@@ -17,6 +19,11 @@
 #define WASMTIME_NATIVE_RUNTIME_H
 
 #include "base.h"
+
+#include <pthread.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h> /* ob_digit: Python.h includes it from 3.11 */
+#endif
 
 /* ---- objects shared between files ---------------------------------------- */
 
@@ -34,6 +41,7 @@ typedef struct {
     bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
     bool stack_set;          /* max_wasm_stack was set ... */
     uint64_t max_wasm_stack; /* ... to this */
+    bool interruptible;      /* Config.interruptible (interrupt.c) */
     /* Every option set, name -> value in the order last set (Cranelift
      * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
      * engine's configuration fingerprint, since the C API has no getters. */
@@ -49,6 +57,9 @@ typedef struct {
     bool memories32_fixed;
     /* true when no memory of this engine can ever move */
     bool memories_fixed;
+    /* built with Config.interruptible: epoch checks compiled in, and every
+     * Store gets the deadline callback of interrupt.c */
+    bool interruptible;
     /* The options of the Config it was built from, a tuple of (name, value)
      * pairs in the order set (() without a Config): see ConfigObject. */
     PyObject *options; /* strong */
@@ -82,6 +93,20 @@ typedef struct {
      * panics (aborting the process) when such a store runs wasm through a
      * synchronous call, so those are refused (ext_sync_call_ok). */
     bool async_only;
+    /* Interruption (interrupt.c); all false/0/NULL on a plain engine. */
+    bool interruptible;         /* the deadline callback is installed */
+    bool timed_out;             /* the callback stopped the call for its timeout */
+    uint64_t timeout_ns;        /* Store.set_timeout, 0 = none */
+    uint64_t deadline_ns;       /* CLOCK_MONOTONIC end of the running outermost call, 0 = none */
+    struct ext_tick_node *tick; /* owned: this Store's registration with the ticker */
+    /* The GIL during a call (EXT_RUN_WASM below). */
+    bool keeps_gil;            /* the innermost running call keeps the GIL */
+    PyThreadState *gil_parked; /* released until that call ends (or, on an interruptible
+                                  engine, until host calls resume) */
+    unsigned host_calls;       /* host calls since the last tick (interruptible engines) */
+    unsigned calls;            /* outermost calls since the last tick (interruptible) */
+    bool release_calls;        /* interruptible: calls are long and pure, release the GIL */
+    uint64_t last_tick_ns;     /* when the deadline callback last ran */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -252,12 +277,44 @@ int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
 int ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out);
 /* The Store itself is usable: open, and not running on another thread. */
 int ext_store_usable(StoreObject *so);
-/* Bracket wasm execution (must be paired). */
-void ext_call_enter(StoreObject *so);
-void ext_call_leave(StoreObject *so);
-/* After a call: raise the host exception if one is pending, else the trap,
- * else the error (each consumed). 0 when there was none, -1 otherwise. */
-int ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+/* The current thread, as Store.running_thread records it (what
+ * PyThread_get_thread_ident returns on POSIX, without the call). */
+static inline unsigned long
+ext_thread_ident(void)
+{
+    return (unsigned long)pthread_self();
+}
+/* Bracket wasm execution (must be paired).  The outermost call of a Store
+ * records its thread, drops what an earlier call left and, on an
+ * interruptible engine, arms the timeout (ext_call_enter_slow). */
+void ext_call_enter_slow(StoreObject *so);
+static inline void
+ext_call_enter(StoreObject *so)
+{
+    if (so->running++ == 0) {
+        so->running_thread = ext_thread_ident();
+        if (so->pending_exc != NULL || so->interruptible) {
+            ext_call_enter_slow(so);
+        }
+    }
+}
+static inline void
+ext_call_leave(StoreObject *so)
+{
+    so->running--;
+}
+/* After a call: raise the timeout, else the host exception if one is
+ * pending, else the trap, else the error (each consumed). 0 when there was
+ * none, -1 otherwise.  ext_call_failed is the part after a failure. */
+int ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+static inline int
+ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (err == NULL && trap == NULL) {
+        return 0;
+    }
+    return ext_call_failed(st, so, err, trap);
+}
 /* Record the current exception as the store's pending host exception. */
 void ext_store_set_pending(StoreObject *so);
 /* Keep `obj` alive as long as the store (for env pointers). 0 or -1. */
@@ -276,56 +333,7 @@ void ext_release_deferred(void);
 /* Consume `w` into the store's WASI context (Store.set_wasi). 0 or -1. */
 int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
 
-/* Whether a call into wasm on store `so` must release the GIL.  It need not
- * when no other Python thread exists in this interpreter (nobody could take
- * it, and releasing and re-taking it costs more than a short call) and the
- * store has no WASI context (WASI runs custom output callbacks on a worker
- * thread, which must be able to take the GIL).  A thread started during the
- * call by a host function still runs whenever Python code (a host function)
- * runs, through the interpreter's usual GIL hand-off. */
-static inline bool
-ext_must_release_gil(const StoreObject *so)
-{
-    if (so->has_wasi) {
-        return true;
-    }
-    PyThreadState *ts = PyThreadState_Get();
-    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
-    return head != ts || PyThreadState_Next(head) != NULL;
-}
-
-/* Run `stmt` (which must not touch Python objects) for store `so`, with the
- * GIL released when ext_must_release_gil() says so. */
-#define EXT_RUN_WASM(so, stmt)          \
-    do {                                \
-        if (ext_must_release_gil(so)) { \
-            Py_BEGIN_ALLOW_THREADS      \
-            stmt;                       \
-            Py_END_ALLOW_THREADS        \
-        }                               \
-        else {                          \
-            stmt;                       \
-        }                               \
-    } while (0)
-
-/* Whether wasm may run on `so` through a synchronous call: not on an
- * async-only Store, nor inside an async call (a host function's nested
- * call).  0, or -1 with WasmtimeError. */
-static inline int
-ext_sync_call_ok(StoreObject *so)
-{
-    if (so->async_call != NULL) {
-        ext_raise_msg(so->st, "cannot run wasm synchronously during an async call on the same "
-                              "Store (await call_async from the event loop instead)");
-        return -1;
-    }
-    if (so->async_only) {
-        ext_raise_msg(so->st, "this Store is async-only (it has an async host function or an "
-                              "async yield): use call_async / instantiate_async");
-        return -1;
-    }
-    return 0;
-}
+#include "wasmcall.h"
 
 /* ---- handles (handles.c) -------------------------------------------------- */
 
@@ -405,6 +413,26 @@ void ext_handle_dealloc(PyObject *op);
     };
 
 /* ---- values (convert.c) --------------------------------------------------- */
+
+/* The low 64 bits of an int (PyLong_AsUnsignedLongLongMask), read
+ * inline when it is a one-digit int: the argument conversion of every call
+ * with integer parameters. */
+static inline unsigned long long
+ext_long_bits(PyObject *p)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)p)) {
+        return (unsigned long long)(long long)PyUnstable_Long_CompactValue((PyLongObject *)p);
+    }
+#else
+    Py_ssize_t size = Py_SIZE(p);
+    if (size >= -1 && size <= 1) {
+        return (unsigned long long)(long long)(size *
+                                               (Py_ssize_t)((PyLongObject *)p)->ob_digit[0]);
+    }
+#endif
+    return PyLong_AsUnsignedLongLongMask(p);
+}
 
 /* Python -> wasmtime_val_t of wasmtime kind `kind` (wasmtime-py's rules, convert.c).
  * On success the value may hold a rooted reference: ext_val_release it. */

@@ -19,7 +19,7 @@ ext_store_usable(StoreObject *so)
         ALREADY_CLOSED();
         return -1;
     }
-    if (so->running > 0 && so->running_thread != PyThread_get_thread_ident()) {
+    if (so->running > 0 && so->running_thread != ext_thread_ident()) {
         PyErr_SetString(PyExc_RuntimeError,
                         "this Store is running wasm on another thread; a Store "
                         "is used by one thread at a time");
@@ -91,19 +91,16 @@ ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out
 }
 
 void
-ext_call_enter(StoreObject *so)
+ext_call_enter_slow(StoreObject *so)
 {
-    if (so->running++ == 0) {
-        so->running_thread = PyThread_get_thread_ident();
-        /* Nothing may survive from an earlier call. */
-        Py_CLEAR(so->pending_exc);
+    /* Nothing may survive from an earlier call. */
+    Py_CLEAR(so->pending_exc);
+    if (so->interruptible) {
+        so->calls++;
+        ext_ticker_ensure(); /* gone after a fork */
+        so->timed_out = false;
+        so->deadline_ns = so->timeout_ns != 0 ? ext_monotonic_ns() + so->timeout_ns : 0;
     }
-}
-
-void
-ext_call_leave(StoreObject *so)
-{
-    so->running--;
 }
 
 void
@@ -129,9 +126,36 @@ add_wasm_note(PyObject *exc, const wasm_trap_t *trap, const wasmtime_error_t *er
     Py_XDECREF(res);
 }
 
-int
-ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+/* The call was stopped by its timeout: raise wasmtime.Timeout. */
+static int
+raise_timeout(ext_state *st, StoreObject *so, wasmtime_error_t *err)
 {
+    so->timed_out = false;
+    PyObject *mod = PyImport_ImportModule("wasmtime._exceptions");
+    PyObject *cls = mod != NULL ? PyObject_GetAttrString(mod, "Timeout") : NULL;
+    Py_XDECREF(mod);
+    PyObject *secs = PyFloat_FromDouble((double)so->timeout_ns / 1e9);
+    PyObject *msg =
+        secs != NULL ? PyUnicode_FromFormat("wasm call timed out after %R seconds", secs) : NULL;
+    Py_XDECREF(secs);
+    if (cls == NULL || msg == NULL) {
+        Py_XDECREF(cls);
+        Py_XDECREF(msg);
+        wasmtime_error_delete(err);
+        return -1;
+    }
+    ext_raise_trap_class(st, cls, msg, err);
+    Py_DECREF(cls);
+    Py_DECREF(msg);
+    return -1;
+}
+
+int
+ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (so->timed_out && err != NULL && trap == NULL) {
+        return raise_timeout(st, so, err);
+    }
     if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
         PyObject *exc = so->pending_exc;
         so->pending_exc = NULL;
@@ -196,6 +220,7 @@ ext_store_release(StoreObject *self)
         /* With the GIL held: finalizers of host functions and externrefs
          * may drop Python objects. */
         wasmtime_store_delete(store);
+        ext_interrupt_remove(self);
         /* The payloads of the externrefs it held, queued by their
          * finalizers: safe to drop now that Wasmtime is done. */
         ext_release_deferred();

@@ -27,7 +27,7 @@ if _found:
 del _found
 
 from . import _ext  # noqa: E402
-from ._exceptions import WasmException  # noqa: E402
+from ._exceptions import Timeout, WasmException  # noqa: E402
 from ._ext import (  # noqa: E402
     AnyRef,
     ArgumentTypeError,
@@ -146,6 +146,7 @@ __all__ = [
     "InstancePre",
     "set_pickle_key",
     "WasmException",
+    "Timeout",
     "ExternRef",
     "AnyRef",
     "EqRef",

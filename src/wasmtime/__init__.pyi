@@ -163,6 +163,10 @@ class Config(Managed):
     @epoch_interruption.setter
     def epoch_interruption(self, value: bool) -> None: ...
     @property
+    def interruptible(self) -> Callable[[bool], None]: ...
+    @interruptible.setter
+    def interruptible(self, value: bool) -> None: ...
+    @property
     def consume_fuel(self) -> Callable[[bool], None]: ...
     @consume_fuel.setter
     def consume_fuel(self, value: bool) -> None: ...
@@ -244,6 +248,7 @@ class Store(Managed):
     def set_epoch_deadline(self, ticks_after_current: int) -> None: ...
     def epoch_deadline_async_yield_and_update(self, delta: int) -> None: ...
     def fuel_async_yield_interval(self, interval: Optional[int]) -> None: ...
+    def set_timeout(self, seconds: Optional[float]) -> None: ...
     def set_limits(
         self,
         memory_size: int = -1,
@@ -620,6 +625,8 @@ class ExnRef:
 class ExternRef:
     """An externref made by wasm, without a Python payload."""
 
+class Timeout(Trap, TimeoutError): ...
+
 class WasmException(Trap):
     tag: Tag
     fields: List[Any]
@@ -726,6 +733,7 @@ __all__ = [
     "InstancePre",
     "set_pickle_key",
     "WasmException",
+    "Timeout",
     "ExternRef",
     "AnyRef",
     "EqRef",

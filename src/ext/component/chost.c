@@ -132,8 +132,8 @@ chost_call(void *data, wasmtime_context_t *ctx, const wasmtime_component_func_ty
 {
     chost *h = data;
     ext_state *st = h->st;
-    PyGILState_STATE g = PyGILState_Ensure();
     StoreObject *so = wasmtime_context_get_data(ctx);
+    PyGILState_STATE g = ext_host_enter(so);
     wasmtime_error_t *err = NULL;
     PyObject *stack[SMALL_ARGS + 1], **argv = stack, *ret = NULL;
     size_t have = 0;
@@ -204,7 +204,7 @@ done:
     if (sig != NULL) {
         chost_put_back(h, sig, fty);
     }
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return err;
 }
 
@@ -212,8 +212,8 @@ static wasmtime_error_t *
 chost_drop(void *data, wasmtime_context_t *ctx, uint32_t rep)
 {
     chost *h = data;
-    PyGILState_STATE g = PyGILState_Ensure();
     StoreObject *so = wasmtime_context_get_data(ctx);
+    PyGILState_STATE g = ext_host_enter(so);
     wasmtime_error_t *err = NULL;
     PyObject *sc = cstorecontext_new(h->st, so, ctx);
     PyObject *res = NULL;
@@ -226,7 +226,7 @@ chost_drop(void *data, wasmtime_context_t *ctx, uint32_t rep)
         err = chost_failed(so);
     }
     Py_XDECREF(res);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return err;
 }
 
