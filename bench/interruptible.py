@@ -36,44 +36,12 @@ def quickjs(interruptible):
     c.interruptible = interruptible
     engine = wasmtime.Engine(c)
     module = wasmtime.Module.from_file(engine, npm_wasm.fetch("quickjs"))
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
-    i32 = wasmtime.ValType.i32()
-    stubs = {
-        "host_get_timezone_offset": ([i32, i32], [i32], lambda a, b: 0),
-        "host_interrupt": ([], [i32], lambda: 0),
-        "host_promise_rejection": ([i32, i32, i32], [], lambda a, b, c: None),
-        "host_module_normalize": ([i32, i32], [i32], lambda a, b: 0),
-        "host_module_load": ([i32, i32], [i32], lambda a, b: 0),
-        "host_call": ([i32] * 5, [i32], lambda *a: 0),
-    }
-    for name, (params, results, fn) in stubs.items():
-        linker.define_func("env", name, wasmtime.FuncType(params, results), fn)
-    store = wasmtime.Store(engine)
-    store.set_wasi(wasmtime.WasiConfig())
-    ex = linker.instantiate(store, module).exports(store)
-    ex["_initialize"](store)
-    memory = ex["memory"]
-    rt = ex["JS_NewRuntime"](store)
-    ctx = ex["JS_NewContext"](store, rt)
-
-    def cstring(text):
-        data = text.encode() + b"\0"
-        ptr = ex["malloc"](store, len(data))
-        memory.write(store, data, ptr)
-        return ptr
-
-    code, name = cstring(JS), cstring("<bench>")
+    js = npm_wasm.QuickJS(engine, module)
 
     def run():
         t0 = time.perf_counter()
-        value = ex["JS_Eval"](store, ctx, code, len(JS.encode()), name, 0)
+        result = js.eval(JS, "<bench>")
         t = time.perf_counter() - t0
-        sp = ex["JS_ToCStringLen2"](store, ctx, 0, value, 0)
-        raw = memory.read(store, sp, sp + 64)
-        result = bytes(raw[: raw.index(0)]).decode()
-        ex["JS_FreeCString"](store, ctx, sp)
-        ex["JS_FreeValue"](store, ctx, value)
         assert result == EXPECTED, (result, EXPECTED)
         return t
 

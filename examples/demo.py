@@ -163,44 +163,7 @@ def quickjs_demo(engine):
     section("QuickJS-NG (npm quickjs-wasi): JavaScript evaluated in wasm")
     path = npm_wasm.fetch("quickjs")
     module = wasmtime.Module.from_file(engine, path)
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
-    i32 = wasmtime.ValType.i32()
-    stubs = {
-        "host_get_timezone_offset": ([i32, i32], [i32], lambda a, b: 0),
-        "host_interrupt": ([], [i32], lambda: 0),
-        "host_promise_rejection": ([i32, i32, i32], [], lambda a, b, c: None),
-        "host_module_normalize": ([i32, i32], [i32], lambda a, b: 0),
-        "host_module_load": ([i32, i32], [i32], lambda a, b: 0),
-        "host_call": ([i32] * 5, [i32], lambda *a: 0),
-    }
-    for name, (params, results, fn) in stubs.items():
-        linker.define_func("env", name, wasmtime.FuncType(params, results), fn)
-    store = wasmtime.Store(engine)
-    store.set_wasi(wasmtime.WasiConfig())
-    ex = linker.instantiate(store, module).exports(store)
-    ex["_initialize"](store)
-    memory = ex["memory"]
-    rt = ex["JS_NewRuntime"](store)
-    ctx = ex["JS_NewContext"](store, rt)
-
-    def cstring(text):
-        data = text.encode() + b"\0"
-        ptr = ex["malloc"](store, len(data))
-        memory.write(store, data, ptr)
-        return ptr
-
-    def js_eval(src):
-        code, name = cstring(src), cstring("<demo>")
-        value = ex["JS_Eval"](store, ctx, code, len(src.encode()), name, 0)
-        s = ex["JS_ToCStringLen2"](store, ctx, 0, value, 0)
-        raw = memory.read(store, s, s + 4096)
-        result = bytes(raw[: raw.index(0)]).decode()
-        ex["JS_FreeCString"](store, ctx, s)
-        ex["JS_FreeValue"](store, ctx, value)
-        ex["free"](store, code)
-        ex["free"](store, name)
-        return result
+    js = npm_wasm.QuickJS(engine, module)
 
     for src in [
         "6 * 7",
@@ -208,7 +171,7 @@ def quickjs_demo(engine):
         "JSON.stringify({engine: 'QuickJS', in: 'wasm', from: 'Python'})",
         "let s = 0; for (let i = 0; i < 1e6; i++) s += i; s",
     ]:
-        print("  js> %-60s => %s" % (src, js_eval(src)))
+        print("  js> %-60s => %s" % (src, js.eval(src, "<demo>")))
 
 
 def sqlite_demo(engine):

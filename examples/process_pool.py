@@ -21,6 +21,7 @@ import wasmtime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+import npm_wasm  # noqa: E402  (fetches QuickJS; QuickJS drives it)
 
 
 def engine_config():
@@ -32,44 +33,8 @@ def engine_config():
 def make_js(module):
     """An eval(src) -> str for a QuickJS module, in a fresh Store."""
     engine = wasmtime.Engine.shared(engine_config())
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
-    i32 = wasmtime.ValType.i32()
-    stubs = {
-        "host_get_timezone_offset": ([i32, i32], [i32], lambda a, b: 0),
-        "host_interrupt": ([], [i32], lambda: 0),
-        "host_promise_rejection": ([i32, i32, i32], [], lambda a, b, c: None),
-        "host_module_normalize": ([i32, i32], [i32], lambda a, b: 0),
-        "host_module_load": ([i32, i32], [i32], lambda a, b: 0),
-        "host_call": ([i32] * 5, [i32], lambda *a: 0),
-    }
-    for name, (params, results, fn) in stubs.items():
-        linker.define_func("env", name, wasmtime.FuncType(params, results), fn)
-    store = wasmtime.Store(engine)
-    store.set_wasi(wasmtime.WasiConfig())
-    ex = linker.instantiate(store, module).exports(store)
-    ex["_initialize"](store)
-    memory = ex["memory"]
-    ctx = ex["JS_NewContext"](store, ex["JS_NewRuntime"](store))
-
-    def cstring(text):
-        data = text.encode() + b"\0"
-        ptr = ex["malloc"](store, len(data))
-        memory.write(store, data, ptr)
-        return ptr
-
-    def js_eval(src):
-        code, name = cstring(src), cstring("<pool>")
-        value = ex["JS_Eval"](store, ctx, code, len(src.encode()), name, 0)
-        s = ex["JS_ToCStringLen2"](store, ctx, 0, value, 0)
-        raw = memory.read(store, s, s + 4096)
-        ex["JS_FreeCString"](store, ctx, s)
-        ex["JS_FreeValue"](store, ctx, value)
-        ex["free"](store, code)
-        ex["free"](store, name)
-        return bytes(raw[: raw.index(0)]).decode()
-
-    return js_eval
+    js = npm_wasm.QuickJS(engine, module)
+    return lambda src: js.eval(src, "<pool>")
 
 
 _module = None
@@ -97,8 +62,6 @@ def main(argv=None):
         "JSON.stringify({from: 'a worker process'})",
         "let s = 0; for (let i = 0; i < 1e5; i++) s += i; s",
     ]
-
-    import npm_wasm
 
     path = npm_wasm.fetch("quickjs")
     t = time.perf_counter()
