@@ -102,8 +102,9 @@ anyref_repr(PyObject *op)
 /* The object's index in its store's GC heap (see the top); 0 or -1 with
  * ValueError when it was never read and the Store is closed. */
 static int
-anyref_identity(AnyRefObject *self, uint32_t *out)
+anyref_identity(PyObject *op, uint32_t *out)
 {
+    AnyRefObject *self = (AnyRefObject *)op;
     if (!self->has_raw) {
         if (self->store == NULL) {
             ALREADY_CLOSED();
@@ -129,28 +130,14 @@ anyref_richcompare(PyObject *a, PyObject *b, int op)
     if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, st->AnyRef_Type)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    AnyRefObject *x = (AnyRefObject *)a, *y = (AnyRefObject *)b;
-    bool eq = a == b;
-    if (!eq && x->store == y->store) {
-        uint32_t rx, ry;
-        if (anyref_identity(x, &rx) < 0 || anyref_identity(y, &ry) < 0) {
-            return NULL;
-        }
-        eq = rx == ry;
-    }
-    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+    return ext_gc_richcompare(a, ((AnyRefObject *)a)->store, b, ((AnyRefObject *)b)->store, op,
+                              anyref_identity);
 }
 
 static Py_hash_t
 anyref_hash(PyObject *op)
 {
-    AnyRefObject *self = (AnyRefObject *)op;
-    uint32_t raw;
-    if (anyref_identity(self, &raw) < 0) {
-        return -1;
-    }
-    Py_hash_t h = (Py_hash_t)(((uintptr_t)self->store >> 4) * 1000003u) ^ (Py_hash_t)raw;
-    return h == -1 ? -2 : h;
+    return ext_gc_hash(op, ((AnyRefObject *)op)->store, anyref_identity);
 }
 
 static int

@@ -91,8 +91,9 @@ exnref_repr(PyObject *op)
 /* The object's index in its Store's GC heap; 0 or -1 with ValueError when
  * it was never read and the Store is closed. */
 static int
-exnref_identity(ExnRefObject *self, uint32_t *out)
+exnref_identity(PyObject *op, uint32_t *out)
 {
+    ExnRefObject *self = (ExnRefObject *)op;
     if (!self->has_raw) {
         if (self->store == NULL) {
             ALREADY_CLOSED();
@@ -114,28 +115,14 @@ exnref_richcompare(PyObject *a, PyObject *b, int op)
     if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, Py_TYPE(a))) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    ExnRefObject *x = (ExnRefObject *)a, *y = (ExnRefObject *)b;
-    bool eq = a == b;
-    if (!eq && x->store == y->store) {
-        uint32_t rx, ry;
-        if (exnref_identity(x, &rx) < 0 || exnref_identity(y, &ry) < 0) {
-            return NULL;
-        }
-        eq = rx == ry;
-    }
-    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+    return ext_gc_richcompare(a, ((ExnRefObject *)a)->store, b, ((ExnRefObject *)b)->store, op,
+                              exnref_identity);
 }
 
 static Py_hash_t
 exnref_hash(PyObject *op)
 {
-    ExnRefObject *self = (ExnRefObject *)op;
-    uint32_t raw;
-    if (exnref_identity(self, &raw) < 0) {
-        return -1;
-    }
-    Py_hash_t h = (Py_hash_t)(((uintptr_t)self->store >> 4) * 1000003u) ^ (Py_hash_t)raw;
-    return h == -1 ? -2 : h;
+    return ext_gc_hash(op, ((ExnRefObject *)op)->store, exnref_identity);
 }
 
 static int

@@ -110,3 +110,29 @@ ext_gctype_wrap(ext_state *st, PyObject *engine, bool array, void *ty)
     PyObject_GC_Track(self);
     return (PyObject *)self;
 }
+
+PyObject *
+ext_gc_richcompare(PyObject *a, StoreObject *sa, PyObject *b, StoreObject *sb, int op,
+                   ext_gc_identity_fn identity)
+{
+    bool eq = a == b;
+    if (!eq && sa == sb) {
+        uint32_t ra, rb;
+        if (identity(a, &ra) < 0 || identity(b, &rb) < 0) {
+            return NULL;
+        }
+        eq = ra == rb;
+    }
+    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+Py_hash_t
+ext_gc_hash(PyObject *op, StoreObject *store, ext_gc_identity_fn identity)
+{
+    uint32_t raw;
+    if (identity(op, &raw) < 0) {
+        return -1;
+    }
+    Py_hash_t h = (Py_hash_t)(((uintptr_t)store >> 4) * 1000003u) ^ (Py_hash_t)raw;
+    return h == -1 ? -2 : h;
+}

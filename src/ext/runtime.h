@@ -482,6 +482,15 @@ int ext_field_to_val(ext_state *st, ext_ctx *c, const wasmtime_field_type_t *ft,
 /* A new StructType (array false) or ArrayType owning `ty`, registered with
  * `engine` (an EngineObject).  Deletes `ty` on failure. */
 PyObject *ext_gctype_wrap(ext_state *st, PyObject *engine, bool array, void *ty);
+/* Equality and hash of the GC reference wrappers (AnyRef family, ExnRef):
+ * the same object means the same Store and the same raw heap index, which
+ * `identity` reads (and caches) from the wrapper: 0, or -1 with an
+ * exception.  `sa`/`sb` are the wrappers' Stores; the caller has checked
+ * that `b` is of a comparable type. */
+typedef int (*ext_gc_identity_fn)(PyObject *op, uint32_t *raw);
+PyObject *ext_gc_richcompare(PyObject *a, StoreObject *sa, PyObject *b, StoreObject *sb, int op,
+                             ext_gc_identity_fn identity);
+Py_hash_t ext_gc_hash(PyObject *op, StoreObject *store, ext_gc_identity_fn identity);
 
 /* ---- wasm exceptions (exn.c) ---------------------------------------------- */
 
