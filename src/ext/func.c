@@ -49,8 +49,10 @@ func_set_sig(FuncObject *self, const wasm_functype_t *ty)
     }
     PyMem_Free(self->kinds);
     self->kinds = kinds;
-    self->nparams = (int)np;
     self->nresults = (int)nr;
+    /* Published last: a reader that sees nparams >= 0 sees the rest. */
+    atomic_thread_fence(memory_order_release);
+    self->nparams = (int)np;
     return 0;
 }
 
@@ -58,7 +60,14 @@ static int
 func_load_sig(FuncObject *self, ext_ctx *c)
 {
     wasm_functype_t *ty = wasmtime_func_type(c->ctx, &self->base.ext.of.func);
-    int rc = func_set_sig(self, ty);
+    int rc = 0;
+    /* Once only: without a GIL another thread may load it at the same time,
+     * and the kinds, once published, are never freed while the Func lives. */
+    Py_BEGIN_CRITICAL_SECTION(self);
+    if (self->nparams < 0) {
+        rc = func_set_sig(self, ty);
+    }
+    Py_END_CRITICAL_SECTION();
     wasm_functype_delete(ty);
     return rc;
 }
@@ -203,7 +212,9 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     StoreObject *so = c->so;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto done;
+    }
     EXT_RUN_WASM(
         so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap));
     ext_call_leave(so);
@@ -293,7 +304,9 @@ func_call_raw_refs(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     StoreObject *so = c->so;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto done;
+    }
     EXT_RUN_WASM(
         so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap));
     ext_call_leave(so);
@@ -340,7 +353,9 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     StoreObject *so = c->so;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto done;
+    }
     EXT_RUN_WASM(so, err = wasmtime_func_call(c->ctx, &self->base.ext.of.func, args, np, results,
                                               nr, &trap));
     ext_call_leave(so);
@@ -392,7 +407,7 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
         return NULL;
     }
     ext_ctx c;
-    if (args[0] == (PyObject *)owner && owner->store != NULL && owner->running == 0) {
+    if (args[0] == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner)) {
         c.so = owner; /* the usual case, checked inline */
         c.ctx = owner->context;
     }

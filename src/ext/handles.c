@@ -85,6 +85,7 @@ ext_sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *
         return NULL;
     }
     self->mem = mem;
+    self->retired = NULL;
     self->engine = Py_NewRef(engine);
     self->st = st;
     self->weakreflist = NULL;
@@ -196,14 +197,16 @@ ext_module_export_names(PyObject *module)
     if (names == NULL) {
         return NULL;
     }
-    /* An allocation above may have run a finalizer that got here first. */
+    /* An allocation above may have run a finalizer that got here first, or
+     * (without a GIL) another thread: the first one published stays. */
+    Py_BEGIN_CRITICAL_SECTION(module);
     if (self->export_names == NULL) {
         self->export_names = Py_NewRef(names);
     }
     else {
-        Py_DECREF(names);
-        names = Py_NewRef(self->export_names);
+        Py_SETREF(names, Py_NewRef(self->export_names));
     }
+    Py_END_CRITICAL_SECTION();
     return names;
 }
 

@@ -33,8 +33,10 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
+    if (ext_call_enter(c.so) < 0) {
+        return NULL;
+    }
     self->busy++;
-    ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
     err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
     Py_END_ALLOW_THREADS
@@ -56,6 +58,7 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
         return NULL;
     }
     m->weakreflist = NULL;
+    m->retired = NULL;
     m->module = wasmtime_instance_pre_module(self->pre);
     m->engine = Py_NewRef(self->engine);
     m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
@@ -75,10 +78,9 @@ instancepre_close(PyObject *op, PyObject *Py_UNUSED(ignored))
                         "cannot close an InstancePre while it is instantiating");
         return NULL;
     }
-    if (self->pre != NULL) {
-        wasmtime_instance_pre_delete(self->pre);
-        self->pre = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, pre, wasmtime_instance_pre_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -101,6 +103,7 @@ instancepre_clear(PyObject *op)
         wasmtime_instance_pre_delete(self->pre);
         self->pre = NULL;
     }
+    EXT_DELETE_RETIRED(self, wasmtime_instance_pre_t, wasmtime_instance_pre_delete);
     Py_CLEAR(self->host_objects);
     Py_CLEAR(self->module);
     Py_CLEAR(self->engine);

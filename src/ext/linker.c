@@ -41,6 +41,18 @@ linker_open(PyObject *op)
     return self;
 }
 
+/* The current dict of callables (a new reference): a redefinition may
+ * replace it on another thread (ext_linker_keep_callable). */
+static PyObject *
+linker_callables(LinkerObject *self)
+{
+    PyObject *d;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    d = Py_NewRef(self->host_objects);
+    Py_END_CRITICAL_SECTION();
+    return d;
+}
+
 /* Resolve `store` for this linker: same engine, and keep our callables. */
 static int
 linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
@@ -52,7 +64,10 @@ linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
         ext_raise_msg(self->st, "the Store belongs to another Engine than the Linker");
         return -1;
     }
-    return ext_store_keep(c->so, self->host_objects);
+    PyObject *callables = linker_callables(self);
+    int rc = ext_store_keep(c->so, callables);
+    Py_DECREF(callables);
+    return rc;
 }
 
 /* ---- construction -------------------------------------------------------------- */
@@ -357,9 +372,11 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
         return NULL;
     }
     wasmtime_error_t *err;
+    if (ext_call_enter(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
-    ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
     err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
     Py_END_ALLOW_THREADS
@@ -468,9 +485,11 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     wasmtime_error_t *err;
     /* While the GIL is released another thread may close the Module (so
      * we use a clone) or the Linker (which close() refuses while busy). */
+    if (ext_call_enter(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
-    ext_call_enter(c.so);
     Py_BEGIN_ALLOW_THREADS
     err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
     Py_END_ALLOW_THREADS
@@ -591,7 +610,6 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
         }
         return -1;
     }
-    Py_INCREF(def);
     linkdef_kind kind = ext_linkdef_kind(def);
     int rc = -1;
     if (kind == LINKDEF_FUNC) {
@@ -714,10 +732,11 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     ip->pre = pre;
+    ip->retired = NULL;
     ip->module = Py_NewRef(module);
     ((ModuleObject *)module)->has_users = true;
     ip->engine = Py_NewRef(self->engine);
-    ip->host_objects = Py_NewRef(self->host_objects);
+    ip->host_objects = linker_callables(self);
     ip->imports_wasi = self->has_wasi && ext_module_imports_wasi(m);
     ip->busy = 0;
     ip->st = st;
@@ -735,10 +754,9 @@ linker_close(PyObject *op, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(PyExc_RuntimeError, "cannot close a Linker while it is instantiating");
         return NULL;
     }
-    if (self->linker != NULL) {
-        wasmtime_linker_delete(self->linker);
-        self->linker = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, linker, wasmtime_linker_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -762,6 +780,7 @@ linker_clear(PyObject *op)
         wasmtime_linker_delete(self->linker);
         self->linker = NULL;
     }
+    EXT_DELETE_RETIRED(self, wasmtime_linker_t, wasmtime_linker_delete);
     if (self->engine_clone != NULL) {
         wasm_engine_delete(self->engine_clone);
         self->engine_clone = NULL;

@@ -374,10 +374,9 @@ module_close(PyObject *op, PyObject *Py_UNUSED(ignored))
         }
         Py_DECREF(names);
     }
-    if (self->module != NULL) {
-        wasmtime_module_delete(self->module);
-        self->module = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, module, wasmtime_module_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -408,6 +407,7 @@ module_dealloc(PyObject *op)
     if (self->module != NULL) {
         wasmtime_module_delete(self->module);
     }
+    EXT_DELETE_RETIRED(self, wasmtime_module_t, wasmtime_module_delete);
     Py_CLEAR(self->engine);
     Py_CLEAR(self->export_names);
     Py_CLEAR(self->custom_sections);

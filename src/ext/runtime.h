@@ -18,6 +18,8 @@
 
 #include "base.h"
 
+#include <stdatomic.h>
+
 /* ---- objects shared between files ---------------------------------------- */
 
 typedef struct {
@@ -43,6 +45,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasm_engine_t *engine; /* owned; NULL once closed */
+    void *retired;         /* owned: see EXT_RETIRE (free-threaded builds) */
     ext_state *st;         /* borrowed: lives as long as the module */
     PyObject *weakreflist;
     /* true when 32-bit memories of this engine can never move */
@@ -69,11 +72,14 @@ typedef struct {
     bool has_wasi_http;     /* set_wasi_http() was called */
     /* The exception a host function raised during the current call; taken
      * by the outermost Python-facing call that sees the trap. */
-    PyObject *pending_exc;        /* strong or NULL */
-    int running;                  /* wasm calls in flight on this store */
-    unsigned long running_thread; /* the thread running them */
-    Py_ssize_t exports;           /* zero-copy memory buffers exported */
-    bool release_pending;         /* GC wanted to delete while exported */
+    PyObject *pending_exc; /* strong or NULL */
+    /* The one thread using the store for calls into wasm: 0 when none,
+     * else its thread id, claimed by compare-and-swap (ext_call_enter), so
+     * a second thread is refused atomically in both builds. */
+    _Atomic unsigned long running_thread;
+    int running;                /* wasm calls in flight; read and written by that thread only */
+    _Atomic Py_ssize_t exports; /* zero-copy memory buffers exported */
+    bool release_pending;       /* GC wanted to delete while exported */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -126,10 +132,11 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
+    void *retired;                /* owned: see EXT_RETIRE */
     PyObject *engine;             /* strong: EngineObject */
     ext_state *st;
     PyObject *weakreflist;
-    Py_ssize_t exports; /* zero-copy buffers exported */
+    _Atomic Py_ssize_t exports; /* zero-copy buffers exported */
 } SharedMemoryObject;
 
 typedef struct {
@@ -150,6 +157,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_module_t *module; /* owned; NULL once closed */
+    void *retired;             /* owned: see EXT_RETIRE */
     PyObject *engine;          /* strong: the EngineObject */
     ext_state *st;
     PyObject *weakreflist;
@@ -182,6 +190,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_linker_t *linker; /* owned; NULL once closed */
+    void *retired;             /* owned: see EXT_RETIRE */
     PyObject *engine;          /* strong: EngineObject */
     /* owned: a clone of the C engine, for scratch stores (define_wasi) even
      * after Engine.close() */
@@ -196,18 +205,19 @@ typedef struct {
     bool shadowing;
     bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
-    int busy; /* calls running with the GIL released */
+    _Atomic int busy; /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
 
 typedef struct {
     PyObject_HEAD
     wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
+    void *retired;                /* owned: see EXT_RETIRE */
     PyObject *engine;             /* strong */
     PyObject *host_objects;       /* strong: the linker's callables at creation */
     PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
-    int busy;                     /* instantiations running without the GIL */
+    _Atomic int busy;             /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
 
@@ -220,9 +230,21 @@ int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
 int ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out);
 /* The Store itself is usable: open, and not running on another thread. */
 int ext_store_usable(StoreObject *so);
-/* Bracket wasm execution (must be paired). */
-void ext_call_enter(StoreObject *so);
+/* Bracket wasm execution: ext_call_enter claims the store for this thread
+ * (RuntimeError if another thread holds it, ValueError if it was closed
+ * meanwhile: 0 or -1); each successful enter is paired with a leave. */
+int ext_call_enter(StoreObject *so);
 void ext_call_leave(StoreObject *so);
+/* close(): claim the store as a call would (RuntimeError while any thread,
+ * this one included, runs wasm on it); the caller stores 0 after. 0 or -1. */
+int ext_store_claim_for_close(StoreObject *so);
+/* No thread is running wasm on the store (a hint for fast paths: the claim
+ * in ext_call_enter decides). */
+static inline bool
+ext_store_idle(StoreObject *so)
+{
+    return atomic_load_explicit(&so->running_thread, memory_order_relaxed) == 0;
+}
 /* After a call: raise the host exception if one is pending, else the trap,
  * else the error (each consumed). 0 when there was none, -1 otherwise. */
 int ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
@@ -254,6 +276,12 @@ int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
 static inline bool
 ext_must_release_gil(const StoreObject *so)
 {
+#ifdef Py_GIL_DISABLED
+    /* No GIL to skip: detach always, so the other threads' stop-the-world
+     * pauses (GC) never wait for a wasm call. */
+    (void)so;
+    return true;
+#endif
     if (so->has_wasi) {
         return true;
     }
@@ -442,8 +470,8 @@ int ext_linkdefs_record(PyObject *defs, PyObject *module, PyObject *name, PyObje
 /* The same with UTF-8 names. */
 int ext_linkdefs_record_utf8(PyObject *defs, const char *module, size_t mlen, const char *name,
                              size_t nlen, PyObject *def);
-/* The definition of (module, name), borrowed, or NULL (exception set only on
- * error).  Runs no Python code: keys are compared as exact str. */
+/* The definition of (module, name), a new reference, or NULL (exception set
+ * only on error).  Runs no Python code: keys are compared as exact str. */
 PyObject *ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name);
 /* Record every import of `m` not yet defined: as a trap stand-in (function
  * imports only) when `store` is NULL, else as a default value of `store`. */

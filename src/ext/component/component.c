@@ -246,10 +246,9 @@ static PyObject *
 component_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ComponentObject *self = (ComponentObject *)op;
-    if (self->component != NULL) {
-        wasmtime_component_delete(self->component);
-        self->component = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, component, wasmtime_component_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -278,6 +277,7 @@ component_dealloc(PyObject *op)
     if (self->component != NULL) {
         wasmtime_component_delete(self->component);
     }
+    EXT_DELETE_RETIRED(self, wasmtime_component_t, wasmtime_component_delete);
     Py_CLEAR(self->engine);
     tp->tp_free(op);
     Py_DECREF(tp);

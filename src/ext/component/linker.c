@@ -257,8 +257,10 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     wasmtime_component_instance_t inst;
     wasmtime_error_t *err;
     StoreObject *so = c.so;
+    if (ext_call_enter(so) < 0) {
+        return NULL;
+    }
     self->busy++;
-    ext_call_enter(so);
     EXT_RUN_WASM(so,
                  err = wasmtime_component_linker_instantiate(self->linker, c.ctx, comp, &inst));
     ext_call_leave(so);
@@ -295,8 +297,9 @@ clinker_close(PyObject *op, PyObject *Py_UNUSED(ignored))
     if (clinker_usable(self) < 0) {
         return NULL;
     }
-    wasmtime_component_linker_delete(self->linker);
-    self->linker = NULL;
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, linker, wasmtime_component_linker_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -351,6 +354,7 @@ clinker_clear(PyObject *op)
 {
     CLinkerObject *self = (CLinkerObject *)op;
     /* The callables go only with the C linker, which may call them. */
+    EXT_DELETE_RETIRED(self, wasmtime_component_linker_t, wasmtime_component_linker_delete);
     if (self->linker != NULL && !self->locked && self->busy == 0) {
         wasmtime_component_linker_delete(self->linker);
         self->linker = NULL;
@@ -372,6 +376,7 @@ clinker_dealloc(PyObject *op)
         wasmtime_component_linker_delete(self->linker);
         self->linker = NULL;
     }
+    EXT_DELETE_RETIRED(self, wasmtime_component_linker_t, wasmtime_component_linker_delete);
     Py_CLEAR(self->host_objects);
     Py_CLEAR(self->engine);
     tp->tp_free(op);
