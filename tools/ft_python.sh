@@ -10,15 +10,19 @@
 # call is slow (about 10 minutes on 2 cores).  Idempotent: a later call only
 # prints the path.
 #
+#   tools/ft_python.sh [--fetch-only]   (--fetch-only: get the source tarball, print its path)
+#
 # Environment: WASMTIME_NATIVE_FT_CACHE overrides the cache directory.
 set -euo pipefail
+FETCH_ONLY=0
+[ "${1:-}" = "--fetch-only" ] && FETCH_ONLY=1
 VERSION=3.13.5
 CACHE=${WASMTIME_NATIVE_FT_CACHE:-$HOME/.cache/wasmtime-native/ft}
 PREFIX=$CACHE/python-${VERSION}t
 PYBIN=$PREFIX/bin/python3.13t
 log() { printf '== %s\n' "$*" >&2; }
 
-if [ -x "$PYBIN" ] && "$PYBIN" -c 'import sys; assert not sys._is_gil_enabled()' 2>/dev/null; then
+if [ $FETCH_ONLY = 0 ] && [ -x "$PYBIN" ] && "$PYBIN" -c 'import sys; assert not sys._is_gil_enabled()' 2>/dev/null; then
     echo "$PYBIN"; exit 0
 fi
 command -v pyenv >/dev/null || { echo "tools/ft_python.sh needs pyenv" >&2; exit 1; }
@@ -51,6 +55,9 @@ if [ ! -s "$TARBALL" ]; then
     [ -s "$orig" ] || { echo "trixie's python3.13 source is not $VERSION: $(ls "$work")" >&2; exit 1; }
     cp "$orig" "$TARBALL.tmp" && mv "$TARBALL.tmp" "$TARBALL"
     rm -rf "$work"
+fi
+if [ $FETCH_ONLY = 1 ]; then
+    echo "$TARBALL"; exit 0
 fi
 log "building CPython ${VERSION}t with pyenv into $PREFIX (offline; about 10 minutes)"
 t0=$SECONDS
