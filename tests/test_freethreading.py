@@ -340,3 +340,49 @@ def test_externref_payloads_released_on_every_thread():
     gc.collect()
     Store(engine).gc()  # a drain point for what finalizers queued
     assert len(released) == N_THREADS * 200
+
+
+def test_store_closed_by_another_thread_during_reference_calls():
+    # Reference arguments and results go through the Store's context before
+    # and after the call itself: the Store is held for all of it, so close()
+    # on another thread is refused (RuntimeError) or comes first (ValueError).
+    engine = Engine()
+    module = Module(
+        engine,
+        """(module (func (export "id") (param externref) (result externref) local.get 0))""",
+    )
+    payload = object()
+    for _ in range(20):
+        store = Store(engine)
+        ident = Instance(store, module, []).exports(store)["id"]
+        started = threading.Event()
+        outcomes = {"ok": 0, "closed": 0, "busy": 0}
+
+        def caller(store=store, ident=ident, started=started, outcomes=outcomes):
+            for k in range(2_000):
+                if k == 10:
+                    started.set()
+                try:
+                    assert ident(store, payload) is payload
+                    outcomes["ok"] += 1
+                except ValueError:
+                    outcomes["closed"] += 1
+                    break
+                except RuntimeError:
+                    outcomes["busy"] += 1
+            started.set()
+
+        t = threading.Thread(target=caller)
+        t.start()
+        assert started.wait(30)
+        while True:
+            try:
+                store.close()
+                break
+            except RuntimeError:
+                pass  # a call holds the Store: try again
+        t.join(30)
+        assert not t.is_alive()
+        assert outcomes["ok"] >= 10
+        with pytest.raises(ValueError):
+            ident(store, payload)

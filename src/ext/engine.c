@@ -229,7 +229,7 @@ engine_increment_epoch(PyObject *op, PyObject *Py_UNUSED(ignored))
     EngineObject *self = (EngineObject *)op;
     EXT_CHECK_OPEN(self->engine, NULL);
     /* Runs quickly and is thread-safe in Wasmtime: no GIL release needed. */
-    wasmtime_engine_increment_epoch(self->engine);
+    wasmtime_engine_increment_epoch(EXT_LIVE(self, engine));
     Py_RETURN_NONE;
 }
 
@@ -238,7 +238,7 @@ engine_is_pulley(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     EngineObject *self = (EngineObject *)op;
     EXT_CHECK_OPEN(self->engine, NULL);
-    return PyBool_FromLong(wasmtime_engine_is_pulley(self->engine));
+    return PyBool_FromLong(wasmtime_engine_is_pulley(EXT_LIVE(self, engine)));
 }
 
 static PyObject *

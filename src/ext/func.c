@@ -414,19 +414,35 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
     else if (ext_resolve_owner(st, args[0], owner, &c) < 0) {
         return NULL;
     }
-    if (self->nparams < 0 && func_load_sig(self, &c) < 0) {
-        return NULL;
+    if (self->nparams < 0) {
+        /* Claimed: the signature is read through the store's context. */
+        if (ext_store_claim(c.so) < 0) {
+            return NULL;
+        }
+        int rc = func_load_sig(self, &c);
+        ext_store_unclaim(c.so);
+        if (rc < 0) {
+            return NULL;
+        }
     }
     Py_ssize_t given = n - 1;
     if (given != self->nparams) {
         return ext_raise_msg(st, "too %s parameters provided: given %zd, expected %d",
                              given > self->nparams ? "many" : "few", given, self->nparams);
     }
-    if (self->numeric) {
-        return self->has_refs ? func_call_raw_refs(self, &c, args + 1)
-                              : func_call_raw(self, &c, args + 1);
+    if (self->numeric && !self->has_refs) {
+        return func_call_raw(self, &c, args + 1); /* no context outside the call */
     }
-    return func_call_checked(self, &c, args + 1);
+    /* Reference values are converted (rooted, unrooted) through the store's
+     * context before and after the call: hold the store for all of it, so
+     * that no other thread closes or enters it meanwhile. */
+    if (ext_store_claim(c.so) < 0) {
+        return NULL;
+    }
+    PyObject *res = self->numeric ? func_call_raw_refs(self, &c, args + 1)
+                                  : func_call_checked(self, &c, args + 1);
+    ext_store_unclaim(c.so);
+    return res;
 }
 
 /* -- methods -- */

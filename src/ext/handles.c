@@ -170,7 +170,7 @@ ext_module_of_engine(ext_state *st, PyObject *module, PyObject *engine, const ch
         ext_raise_msg(st, "the Module was compiled by another Engine than the %s's", owner);
         return NULL;
     }
-    return m->module;
+    return EXT_LIVE(m, module);
 }
 
 PyObject *
@@ -184,7 +184,7 @@ ext_module_export_names(PyObject *module)
     /* Not at compile time: wasmtime_module_exports also builds every export's
      * type, about a microsecond each, as much as deserializing the module. */
     wasm_exporttype_vec_t vec;
-    wasmtime_module_exports(self->module, &vec);
+    wasmtime_module_exports(EXT_LIVE(self, module), &vec);
     PyObject *names = PyDict_New();
     for (size_t i = 0; names != NULL && i < vec.size; i++) {
         PyObject *name = ext_str_from_name(wasm_exporttype_name(vec.data[i]));

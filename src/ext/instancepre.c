@@ -38,7 +38,7 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     }
     self->busy++;
     Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap);
+    err = wasmtime_instance_pre_instantiate(EXT_LIVE(self, pre), c.ctx, &inst, &trap);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
     self->busy--;
@@ -59,7 +59,7 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
     }
     m->weakreflist = NULL;
     m->retired = NULL;
-    m->module = wasmtime_instance_pre_module(self->pre);
+    m->module = wasmtime_instance_pre_module(EXT_LIVE(self, pre));
     m->engine = Py_NewRef(self->engine);
     m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
     m->custom_sections = Py_XNewRef(((ModuleObject *)self->module)->custom_sections);

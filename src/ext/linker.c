@@ -101,8 +101,8 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(self);
         return NULL;
     }
-    self->engine_clone = wasmtime_engine_clone(eng->engine);
-    self->linker = wasmtime_linker_new(eng->engine);
+    self->engine_clone = wasmtime_engine_clone(EXT_LIVE(eng, engine));
+    self->linker = wasmtime_linker_new(EXT_LIVE(eng, engine));
     return (PyObject *)self;
 }
 
@@ -127,7 +127,7 @@ linker_set_flag(PyObject *op, PyObject *value, void *closure)
         return 0;
     }
     self->shadowing = t != 0;
-    wasmtime_linker_allow_shadowing(self->linker, self->shadowing);
+    wasmtime_linker_allow_shadowing(EXT_LIVE(self, linker), self->shadowing);
     return 0;
 }
 
@@ -169,8 +169,8 @@ linker_define(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     if (ext_py_to_extern(st, c.so, a[3], &ext) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen, &ext);
+    wasmtime_error_t *err = wasmtime_linker_define(EXT_LIVE(self, linker), c.ctx, m, (size_t)mlen,
+                                                   n, (size_t)nlen, &ext);
     if (err != NULL) {
         ext_extern_release(&ext);
         return ext_raise_error(st, err);
@@ -232,12 +232,12 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
     }
     wasmtime_error_t *err;
     if (numeric) {
-        err = wasmtime_linker_define_func_unchecked(self->linker, m, (size_t)mlen, n, (size_t)nlen,
-                                                    fty, unchecked, env, finalizer);
+        err = wasmtime_linker_define_func_unchecked(EXT_LIVE(self, linker), m, (size_t)mlen, n,
+                                                    (size_t)nlen, fty, unchecked, env, finalizer);
     }
     else {
-        err = wasmtime_linker_define_func(self->linker, m, (size_t)mlen, n, (size_t)nlen, fty,
-                                          checked, env, finalizer);
+        err = wasmtime_linker_define_func(EXT_LIVE(self, linker), m, (size_t)mlen, n, (size_t)nlen,
+                                          fty, checked, env, finalizer);
     }
     wasm_functype_delete(fty); /* Wasmtime made its own type from it */
     if (err != NULL) {
@@ -301,8 +301,8 @@ linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs, Py
     if (n == NULL) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define_instance(self->linker, c.ctx, n, (size_t)nlen, &inst->instance);
+    wasmtime_error_t *err = wasmtime_linker_define_instance(EXT_LIVE(self, linker), c.ctx, n,
+                                                            (size_t)nlen, &inst->instance);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -320,7 +320,7 @@ linker_define_wasi(PyObject *op, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     ext_state *st = self->st;
-    wasmtime_error_t *err = wasmtime_linker_define_wasi(self->linker);
+    wasmtime_error_t *err = wasmtime_linker_define_wasi(EXT_LIVE(self, linker));
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -378,7 +378,7 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
     Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc);
+    err = wasmtime_linker_module(EXT_LIVE(self, linker), c.ctx, n, (size_t)nlen, mc);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
     self->busy--;
@@ -407,7 +407,8 @@ linker_define_unknown_imports_as_traps(PyObject *op, PyObject *module)
     if (m == NULL) {
         return NULL;
     }
-    wasmtime_error_t *err = wasmtime_linker_define_unknown_imports_as_traps(self->linker, m);
+    wasmtime_error_t *err =
+        wasmtime_linker_define_unknown_imports_as_traps(EXT_LIVE(self, linker), m);
     if (err == NULL && ext_linkdefs_record_unknown(self->st, self->defs, m, NULL) < 0) {
         return NULL;
     }
@@ -440,7 +441,7 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
         return NULL;
     }
     wasmtime_error_t *err =
-        wasmtime_linker_define_unknown_imports_as_default_values(self->linker, c.ctx, m);
+        wasmtime_linker_define_unknown_imports_as_default_values(EXT_LIVE(self, linker), c.ctx, m);
     if (err == NULL &&
         ext_linkdefs_record_unknown(self->st, self->defs, m, (PyObject *)c.so) < 0) {
         return NULL;
@@ -491,7 +492,7 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
     Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap);
+    err = wasmtime_linker_instantiate(EXT_LIVE(self, linker), c.ctx, mc, &inst, &trap);
     Py_END_ALLOW_THREADS
     ext_call_leave(c.so);
     self->busy--;
@@ -534,7 +535,8 @@ linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         return NULL;
     }
     wasmtime_func_t f;
-    wasmtime_error_t *err = wasmtime_linker_get_default(self->linker, c.ctx, n, (size_t)nlen, &f);
+    wasmtime_error_t *err =
+        wasmtime_linker_get_default(EXT_LIVE(self, linker), c.ctx, n, (size_t)nlen, &f);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -571,7 +573,8 @@ linker_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
         return NULL;
     }
     wasmtime_extern_t ext;
-    if (!wasmtime_linker_get(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen, &ext)) {
+    if (!wasmtime_linker_get(EXT_LIVE(self, linker), c.ctx, m, (size_t)mlen, n, (size_t)nlen,
+                             &ext)) {
         return ext_raise_msg(st, "item not defined in linker: `%U::%U`", a[1], a[2]);
     }
     return ext_extern_to_py(st, c.so, &ext);
@@ -625,8 +628,8 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
         const char *am = name_arg(st, as_module, &amlen), *an = name_arg(st, as_name, &anlen);
         wasmtime_extern_t ext;
         if (m && n && am && an && linker_store(self, store, &c) == 0) {
-            if (!wasmtime_linker_get(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen,
-                                     &ext)) {
+            if (!wasmtime_linker_get(EXT_LIVE(self, linker), c.ctx, m, (size_t)mlen, n,
+                                     (size_t)nlen, &ext)) {
                 ext_raise_msg(st, "cannot alias `%U::%U`: it is no longer defined", module, name);
             }
             else {
@@ -720,7 +723,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     wasmtime_instance_pre_t *pre = NULL;
-    wasmtime_error_t *err = wasmtime_linker_instantiate_pre(self->linker, m, &pre);
+    wasmtime_error_t *err = wasmtime_linker_instantiate_pre(EXT_LIVE(self, linker), m, &pre);
     if (err != NULL) {
         ext_raise_error(st, err);
         ext_linkdefs_explain_missing(st, self->defs, self->has_wasi, m);

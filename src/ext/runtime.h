@@ -78,6 +78,7 @@ typedef struct {
      * a second thread is refused atomically in both builds. */
     _Atomic unsigned long running_thread;
     int running;                /* wasm calls in flight; read and written by that thread only */
+    int claims;                 /* ext_store_claim()s held; the same */
     _Atomic Py_ssize_t exports; /* zero-copy memory buffers exported */
     bool release_pending;       /* GC wanted to delete while exported */
 } StoreObject;
@@ -235,6 +236,13 @@ int ext_store_usable(StoreObject *so);
  * meanwhile: 0 or -1); each successful enter is paired with a leave. */
 int ext_call_enter(StoreObject *so);
 void ext_call_leave(StoreObject *so);
+/* Hold the store for this thread across work that uses its context outside
+ * the call bracket (converting reference values in and out of a call), so
+ * that another thread can neither enter nor close() it meanwhile: the same
+ * claim as ext_call_enter, without counting as a call.  0 or -1 (as
+ * ext_call_enter); pair each success with ext_store_unclaim. */
+int ext_store_claim(StoreObject *so);
+void ext_store_unclaim(StoreObject *so);
 /* close(): claim the store as a call would (RuntimeError while any thread,
  * this one included, runs wasm on it); the caller stores 0 after. 0 or -1. */
 int ext_store_claim_for_close(StoreObject *so);

@@ -16,6 +16,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -221,12 +222,13 @@ PyObject *ext_no_construct(PyTypeObject *type, PyObject *args, PyObject *kwds);
  * pointer or clones it under the GIL, and close() deletes at once.  Either
  * way the object reads as closed from then on. */
 #ifdef Py_GIL_DISABLED
-#define EXT_RETIRE(obj, field, del)                \
-    do {                                           \
-        if ((obj)->field != NULL) {                \
-            (obj)->retired = (void *)(obj)->field; \
-            (obj)->field = NULL;                   \
-        }                                          \
+#define EXT_RETIRE(obj, field, del)                    \
+    do {                                               \
+        if ((obj)->field != NULL) {                    \
+            (obj)->retired = (void *)(obj)->field;     \
+            atomic_thread_fence(memory_order_release); \
+            (obj)->field = NULL;                       \
+        }                                              \
     } while (0)
 #else
 #define EXT_RETIRE(obj, field, del) \
@@ -236,6 +238,20 @@ PyObject *ext_no_construct(PyTypeObject *type, PyObject *args, PyObject *kwds);
             (obj)->field = NULL;    \
         }                           \
     } while (0)
+#endif
+/* The C object of such an object, for a caller that found it open: on a
+ * free-threaded build a close() since then has retired it, and the retired
+ * object is still valid (EXT_RETIRE stores `retired` before it clears the
+ * field).  With the GIL, just the field. */
+#ifdef Py_GIL_DISABLED
+#define EXT_LIVE(obj, field)                                              \
+    __extension__({                                                       \
+        __typeof__((obj)->field) live_ = (obj)->field;                    \
+        atomic_thread_fence(memory_order_acquire);                        \
+        live_ != NULL ? live_ : (__typeof__((obj)->field))(obj)->retired; \
+    })
+#else
+#define EXT_LIVE(obj, field) ((obj)->field)
 #endif
 /* Delete what EXT_RETIRE kept (dealloc / tp_clear). */
 #define EXT_DELETE_RETIRED(obj, type, del) \

@@ -51,7 +51,7 @@ store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(self);
         return ALREADY_CLOSED(), NULL;
     }
-    self->store = wasmtime_store_new(eng->engine, self, NULL);
+    self->store = wasmtime_store_new(EXT_LIVE(eng, engine), self, NULL);
     if (self->store == NULL) {
         Py_DECREF(self);
         return ext_raise_msg(st, "failed to create the store");

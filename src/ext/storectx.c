@@ -116,7 +116,34 @@ ext_call_enter(StoreObject *so)
 void
 ext_call_leave(StoreObject *so)
 {
-    if (--so->running == 0) {
+    if (--so->running == 0 && so->claims == 0) {
+        atomic_store_explicit(&so->running_thread, 0, memory_order_release);
+    }
+}
+
+int
+ext_store_claim(StoreObject *so)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    unsigned long expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
+                                                 memory_order_acquire, memory_order_relaxed) &&
+        expected != me) {
+        return other_thread();
+    }
+    so->claims++;
+    if (so->store == NULL) {
+        ext_store_unclaim(so);
+        ALREADY_CLOSED();
+        return -1;
+    }
+    return 0;
+}
+
+void
+ext_store_unclaim(StoreObject *so)
+{
+    if (--so->claims == 0 && so->running == 0) {
         atomic_store_explicit(&so->running_thread, 0, memory_order_release);
     }
 }

@@ -60,7 +60,7 @@ clinker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         ALREADY_CLOSED();
         return NULL;
     }
-    self->linker = wasmtime_component_linker_new(eng->engine);
+    self->linker = wasmtime_component_linker_new(EXT_LIVE(eng, engine));
     return (PyObject *)self;
 }
 
@@ -78,7 +78,7 @@ clinker_root(PyObject *op, PyObject *Py_UNUSED(ignored))
     }
     li->parent = Py_NewRef(op);
     li->linker = (CLinkerObject *)Py_NewRef(op);
-    li->li = wasmtime_component_linker_root(self->linker);
+    li->li = wasmtime_component_linker_root(EXT_LIVE(self, linker));
     self->locked = true;
     return (PyObject *)li;
 }
@@ -89,7 +89,7 @@ clinker_add_wasi(CLinkerObject *self, bool http)
     if (clinker_usable(self) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err = http ? wasmtime_component_linker_add_wasi_http(self->linker)
+    wasmtime_error_t *err = http ? wasmtime_component_linker_add_wasi_http(EXT_LIVE(self, linker))
                                  : wasmtime_component_linker_add_wasip2(self->linker);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
@@ -261,8 +261,8 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self->busy++;
-    EXT_RUN_WASM(so,
-                 err = wasmtime_component_linker_instantiate(self->linker, c.ctx, comp, &inst));
+    EXT_RUN_WASM(so, err = wasmtime_component_linker_instantiate(EXT_LIVE(self, linker), c.ctx,
+                                                                 comp, &inst));
     ext_call_leave(so);
     self->busy--;
     if (ext_call_finish(st, so, err, NULL) < 0) {
@@ -280,7 +280,7 @@ clinker_define_unknown_imports_as_traps(PyObject *op, PyObject *component)
         return NULL;
     }
     wasmtime_error_t *err =
-        wasmtime_component_linker_define_unknown_imports_as_traps(self->linker, comp);
+        wasmtime_component_linker_define_unknown_imports_as_traps(EXT_LIVE(self, linker), comp);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -315,7 +315,7 @@ clinker_set_allow_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closu
     if (allow < 0 || clinker_usable(self) < 0) {
         return -1;
     }
-    wasmtime_component_linker_allow_shadowing(self->linker, allow);
+    wasmtime_component_linker_allow_shadowing(EXT_LIVE(self, linker), allow);
     self->shadowing = allow;
     return 0;
 }
