@@ -232,6 +232,44 @@ def run_cases(only=None):
     case("B3 host import call", lambda: b3(ex["loop_hit"]))
     case("B3b host import + caller memory read", lambda: b3(ex["loop_peek"]))
 
+    # asyncio (ours only: wasmtime-py has no async API).  The sync
+    # counterparts are B2 add(i32,i32) and B3 host import call.
+    if hasattr(Func, "call_async"):
+        import asyncio
+
+        def a1():
+            async def loop(n):
+                for _ in range(n):
+                    await add.call_async(store, 1, 2)
+
+            return timeit(lambda n: asyncio.run(loop(n)), start=1000)
+
+        case("A1 call_async add(i32,i32) (ours)", a1)
+
+        def a2(host):
+            astore = Store(engine)
+            linker = Linker(engine)
+            linker.define_func("host", "hit", FuncType([i32], [i32]), host)
+            linker.define_func("host", "peek", FuncType([i32], [i32]), host)
+            loop_hit = asyncio.run(linker.instantiate_async(astore, module)).exports(astore)[
+                "loop_hit"
+            ]
+
+            def run(n):
+                asyncio.run(loop_hit.call_async(astore, n))
+
+            return timeit(run, start=1000)
+
+        async def hit_now(x):
+            return x & 1
+
+        async def hit_sleep0(x):
+            await asyncio.sleep(0)
+            return x & 1
+
+        case("A2 async host import call, no await (ours)", lambda: a2(hit_now))
+        case("A2b async host import call, await sleep(0) (ours)", lambda: a2(hit_sleep0))
+
     size = 8 << 20
     payload = os.urandom(size)
 
@@ -486,6 +524,56 @@ def component_cases(engine, case):
         call_host(store, n)
 
     case(names[6], lambda: timeit(host, start=100))
+    bindgen_cases(engine, component, linker, case, calls)
+
+
+def bindgen_cases(engine, component, linker, case, calls):
+    """C6-C7: wasmtime.bindgen's typed calls beside the untyped C4 (ours only)."""
+    try:
+        from wasmtime.bindgen import bind
+        from wasmtime.component import Linker as ComponentLinker
+    except ImportError:
+        return
+    m = bind(component, "bench_bindings")
+    imports = m.RootImports(host_add=lambda a, b: (a + b) & 0xFFFFFFFF)
+    store = Store(engine)
+    root = m.Root(store, imports)
+    point = m.Point(1, -2, "hello")
+
+    def typed(n):
+        for _ in range(n):
+            root.echo_point(store, point)
+
+    case("C6 bindgen typed record round trip (dataclass)", lambda: timeit(typed))
+    case(
+        "C6 bindgen typed add(u32,u32)",
+        lambda: timeit(lambda n: [root.add(store, 1, 2) for _ in range(n)]),
+    )
+
+    def fresh_untyped(n):
+        for _ in range(n):
+            linker.instantiate(Store(engine), component)
+
+    def fresh_root(n):
+        for _ in range(n):
+            m.Root(Store(engine), imports)
+
+    def fresh_linker(n):
+        for _ in range(n):
+            lk = ComponentLinker(engine)
+            with lk.root() as r:
+                r.add_func("host-add", lambda ctx, a, b: (a + b) & 0xFFFFFFFF)
+            lk.instantiate(Store(engine), component)
+
+    # After a trap a Store is unusable: a new Store and a new instance.
+    case(
+        "C7 new Store + new Linker + instantiate (untyped)", lambda: timeit(fresh_linker, start=10)
+    )
+    case("C7 new Store + Linker.instantiate (untyped)", lambda: timeit(fresh_untyped, start=10))
+    case(
+        "C7 new Store + bindgen Root() (linked definitions reused)",
+        lambda: timeit(fresh_root, start=10),
+    )
 
 
 HELLO_WAT = """

@@ -1,8 +1,12 @@
 /* The physical floor of a Python <-> wasm call on this machine, linked against
  * the same _libwasmtime.so as the extension: ns per wasmtime_func_call_unchecked
  * of `nop` and `add`, and ns per call of an unchecked host function from a
- * wasm loop.  bench/run.py compiles and runs it. */
+ * wasm loop.  bench/run.py compiles and runs it.
+ *
+ * `floor N CASE` (CASE nop, add or host) runs only N operations of that case
+ * and prints nothing: bench/callgrind.py counts its instructions. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,7 +50,7 @@ die(wasmtime_error_t *err, wasm_trap_t *trap)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
     wasm_engine_t *engine = wasm_engine_new();
     wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
@@ -75,8 +79,27 @@ main(void)
     wasmtime_instance_export_get(ctx, &inst, "add", 3, &add);
     wasmtime_instance_export_get(ctx, &inst, "loop_hit", 8, &loop);
 
-    const int N = 5000000;
+    int N = 5000000;
     wasmtime_val_raw_t raw[2];
+    if (argc == 3) {
+        /* One case, N operations, for instruction counting. */
+        N = atoi(argv[1]);
+        if (strcmp(argv[2], "host") == 0) {
+            raw[0].i32 = N;
+            die(wasmtime_func_call_unchecked(ctx, &loop.of.func, raw, 1, &trap), trap);
+        }
+        else {
+            bool is_add = strcmp(argv[2], "add") == 0;
+            for (int i = 0; i < N; i++) {
+                raw[0].i32 = i;
+                raw[1].i32 = 2;
+                die(wasmtime_func_call_unchecked(ctx, is_add ? &add.of.func : &nop.of.func, raw,
+                                                 is_add ? 2 : 0, &trap),
+                    trap);
+            }
+        }
+        return 0;
+    }
     double t0 = now();
     for (int i = 0; i < N; i++) {
         die(wasmtime_func_call_unchecked(ctx, &nop.of.func, raw, 0, &trap), trap);

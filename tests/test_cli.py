@@ -1,8 +1,10 @@
 """`python -m wasmtime run`, run as a subprocess like a user would."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -420,6 +422,40 @@ def test_w_timeout(calc):
     p = cli("run", "-W", "timeout=soon", calc)
     assert p.returncode == 1
     assert "duration" in p.stderr
+
+
+def test_ctrl_c_stops_a_spinning_run(calc):
+    # `run` uses an interruptible engine by default: SIGINT stops pure wasm.
+    env = dict(os.environ)
+    env["PYTHONPATH"] = PACKAGE_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    p = subprocess.Popen(
+        [sys.executable, "-m", "wasmtime", "run", "--invoke", "spin", calc],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        time.sleep(2.0)  # compiled and spinning by now
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, err
+    assert "interrupted" in err
+
+
+def test_w_interruptible_off_and_conflicts(calc):
+    p = cli("run", "-W", "interruptible=n", "--invoke", "neg", calc, "4")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "-4\n"
+    p = cli("run", "-W", "interruptible=n,timeout=200ms", "--invoke", "spin", calc, timeout=60)
+    assert p.returncode == 134
+    assert "interrupt" in p.stderr
+    p = cli("run", "-W", "interruptible,epoch-interruption", "--invoke", "neg", calc, "4")
+    assert p.returncode == 1
+    assert "exclude each other" in p.stderr
 
 
 def test_w_epoch_interruption_alone(calc):

@@ -56,6 +56,7 @@ OTHER_OPTIONS = {
     "profiler": "none",
     "cache": True,
     "epoch_interruption": True,
+    "interruptible": True,
     "target": None,  # filled in by valid_value(): depends on the host
 }
 
@@ -85,7 +86,7 @@ def test_option_list_is_complete():
         if not n.startswith("_") and isinstance(getattr(Config, n), types.GetSetDescriptorType)
     )
     assert props == sorted(ALL_OPTIONS)
-    assert len(props) == 41
+    assert len(props) == 42
     methods = sorted(n for n in dir(Config) if not n.startswith("_") and n not in props)
     assert methods == ["close", "cranelift_flag_enable", "cranelift_flag_set"]
 

@@ -227,3 +227,19 @@ def test_command_export_that_traps():
     with pytest.raises(Exception) as info:
         linker.instantiate(store, user).exports(store)["go"](store)
     assert "unreachable" in str(info.value)
+
+
+def test_gc_construction_example_in_api_md():
+    """docs/api.md's example of structs and arrays built from Python runs as written."""
+    import os
+    import re
+    import textwrap
+
+    path = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "api.md"
+    )
+    with open(path) as f:
+        text = f.read()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "StructRef.new" in b]
+    assert len(blocks) == 1
+    exec(compile(textwrap.dedent(blocks[0]), "docs/api.md", "exec"), {})

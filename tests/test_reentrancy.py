@@ -127,6 +127,7 @@ HERE = os.path.abspath(__file__)
 PROTOCOL_DUNDERS = (
     "__call__",
     "__getitem__",
+    "__setitem__",
     "__contains__",
     "__eq__",
     "__ne__",
@@ -581,6 +582,10 @@ BUILDERS = {
     "anyref_struct": lambda w: w.get("gc_exports")["struct"](w.get("store")),
     "anyref_array": lambda w: w.get("gc_exports")["array"](w.get("store")),
     "exn_tag": lambda w: w.get("gc_exports")["tag"],
+    "exnref": lambda w: wasmtime.ExnRef(w.get("store"), w.get("exn_tag"), [1]),
+    "field_type": lambda w: wasmtime.FieldType(VT.i32(), True),
+    "struct_type": lambda w: wasmtime.StructType(w.get("engine"), [w.get("field_type")]),
+    "array_type": lambda w: wasmtime.ArrayType(w.get("engine"), w.get("field_type")),
     "wasm_exception": lambda w: wasmtime.WasmException(w.get("exn_tag"), [1]),
     "valtype": lambda w: VT.i32(),
     "functype": lambda w: wasmtime.FuncType([VT.i32()], [VT.i32()]),
@@ -593,6 +598,10 @@ BUILDERS = {
     "exporttype": lambda w: w.get("module").exports[0],
     "val": lambda w: wasmtime.Val.i32(1),
     "trap": lambda w: wasmtime.Trap("boom"),
+    "timeout": lambda w: wasmtime.Timeout("late"),
+    "interruptible_store": lambda w: wasmtime.Store(
+        wasmtime.Engine(_config_with(interruptible=True))
+    ),
     "frame": _frame,
     "error": lambda w: wasmtime.WasmtimeError("boom"),
     "exit_trap": lambda w: wasmtime.ExitTrap("bye"),
@@ -871,6 +880,13 @@ for _n in C_PRIMITIVES:
 BUILDERS.update(C_BUILDERS)
 
 
+def _config_with(**options):
+    c = wasmtime.Config()
+    for k, v in options.items():
+        setattr(c, k, v)
+    return c
+
+
 # ===========================================================================
 # 3. Receivers and valid arguments
 # ===========================================================================
@@ -878,6 +894,13 @@ BUILDERS.update(C_BUILDERS)
 # The live receiver of each class's methods and setters (a world key).
 RECEIVERS = {
     "AnyRef": "anyref_struct",
+    "EqRef": "anyref_struct",
+    "StructRef": "anyref_struct",
+    "ArrayRef": "anyref_array",
+    "ExnRef": "exnref",
+    "FieldType": "field_type",
+    "StructType": "struct_type",
+    "ArrayType": "array_type",
     "WasmException": "wasm_exception",
     "Caller": "caller",
     "Config": "config",
@@ -907,6 +930,7 @@ RECEIVERS = {
     "Tag": "tag",
     "TagType": "tagtype",
     "Trap": "trap",
+    "Timeout": "timeout",
     "Val": "val",
     "ValType": "valtype",
     "WasiConfig": "wasi",
@@ -964,6 +988,13 @@ SKIP = {
     "component.StreamType.add_classes": "always NotImplementedError (no Python class yet)",
     "component.FutureType.add_classes": "always NotImplementedError (no Python class yet)",
     "component.ErrorContext.add_classes": "always NotImplementedError (no Python class yet)",
+    "ArrayRef.field": "a struct method inherited from AnyRef (an array is no struct); "
+    "covered on AnyRef/StructRef",
+    "ArrayRef.set_field": "as ArrayRef.field",
+    "StructRef.len": "an array method inherited from AnyRef (a struct is no array); covered "
+    "on AnyRef/ArrayRef",
+    "StructRef.get": "as StructRef.len",
+    "StructRef.set": "as StructRef.len",
     "StoreContext()": "only the runtime makes one (the first argument of a component host "
     "function); tests/test_component_*.py use it where it is live",
 }
@@ -1050,6 +1081,7 @@ GENERIC = {
     "idx": 0,
     "fuel": 100,
     "ticks_after_current": 1,
+    "interval": 1000,
     "memory_size": 1 << 20,
     "table_elements": 1000,
     "instances": 10,
@@ -1096,6 +1128,7 @@ _CONFIG_BOOL_SETTERS = (
     "signals_based_traps",
     "memory_init_cow",
     "epoch_interruption",
+    "interruptible",
 )
 
 _FT0 = lambda w: wasmtime.FuncType([], [])  # noqa: E731
@@ -1116,6 +1149,7 @@ VALID = {
     "Config.target=": V(value=_HOST_TRIPLE),
     # -- Store
     "Store.set_wasi_http": V(_recv="wasi_store"),
+    "Store.set_timeout": V(_recv="interruptible_store", seconds=1.5),
     # -- Module
     "Module()": [V("wat", wasm=MAIN_WAT), V("binary", wasm=lambda w: w.env.main_wasm)],
     "Module.from_file": V(path=_file("wat_file")),
@@ -1149,6 +1183,21 @@ VALID = {
     "AnyRef.len": V(_recv="anyref_array"),
     "AnyRef.get": V(_recv="anyref_array", index=1),
     "AnyRef.set": V(_recv="anyref_array", index=1, value=7),
+    "AnyRef.__eq__": V(value=K("anyref_struct")),
+    "AnyRef.__ne__": V(value=K("anyref_array")),
+    "StructRef.new": V(ty=K("struct_type"), fields=[5]),
+    "ArrayRef.new": V(ty=K("array_type"), elem=1, length=3),
+    "ArrayRef.__getitem__": V(key=1),
+    "ArrayRef.__setitem__": V(key=1, value=4),
+    "ArrayRef.from_values": V(ty=K("array_type"), values=[1, 2, 3]),
+    "ExnRef()": V(tag=K("exn_tag"), fields=[1]),
+    "ExnRef.__eq__": V(value=K("exnref")),
+    "ExnRef.__ne__": V(value=lambda w: wasmtime.ExnRef(w.get("store"), w.get("exn_tag"), [2])),
+    "FieldType()": V(storage=lambda w: VT.i64(), mutable=True),
+    "FieldType.__eq__": V(value=lambda w: wasmtime.FieldType("i8")),
+    "FieldType.__ne__": V(value=lambda w: wasmtime.FieldType("i8")),
+    "StructType()": V(fields=lambda w: [wasmtime.FieldType(VT.i32(), True)]),
+    "ArrayType()": V(element=lambda w: wasmtime.FieldType("i16", True)),
     "Val.i64": V(val=2),
     "Val.f32": V(val=1.5),
     "Val.f64": V(val=2.5),
@@ -1163,6 +1212,9 @@ VALID = {
         V("refs", _recv="func_ref", _args=[STORE, Payload(), K("func")]),
         V("wasm", _recv="func", _args=[STORE]),
     ],
+    # (an async call cannot start while a sync call runs: a Store only)
+    "Func.call_async": V("numeric", _recv="func_num", _args=[STORE, 1, 2, 1.5, 2.5], _caller=False),
+    "InstancePre.instantiate_async": V(_caller=False),
     "Caller.get": V(name="mem"),
     "Caller.__getitem__": V(key="mem"),
     "Global()": [
@@ -1209,6 +1261,7 @@ VALID = {
     "Linker.define_unknown_imports_as_traps": V(module=K("missing_module")),
     "Linker.define_unknown_imports_as_default_values": V(module=K("missing_module")),
     "Linker.instantiate": V(module=K("module")),
+    "Linker.instantiate_async": V(module=K("module"), _caller=False),
     "Linker.instantiate_pre": V(module=K("module")),
     "Linker.get_default": V(name="m"),
     "Linker.get": [V("func", module="m", name="f"), V("item", module="m", name="g")],
@@ -1233,6 +1286,12 @@ VALID = {
 }
 for _name in _CONFIG_BOOL_SETTERS:
     VALID["Config.%s=" % _name] = V(value=True)
+
+
+def _store_only(variants):
+    for v in variants:
+        v.caller = False
+    return variants
 
 
 def _c_func_calls():
@@ -1293,6 +1352,7 @@ VALID.update(
         ],
         "component.Linker.allow_shadowing=": V(value=True),
         "component.Linker.instantiate": V(component=K("c_comp_plain")),
+        "component.Linker.instantiate_async": V(component=K("c_comp_plain"), _caller=False),
         "component.Linker.define_unknown_imports_as_traps": V(
             _recv="c_linker_bare", component=K("c_comp_calls_host")
         ),
@@ -1316,6 +1376,7 @@ VALID.update(
             V("index", index=K("c_inst_export_index")),
         ],
         "component.Func.__call__": _c_func_calls(),
+        "component.Func.call_async": _store_only(_c_func_calls()),
         "component.Func.type": V(),
         "component.Func.post_return": V(),
         "component.ResourceType.host": V(val=7),

@@ -2,7 +2,7 @@
 
     python tools/components.py [NAME ...]     build (or reuse) and print the paths
 
-Three components, each rebuilt only when its sources or the pinned tools
+Five components, each rebuilt only when its sources or the pinned tools
 change, and validated with ``wasm-tools validate`` before it is cached:
 
 * ``command``: tests/component_src/command.c compiled with Debian's clang and
@@ -12,6 +12,10 @@ change, and validated with ``wasm-tools validate`` before it is cached:
   with cargo, which ships the adapter prebuilt: nothing is compiled).
 * ``kitchen``: the componentize-py guest tests/component_src/kitchen (every
   WIT value type, a resource, and a host interface it calls back).
+* ``adder``: the componentize-py guest tests/component_src/adder, the
+  component of the component-model tutorial (wasmtime.bindgen's tests).
+* ``zoo``: the componentize-py guest tests/component_src/zoo (a resource the
+  host implements, nested options), for wasmtime.bindgen's imports.
 * ``reflect``: tests/component_src/reflect/reflect.wit as a component of
   trapping functions (``component embed --dummy`` + ``component new``), for
   type reflection.
@@ -52,7 +56,7 @@ TOOLCHAIN_HINT = (
     "(`./dev test` does)"
 )
 
-NAMES = ("command", "kitchen", "reflect")
+NAMES = ("command", "kitchen", "reflect", "adder", "zoo")
 
 
 class BuildError(RuntimeError):
@@ -247,6 +251,35 @@ def _build_kitchen(root, tools, out, tmp):
     )
 
 
+def _build_adder(root, tools, out, tmp):
+    _componentize(tools, "adder", out, tmp)
+
+
+def _build_zoo(root, tools, out, tmp):
+    _componentize(tools, "zoo", out, tmp)
+
+
+def _componentize(tools, name, out, tmp):
+    app = os.path.join(SRC, name)
+    _run(
+        [
+            os.path.join(tools, "componentize-py"),
+            "-d",
+            os.path.join(app, "wit"),
+            "-w",
+            name,
+            "componentize",
+            "-p",
+            app,
+            "app",
+            "-o",
+            out,
+        ],
+        "componentize-py",
+        cwd=tmp,
+    )
+
+
 def _build_reflect(root, tools, out, tmp):
     core = os.path.join(tmp, "reflect.core.wasm")
     wasm_tools = os.path.join(tools, "wasm-tools")
@@ -284,7 +317,13 @@ def _prune(root, name, keep):
                     os.unlink(path)
 
 
-_RECIPES = {"command": _build_command, "kitchen": _build_kitchen, "reflect": _build_reflect}
+_RECIPES = {
+    "command": _build_command,
+    "kitchen": _build_kitchen,
+    "reflect": _build_reflect,
+    "adder": _build_adder,
+    "zoo": _build_zoo,
+}
 
 
 def build(name):

@@ -1,12 +1,26 @@
-/* AnyRef: a reference of wasm's `any` hierarchy (anyref, eqref, structref,
- * arrayref; wraps wasmtime/anyref.h).
+/* AnyRef and EqRef: references of wasm's `any` hierarchy (wraps
+ * wasmtime/anyref.h).
+ *
+ * Every non-null, non-i31 reference of the hierarchy comes to Python as an
+ * AnyRef, of the most precise class: StructRef and ArrayRef (structref.c,
+ * arrayref.c) for structs and arrays, EqRef for other eq objects, AnyRef for
+ * the rest (e.g. `any.convert_extern` of a host reference).  StructRef and
+ * ArrayRef derive from EqRef, EqRef from AnyRef; all share AnyRefObject.
+ * i31 values are not objects: they cross as Python ints.
  *
  * An AnyRef holds its Store (strong) and a rooted wasmtime_anyref_t; it goes
  * back into wasm as the same reference, into its own Store only (convert.c
- * checks).  Struct fields and array elements are read and written through it
- * (wasmtime/structref.h, arrayref.h), typed by the object's own type.  i31 values are not AnyRefs: they cross as Python ints.  The root
- * is released by dealloc while the Store lives; a closed Store took its roots
- * with it.  Only the runtime creates them.
+ * checks).  The root is released by dealloc while the Store lives; a closed
+ * Store took its roots with it.  Only the runtime creates them (or
+ * StructRef.new / ArrayRef.new).
+ *
+ * Equality is identity of the GC object: two AnyRefs are equal when they
+ * belong to the same Store and wasmtime_anyref_to_raw() gives the same
+ * value, which is the object's index in the store's GC heap.  Wasmtime's
+ * collector (the deferred reference-counting one; the C API offers no
+ * other) never moves an object, and the root held keeps it alive, so the
+ * index is stable for the wrapper's life; it is read once and cached, so
+ * hash() stays the same even after the Store is closed.
  */
 #include "runtime.h"
 
@@ -32,109 +46,32 @@ anyref_kind(PyObject *op, PyObject *store)
     return PyUnicode_FromString(kind);
 }
 
-/* Read (value NULL) or write field/element `index` of a struct (array
- * false) or an array.  The index is converted first (no Python code), then
- * the Store resolved; the value's kind comes from the object's type. */
-static PyObject *
-anyref_access(PyObject *op, PyObject *store, PyObject *index_obj, PyObject *value, bool array)
-{
-    AnyRefObject *self = (AnyRefObject *)op;
-    ext_state *st = self->store->st;
-    uint64_t index;
-    int rc = ext_long_as_u64(index_obj, &index);
-    if (rc < 0) {
-        return ext_wrong_type(st, "an int index", index_obj);
-    }
-    if (rc > 0 || (array && index > UINT32_MAX)) {
-        PyErr_SetString(PyExc_IndexError, "index out of range");
-        return NULL;
-    }
-    ext_ctx c;
-    if (ext_resolve_owner(st, store, self->store, &c) < 0) {
-        return NULL;
-    }
-    wasmtime_structref_t sref;
-    wasmtime_arrayref_t aref;
-    if (array ? wasmtime_anyref_as_array(c.ctx, &self->ref, &aref) == 0
-              : wasmtime_anyref_as_struct(c.ctx, &self->ref, &sref) == 0) {
-        return ext_raise_msg(st, "this AnyRef is not %s", array ? "an array" : "a struct");
-    }
-    PyObject *res = NULL;
-    wasmtime_error_t *err = NULL;
-    wasmtime_val_t v;
-    if (value == NULL) {
-        err = array ? wasmtime_arrayref_get(c.ctx, &aref, (uint32_t)index, &v)
-                    : wasmtime_structref_field(c.ctx, &sref, (size_t)index, &v);
-        if (err == NULL) {
-            res = ext_val_to_py(st, &c, &v);
-            ext_val_release(&v);
-        }
-    }
-    else {
-        wasmtime_field_type_t ft;
-        bool found = true;
-        if (array) {
-            wasmtime_array_type_t *ty = wasmtime_arrayref_type(c.ctx, &aref);
-            wasmtime_array_type_element(ty, &ft);
-            wasmtime_array_type_delete(ty);
-        }
-        else {
-            wasmtime_struct_type_t *ty = wasmtime_structref_type(c.ctx, &sref);
-            found = wasmtime_struct_type_field(ty, (size_t)index, &ft) != 0;
-            wasmtime_struct_type_delete(ty);
-        }
-        if (!found) {
-            PyErr_SetString(PyExc_IndexError, "field index out of range");
-        }
-        else {
-            /* Packed i8/i16 storage takes an i32 (wrapped by Wasmtime). */
-            wasmtime_valkind_t kind = ft.storage.kind == WASMTIME_STORAGE_TYPE_KIND_VALTYPE
-                                          ? ext_valtype_wasmtime_kind(ft.storage.valtype)
-                                          : WASMTIME_I32;
-            wasmtime_field_type_delete(&ft);
-            if (ext_py_to_val(st, &c, value, kind, &v) == 0) {
-                err = array ? wasmtime_arrayref_set(c.ctx, &aref, (uint32_t)index, &v)
-                            : wasmtime_structref_set_field(c.ctx, &sref, (size_t)index, &v);
-                ext_val_release(&v);
-                res = err == NULL ? Py_NewRef(Py_None) : NULL;
-            }
-        }
-    }
-    if (array) {
-        wasmtime_arrayref_unroot(&aref);
-    }
-    else {
-        wasmtime_structref_unroot(&sref);
-    }
-    return err != NULL ? ext_raise_error(st, err) : res;
-}
-
 static PyObject *
 anyref_field(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)nargs;
-    return anyref_access(op, args[0], args[1], NULL, false);
+    return ext_gcref_access((AnyRefObject *)op, args[0], args[1], NULL, false);
 }
 
 static PyObject *
 anyref_set_field(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)nargs;
-    return anyref_access(op, args[0], args[1], args[2], false);
+    return ext_gcref_access((AnyRefObject *)op, args[0], args[1], args[2], false);
 }
 
 static PyObject *
 anyref_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)nargs;
-    return anyref_access(op, args[0], args[1], NULL, true);
+    return ext_gcref_access((AnyRefObject *)op, args[0], args[1], NULL, true);
 }
 
 static PyObject *
 anyref_set(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)nargs;
-    return anyref_access(op, args[0], args[1], args[2], true);
+    return ext_gcref_access((AnyRefObject *)op, args[0], args[1], args[2], true);
 }
 
 static PyObject *
@@ -159,7 +96,61 @@ anyref_len(PyObject *op, PyObject *store)
 static PyObject *
 anyref_repr(PyObject *op)
 {
-    return PyUnicode_FromFormat("<wasmtime.AnyRef at %p>", op);
+    return PyUnicode_FromFormat("<%s at %p>", Py_TYPE(op)->tp_name, op);
+}
+
+/* The object's index in its store's GC heap (see the top); 0 or -1 with
+ * ValueError when it was never read and the Store is closed. */
+static int
+anyref_identity(AnyRefObject *self, uint32_t *out)
+{
+    if (!self->has_raw) {
+        if (self->store == NULL) {
+            ALREADY_CLOSED();
+            return -1;
+        }
+        if (ext_store_usable(self->store) < 0) {
+            return -1;
+        }
+        self->raw = wasmtime_anyref_to_raw(self->store->context, &self->ref);
+        self->has_raw = true;
+    }
+    *out = self->raw;
+    return 0;
+}
+
+static PyObject *
+anyref_richcompare(PyObject *a, PyObject *b, int op)
+{
+    ext_state *st = ext_state_from_type(Py_TYPE(a));
+    if (st == NULL) {
+        return NULL;
+    }
+    if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, st->AnyRef_Type)) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    AnyRefObject *x = (AnyRefObject *)a, *y = (AnyRefObject *)b;
+    bool eq = a == b;
+    if (!eq && x->store == y->store) {
+        uint32_t rx, ry;
+        if (anyref_identity(x, &rx) < 0 || anyref_identity(y, &ry) < 0) {
+            return NULL;
+        }
+        eq = rx == ry;
+    }
+    return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+}
+
+static Py_hash_t
+anyref_hash(PyObject *op)
+{
+    AnyRefObject *self = (AnyRefObject *)op;
+    uint32_t raw;
+    if (anyref_identity(self, &raw) < 0) {
+        return -1;
+    }
+    Py_hash_t h = (Py_hash_t)(((uintptr_t)self->store >> 4) * 1000003u) ^ (Py_hash_t)raw;
+    return h == -1 ? -2 : h;
 }
 
 static int
@@ -220,22 +211,43 @@ static PyType_Slot anyref_slots[] = {
     {Py_tp_traverse, anyref_traverse},
     {Py_tp_clear, anyref_clear},
     {Py_tp_repr, anyref_repr},
+    {Py_tp_richcompare, anyref_richcompare},
+    {Py_tp_hash, anyref_hash},
     {Py_tp_methods, anyref_methods},
-    {Py_tp_doc, "A wasm GC reference (anyref, eqref, structref, arrayref), bound to its "
-                "Store; passed back into wasm it is the same reference."},
+    {Py_tp_doc, "A wasm GC reference of the any hierarchy, bound to its Store; passed back "
+                "into wasm it is the same reference.  Equal when it is the same GC object."},
     {0, NULL},
 };
 
 static PyType_Spec anyref_spec = {
     .name = "wasmtime.AnyRef",
     .basicsize = sizeof(AnyRefObject),
-    .flags = EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags =
+        EXT_TPFLAGS | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_BASETYPE,
     .slots = anyref_slots,
+};
+
+static PyType_Slot eqref_slots[] = {
+    {Py_tp_doc, "A wasm GC reference of the eq hierarchy (an AnyRef that ref.eq can compare): "
+                "StructRef and ArrayRef derive from it."},
+    {0, NULL},
+};
+
+static PyType_Spec eqref_spec = {
+    .name = "wasmtime.EqRef",
+    .basicsize = sizeof(AnyRefObject),
+    .flags = EXT_TPFLAGS | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_BASETYPE,
+    /* GC support (traverse, clear) is inherited from AnyRef */
+    .slots = eqref_slots,
 };
 
 int
 anyref_register(PyObject *mod, ext_state *st)
 {
     st->AnyRef_Type = ext_add_type(mod, &anyref_spec, NULL);
-    return st->AnyRef_Type == NULL ? -1 : 0;
+    if (st->AnyRef_Type == NULL) {
+        return -1;
+    }
+    st->EqRef_Type = ext_add_type(mod, &eqref_spec, (PyObject *)st->AnyRef_Type);
+    return st->EqRef_Type == NULL ? -1 : 0;
 }

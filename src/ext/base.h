@@ -38,6 +38,10 @@ PyObject *ext_str_from_name(const wasm_name_t *name);
 
 /* Raise a Trap built from `trap` (consumed). Returns NULL. */
 PyObject *ext_raise_trap(ext_state *st, wasm_trap_t *trap);
+/* Raise `cls` (a Trap subclass) with `message` and the wasm frames of
+ * `err` (consumed).  Returns NULL. */
+PyObject *ext_raise_trap_class(ext_state *st, PyObject *cls, PyObject *message,
+                               wasmtime_error_t *err);
 /* "wasm backtrace" text of the frames of `trap` (or, if NULL, of `err`);
  * NULL if there are none. */
 PyObject *ext_trap_frames_text(const wasm_trap_t *trap, const wasmtime_error_t *err);
@@ -172,14 +176,27 @@ typedef struct {
     PyObject *max; /* strong (None for unbounded) */
 } LimitsObject;
 
+/* FieldType (types/fieldtype.c): a plain value, no C pointer. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *storage; /* strong: a ValType, or the str "i8" / "i16" */
+    bool mutable_;
+} FieldTypeObject;
+
 PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);
+/* A new FieldType describing `ft` (the caller keeps `ft`). */
+PyObject *fieldtype_from_c(ext_state *st, const wasmtime_field_type_t *ft);
+/* Fill `out` from a FieldType; the caller deletes it with
+ * wasmtime_field_type_delete().  0, or -1 with an exception. */
+int fieldtype_to_c(ext_state *st, PyObject *obj, wasmtime_field_type_t *out);
 /* The kind of `vt`.  Use this, never wasm_valtype_kind(): Wasmtime aborts
  * the process in wasm_valtype_kind() for v128 and for every reference type
  * but nullable externref/funcref. */
 wasm_valkind_t ext_valtype_kind(const wasm_valtype_t *vt);
 /* The wasmtime value kind of `vt`: as ext_valtype_kind, plus WASMTIME_ANYREF
  * for every type of the any hierarchy (anyref, eqref, i31ref, structref,
- * arrayref, concrete and non-null ones); EXT_NO_WASMTIME_KIND otherwise. */
+ * arrayref, concrete and non-null ones) and WASMTIME_EXNREF for the exn
+ * hierarchy; EXT_NO_WASMTIME_KIND otherwise. */
 wasmtime_valkind_t ext_valtype_wasmtime_kind(const wasm_valtype_t *vt);
 /* A new wasm_valtype_t for `kind` (v128 included); NULL on failure. */
 wasm_valtype_t *valkind_to_valtype(wasm_valkind_t kind);

@@ -296,6 +296,21 @@ config_set_epoch_interruption(PyObject *op, PyObject *value, void *Py_UNUSED(clo
     return config_record(self, "epoch_interruption", truth ? Py_True : Py_False);
 }
 
+/* Config.interruptible: epoch checks plus the ticker and deadline callback
+ * of interrupt.c for every Store; applied by Engine(), after every other
+ * option, so that `epoch_interruption = False` cannot undo it. */
+static int
+config_set_interruptible(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ConfigObject *self = (ConfigObject *)op;
+    int truth = value == NULL ? 0 : PyObject_IsTrue(value);
+    if (truth < 0 || config_check(self, value) < 0) {
+        return -1;
+    }
+    self->interruptible = truth != 0;
+    return config_record(self, "interruptible", truth ? Py_True : Py_False);
+}
+
 /* A str argument as a NUL-free C string, or NULL with TypeError/ValueError. */
 static const char *
 config_str_arg(PyObject *value, const char *expected)
@@ -482,7 +497,7 @@ config_call_option(PyObject *op, const char *name, PyObject *value)
 #define OTHER_OPTIONS(X)                                                      \
     X(max_wasm_stack) X(memory_reservation) X(memory_guard_size)            \
     X(memory_reservation_for_growth) X(strategy) X(cranelift_opt_level)     \
-    X(profiler) X(cache) X(epoch_interruption) X(target)
+    X(profiler) X(cache) X(epoch_interruption) X(target) X(interruptible)
 /* clang-format on */
 #define OPTION_METHOD(NAME)                                                         \
     static PyObject *config_call_##NAME(PyObject *op, PyObject *value)              \
@@ -521,6 +536,10 @@ static PyGetSetDef config_getset[] = {
      "True for the default cache configuration, or a TOML file path" READ "cache(v).", NULL},
     {"epoch_interruption", config_get_epoch_interruption, config_set_epoch_interruption,
      "Enable epoch-based interruption (any truthy value)" READ "epoch_interruption(True).", NULL},
+    {"interruptible", config_get_interruptible, config_set_interruptible,
+     "Let Ctrl-C, signal handlers and Store.set_timeout stop running wasm (compiles "
+     "epoch checks; any truthy value)" READ "interruptible(True).",
+     NULL},
     {"target", config_get_target, config_set_target,
      "The target triple to compile for" READ "target(triple).", NULL},
     {NULL, NULL, NULL, NULL, NULL},

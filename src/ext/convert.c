@@ -104,7 +104,7 @@ ext_py_to_raw(PyObject *obj, wasmtime_valkind_t kind, wasmtime_val_raw_t *out)
         if (!PyLong_Check(obj)) {
             return wrong_value(obj, kind);
         }
-        unsigned long long bits = PyLong_AsUnsignedLongLongMask(obj);
+        unsigned long long bits = ext_long_bits(obj);
         if (bits == (unsigned long long)-1 && PyErr_Occurred()) {
             return -1;
         }
@@ -192,8 +192,8 @@ funcref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
     return 0;
 }
 
-/* anyref: None (null), an AnyRef of this Store, or an int (an i31, wrapped
- * to 31 bits). */
+/* anyref: None (null), an AnyRef (or subclass) of this Store, or an int (an
+ * i31, wrapped to 31 bits). */
 static int
 anyref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
 {
@@ -202,11 +202,13 @@ anyref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
         wasmtime_anyref_set_null(&out->of.anyref);
         return 0;
     }
-    if (Py_IS_TYPE(obj, st->AnyRef_Type)) {
+    if (PyObject_TypeCheck(obj, st->AnyRef_Type)) {
         AnyRefObject *r = (AnyRefObject *)obj;
         if (r->store != c->so) {
-            ext_raise_msg(st, "object used with the wrong store: the AnyRef belongs to "
-                              "another Store");
+            ext_raise_msg(st,
+                          "object used with the wrong store: the %s belongs to "
+                          "another Store",
+                          Py_TYPE(obj)->tp_name + sizeof("wasmtime.") - 1);
             return -1;
         }
         wasmtime_anyref_clone(&r->ref, &out->of.anyref);
@@ -223,6 +225,31 @@ anyref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
     return wrong_value(obj, WASMTIME_ANYREF);
 }
 
+PyObject *
+ext_anyref_wrap(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref)
+{
+    PyTypeObject *tp = st->AnyRef_Type;
+    if (wasmtime_anyref_is_struct(c->ctx, ref) != 0) {
+        tp = st->StructRef_Type;
+    }
+    else if (wasmtime_anyref_is_array(c->ctx, ref) != 0) {
+        tp = st->ArrayRef_Type;
+    }
+    else if (wasmtime_anyref_is_eqref(c->ctx, ref) != 0) {
+        tp = st->EqRef_Type;
+    }
+    AnyRefObject *r = PyObject_GC_New(AnyRefObject, tp);
+    if (r == NULL) {
+        return NULL;
+    }
+    r->store = (StoreObject *)Py_NewRef(c->so);
+    wasmtime_anyref_clone(ref, &r->ref);
+    r->raw = 0;
+    r->has_raw = false;
+    PyObject_GC_Track(r);
+    return (PyObject *)r;
+}
+
 static PyObject *
 anyref_to_py(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref)
 {
@@ -234,12 +261,42 @@ anyref_to_py(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref)
         wasmtime_anyref_i31_get_s(c->ctx, ref, &i31) != 0) {
         return PyLong_FromLong(i31);
     }
-    AnyRefObject *r = PyObject_GC_New(AnyRefObject, st->AnyRef_Type);
+    return ext_anyref_wrap(st, c, ref);
+}
+
+/* exnref: None (null) or an ExnRef of this Store. */
+static int
+exnref_from(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_val_t *out)
+{
+    out->kind = WASMTIME_EXNREF;
+    if (obj == Py_None) {
+        wasmtime_exnref_set_null(&out->of.exnref);
+        return 0;
+    }
+    if (!PyObject_TypeCheck(obj, st->ExnRef_Type)) {
+        return wrong_value(obj, WASMTIME_EXNREF);
+    }
+    ExnRefObject *r = (ExnRefObject *)obj;
+    if (r->store != c->so) {
+        ext_raise_msg(st, "object used with the wrong store: the ExnRef belongs to another "
+                          "Store");
+        return -1;
+    }
+    wasmtime_exnref_clone(&r->ref, &out->of.exnref);
+    return 0;
+}
+
+PyObject *
+ext_exnref_wrap(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *ref)
+{
+    ExnRefObject *r = PyObject_GC_New(ExnRefObject, st->ExnRef_Type);
     if (r == NULL) {
         return NULL;
     }
     r->store = (StoreObject *)Py_NewRef(c->so);
-    wasmtime_anyref_clone(ref, &r->ref);
+    wasmtime_exnref_clone(ref, &r->ref);
+    r->raw = 0;
+    r->has_raw = false;
     PyObject_GC_Track(r);
     return (PyObject *)r;
 }
@@ -287,6 +344,7 @@ ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
     }
     case WASMTIME_EXTERNREF: return make_externref(st, c, obj, out);
     case WASMTIME_ANYREF: return anyref_from(st, c, obj, out);
+    case WASMTIME_EXNREF: return exnref_from(st, c, obj, out);
     case WASMTIME_FUNCREF:
         if (obj == Py_None || PyObject_TypeCheck(obj, st->Func_Type)) {
             return funcref_from(st, c, obj, out);
@@ -365,6 +423,11 @@ ext_val_to_py(ext_state *st, ext_ctx *c, const wasmtime_val_t *val)
         }
         return ext_func_wrap(st, c->so, &val->of.funcref);
     case WASMTIME_ANYREF: return anyref_to_py(st, c, &val->of.anyref);
+    case WASMTIME_EXNREF:
+        if (wasmtime_exnref_is_null(&val->of.exnref)) {
+            Py_RETURN_NONE;
+        }
+        return ext_exnref_wrap(st, c, &val->of.exnref);
     case WASMTIME_EXTERNREF: {
         if (wasmtime_externref_is_null(&val->of.externref)) {
             Py_RETURN_NONE;

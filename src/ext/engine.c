@@ -210,6 +210,10 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_SETREF(self->options, options);
         self->memories_fixed = !c->memory_may_move;
         self->memories32_fixed = !c->memory_may_move || !c->small_reservation;
+        self->interruptible = c->interruptible;
+        if (c->interruptible) {
+            wasmtime_config_epoch_interruption_set(cfg, true);
+        }
         /* Consumes the config, even on failure. */
         self->engine = wasm_engine_new_with_config(cfg);
     }

@@ -24,10 +24,9 @@ exn_class(void)
     return cls;
 }
 
-/* (tag, fields) of `exn` as Python objects, or -1. */
-static int
-exn_to_py(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *exn, PyObject **tag,
-          PyObject **fields)
+int
+ext_exn_to_py(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *exn, PyObject **tag,
+              PyObject **fields)
 {
     wasmtime_extern_t ext = {.kind = WASMTIME_EXTERN_TAG};
     wasmtime_error_t *err = wasmtime_exnref_tag(c->ctx, exn, &ext.of.tag);
@@ -70,7 +69,7 @@ ext_exn_after_call(ext_state *st, ext_ctx *c)
     }
     PyObject *trap = ext_exc_take();
     PyObject *tag = NULL, *fields = NULL, *cls = NULL, *exc = NULL;
-    if (exn_to_py(st, c, &exn, &tag, &fields) == 0 && (cls = exn_class()) != NULL) {
+    if (ext_exn_to_py(st, c, &exn, &tag, &fields) == 0 && (cls = exn_class()) != NULL) {
         PyObject *msg = trap != NULL ? PyObject_Str(trap) : NULL;
         if (msg != NULL) {
             exc = PyObject_CallFunction(cls, "OOO", tag, fields, msg);
@@ -131,6 +130,34 @@ exn_fields(ext_state *st, ext_ctx *c, const wasmtime_tag_t *tag, PyObject *value
     return 0;
 }
 
+int
+ext_exn_new(ext_state *st, ext_ctx *c, PyObject *tag, PyObject *values, wasmtime_exnref_t *out)
+{
+    if (!PyObject_TypeCheck(tag, st->Tag_Type)) {
+        ext_wrong_type(st, "a Tag", tag);
+        return -1;
+    }
+    if (((ExternObject *)tag)->store != c->so) {
+        ext_raise_msg(st, "object used with the wrong store: the Tag belongs to another Store");
+        return -1;
+    }
+    const wasmtime_tag_t *t = &((ExternObject *)tag)->ext.of.tag;
+    wasmtime_val_t vals[16];
+    size_t n = 0;
+    int rc = exn_fields(st, c, t, values, vals, 16, &n);
+    if (rc == 0) {
+        wasmtime_error_t *err = wasmtime_exnref_new(c->ctx, t, vals, n, out);
+        if (err != NULL) {
+            ext_raise_error(st, err);
+            rc = -1;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        ext_val_release(&vals[i]);
+    }
+    return rc;
+}
+
 wasm_trap_t *
 ext_exn_throw(ext_state *st, ext_ctx *c, PyObject *exc)
 {
@@ -145,35 +172,16 @@ ext_exn_throw(ext_state *st, ext_ctx *c, PyObject *exc)
     PyObject *fields = tag == NULL ? NULL : PyObject_GetAttrString(exc, "fields");
     PyObject *list = fields == NULL ? NULL : PySequence_List(fields);
     wasm_trap_t *trap = NULL;
-    wasmtime_val_t vals[16];
-    size_t n = 0;
     /* Python code (attribute lookups, iteration) ran: resolve the store now. */
     if (list != NULL && c->so->store == NULL) {
         ext_raise_msg(st, "the Store was closed");
     }
-    else if (list != NULL && !PyObject_TypeCheck(tag, st->Tag_Type)) {
-        ext_wrong_type(st, "a Tag for WasmException.tag", tag);
-    }
-    else if (list != NULL && ((ExternObject *)tag)->store != c->so) {
-        ext_raise_msg(st, "object used with the wrong store: the Tag of the WasmException "
-                          "belongs to another Store");
-    }
     else if (list != NULL) {
-        const wasmtime_tag_t *t = &((ExternObject *)tag)->ext.of.tag;
-        if (exn_fields(st, c, t, list, vals, 16, &n) == 0) {
-            wasmtime_exnref_t exn;
-            wasmtime_error_t *err = wasmtime_exnref_new(c->ctx, t, vals, n, &exn);
-            if (err != NULL) {
-                ext_raise_error(st, err);
-            }
-            else {
-                trap = wasmtime_context_set_exception(c->ctx, &exn);
-                wasmtime_exnref_unroot(&exn);
-            }
+        wasmtime_exnref_t exn;
+        if (ext_exn_new(st, c, tag, list, &exn) == 0) {
+            trap = wasmtime_context_set_exception(c->ctx, &exn);
+            wasmtime_exnref_unroot(&exn);
         }
-    }
-    for (size_t i = 0; i < n; i++) {
-        ext_val_release(&vals[i]);
     }
     Py_XDECREF(tag);
     Py_XDECREF(fields);

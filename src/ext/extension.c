@@ -54,6 +54,12 @@ int cinstance_register(PyObject *mod, ext_state *st);
 int cfunc_register(PyObject *mod, ext_state *st);
 int externref_register(PyObject *mod, ext_state *st);
 int anyref_register(PyObject *mod, ext_state *st);
+int structref_register(PyObject *mod, ext_state *st);
+int arrayref_register(PyObject *mod, ext_state *st);
+int exnref_register(PyObject *mod, ext_state *st);
+int gctype_register(PyObject *mod, ext_state *st);
+int fieldtype_register(PyObject *mod, ext_state *st);
+int callfuture_register(PyObject *mod, ext_state *st);
 
 static int (*const registrations[])(PyObject *, ext_state *) = {
     /* floor 2 */
@@ -65,6 +71,7 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     limits_register,
     externtypes_register,
     importexport_register,
+    fieldtype_register,
     /* floor 4 */
     config_register,
     engine_register,
@@ -96,6 +103,11 @@ static int (*const registrations[])(PyObject *, ext_state *) = {
     cfunc_register,
     externref_register,
     anyref_register,
+    structref_register, /* after anyref: derives from EqRef */
+    arrayref_register,
+    exnref_register,
+    gctype_register,
+    callfuture_register,
 };
 
 static int
@@ -110,7 +122,15 @@ ext_exec(PyObject *mod)
     ext_state *st = (ext_state *)PyModule_GetState(mod);
     st->str_message = PyUnicode_InternFromString("_message");
     st->str_code = PyUnicode_InternFromString("code");
-    if (st->str_message == NULL || st->str_code == NULL) {
+    st->str_value = PyUnicode_InternFromString("value");
+    st->str_handle = PyUnicode_InternFromString("_handle");
+    st->str_owner = PyUnicode_InternFromString("_owner");
+    st->str_store = PyUnicode_InternFromString("_store");
+    st->str_fvalue = PyUnicode_InternFromString("_value_");
+    st->empty_tuple = PyTuple_New(0);
+    if (st->str_message == NULL || st->str_code == NULL || st->str_value == NULL ||
+        st->str_handle == NULL || st->str_owner == NULL || st->str_store == NULL ||
+        st->str_fvalue == NULL || st->empty_tuple == NULL) {
         return -1;
     }
     for (size_t i = 0; i < sizeof(registrations) / sizeof(registrations[0]); i++) {

@@ -72,6 +72,37 @@ func_load_sig(FuncObject *self, ext_ctx *c)
     return rc;
 }
 
+/* Func(store, ty, coroutine_function): an async host function.  Takes fty. */
+static PyObject *
+func_new_async(ext_state *st, ext_ctx *c, wasm_functype_t *fty, PyObject *callable,
+               bool access_caller)
+{
+    void *env = ext_async_host_new(st, fty, callable, access_caller);
+    if (env == NULL) {
+        wasm_functype_delete(fty);
+        return NULL;
+    }
+    /* Keeping the callable allocates, which may run the GC and a finalizer
+     * that closes the Store: check it again after. */
+    if (ext_store_keep(c->so, callable) < 0 || ext_store_usable(c->so) < 0) {
+        ext_async_host_free(env);
+        wasm_functype_delete(fty);
+        return NULL;
+    }
+    c->so->async_only = true;
+    wasmtime_func_t f;
+    if (ext_async_func_new(st, c, fty, env, &f) < 0) { /* takes env */
+        wasm_functype_delete(fty);
+        return NULL;
+    }
+    FuncObject *self = (FuncObject *)ext_func_wrap(st, c->so, &f);
+    if (self == NULL || func_set_sig(self, fty) < 0) {
+        Py_CLEAR(self);
+    }
+    wasm_functype_delete(fty);
+    return (PyObject *)self;
+}
+
 static PyObject *
 func_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -98,6 +129,10 @@ func_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (access_caller < 0) {
         return NULL;
     }
+    int coro = ext_is_coroutine_function(callable);
+    if (coro < 0) {
+        return NULL;
+    }
     ext_ctx c;
     if (ext_resolve_store(st, store, &c) < 0) {
         return NULL;
@@ -106,6 +141,9 @@ func_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     wasm_functype_t *fty = orig == NULL ? NULL : ext_functype_unbound(st, orig);
     if (fty == NULL) {
         return NULL;
+    }
+    if (coro) {
+        return func_new_async(st, &c, fty, callable, access_caller);
     }
     bool numeric;
     void *env = ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
@@ -183,7 +221,7 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
         wasmtime_valkind_t k = self->kinds[i];
         /* The common cases first: an exact int or float of the right kind. */
         if (PyLong_CheckExact(p) && k <= WASMTIME_I64) {
-            unsigned long long bits = PyLong_AsUnsignedLongLongMask(p);
+            unsigned long long bits = ext_long_bits(p);
             if (k == WASMTIME_I32) {
                 raw[i].i32 = (int32_t)(uint32_t)bits;
             }
@@ -407,11 +445,12 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
         return NULL;
     }
     ext_ctx c;
-    if (args[0] == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner)) {
+    if (args[0] == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner) &&
+        owner->async_call == NULL && !owner->async_only) {
         c.so = owner; /* the usual case, checked inline */
         c.ctx = owner->context;
     }
-    else if (ext_resolve_owner(st, args[0], owner, &c) < 0) {
+    else if (ext_resolve_owner(st, args[0], owner, &c) < 0 || ext_sync_call_ok(c.so) < 0) {
         return NULL;
     }
     if (self->nparams < 0) {
@@ -443,6 +482,31 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
                                   : func_call_checked(self, &c, args + 1);
     ext_store_unclaim(c.so);
     return res;
+}
+
+/* func.call_async(store, *args): a coroutine (asynccall.c). */
+static PyObject *
+func_call_async(PyObject *op, PyObject *const *args, Py_ssize_t n)
+{
+    FuncObject *self = (FuncObject *)op;
+    StoreObject *owner = self->base.store;
+    ext_state *st = owner->st;
+    if (n < 1) {
+        PyErr_SetString(PyExc_TypeError, "call_async needs the store as first argument");
+        return NULL;
+    }
+    ext_ctx c;
+    if (ext_resolve_owner(st, args[0], owner, &c) < 0) {
+        return NULL;
+    }
+    if (self->nparams < 0 && func_load_sig(self, &c) < 0) {
+        return NULL;
+    }
+    if (n - 1 != self->nparams) {
+        return ext_raise_msg(st, "too %s parameters provided: given %zd, expected %d",
+                             n - 1 > self->nparams ? "many" : "few", n - 1, self->nparams);
+    }
+    return ext_async_func_call(self, &c, args + 1);
 }
 
 /* -- methods -- */
@@ -517,6 +581,10 @@ EXT_KW1(func_type, "type", "store")
 
 static PyMethodDef func_methods[] = {
     {"type", EXT_KW1_ENTRY(func_type), "type($self, store)\n--\n\nThe FuncType of this function."},
+    {"call_async", EXT_FASTCALL(func_call_async),
+     "call_async($self, store, /, *args)\n--\n\nA coroutine: await it for what "
+     "self(store, *args) returns; wasm is suspended while an async host function awaits "
+     "(see docs/asyncio.md)."},
     {"param_arity", func_param_arity, METH_NOARGS,
      "param_arity($self, /)\n--\n\nNumber of parameters."},
     {"result_arity", func_result_arity, METH_NOARGS,

@@ -175,8 +175,8 @@ host_trampoline_raw(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *ar
 {
     (void)num;
     hostfunc *hf = env;
-    PyGILState_STATE g = PyGILState_Ensure();
     StoreObject *so = wasmtime_context_get_data(wasmtime_caller_context(caller));
+    PyGILState_STATE g = ext_host_enter(so);
     raw_ctx c = {hf, args_and_results};
     wasm_trap_t *trap = NULL;
     PyObject *ret = hostfunc_invoke(hf, so, caller, raw_get, &c);
@@ -184,7 +184,7 @@ host_trampoline_raw(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *ar
         trap = host_failed(so, wasmtime_caller_context(caller));
     }
     Py_XDECREF(ret);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return trap;
 }
 
@@ -223,9 +223,9 @@ host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *
 {
     (void)nargs;
     hostfunc *hf = env;
-    PyGILState_STATE g = PyGILState_Ensure();
     wasmtime_context_t *ctx = wasmtime_caller_context(caller);
     StoreObject *so = wasmtime_context_get_data(ctx);
+    PyGILState_STATE g = ext_host_enter(so);
     val_ctx c = {hf, {so, ctx}, args, results, 0};
     wasm_trap_t *trap = NULL;
     PyObject *ret = hostfunc_invoke(hf, so, caller, val_get, &c);
@@ -244,7 +244,7 @@ host_trampoline_val(void *env, wasmtime_caller_t *caller, const wasmtime_val_t *
     }
     /* On success Wasmtime owns the results we wrote. */
     Py_XDECREF(ret);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return trap;
 }
 
@@ -291,4 +291,10 @@ ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
     *checked = host_trampoline_val;
     *unchecked = host_trampoline_raw;
     *finalizer = hostfunc_free;
+}
+
+wasm_trap_t *
+ext_hostfunc_failed(StoreObject *so, wasmtime_context_t *ctx)
+{
+    return host_failed(so, ctx); /* for the async host functions (asynccall.c) */
 }

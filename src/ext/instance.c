@@ -52,7 +52,7 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     ext_ctx c;
     const wasmtime_module_t *m = NULL;
-    if (ext_resolve_store(st, store, &c) == 0) {
+    if (ext_resolve_store(st, store, &c) == 0 && ext_sync_call_ok(c.so) == 0) {
         m = ext_module_of_engine(st, module, c.so->engine, "Store");
     }
     if (m == NULL) {
@@ -81,10 +81,8 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         goto done;
     }
     wasmtime_module_t *mc = wasmtime_module_clone(m);
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
-    wasmtime_module_delete(mc);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
+                       wasmtime_module_delete(mc));
     ext_call_leave(c.so);
     if (ext_call_finish(st, c.so, err, trap) == 0) {
         res = ext_instance_wrap(st, c.so, &inst, module);

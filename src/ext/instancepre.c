@@ -30,6 +30,10 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     if (ext_store_keep(c.so, self->host_objects) < 0) {
         return NULL;
     }
+    c.so->async_only |= self->has_async;
+    if (ext_sync_call_ok(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
@@ -37,15 +41,38 @@ instancepre_instantiate(PyObject *op, PyObject *store)
         return NULL;
     }
     self->busy++;
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_instance_pre_instantiate(EXT_LIVE(self, pre), c.ctx, &inst, &trap);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_instance_pre_instantiate(EXT_LIVE(self, pre), c.ctx,
+                                                                      &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
         return ext_exn_after_call(st, &c), NULL;
     }
     return ext_instance_wrap(st, c.so, &inst, self->module);
+}
+
+/* instance_pre.instantiate_async(store): a coroutine (asynccall.c). */
+static PyObject *
+instancepre_instantiate_async(PyObject *op, PyObject *store)
+{
+    InstancePreObject *self = (InstancePreObject *)op;
+    ext_state *st = self->st;
+    EXT_CHECK_OPEN(self->pre, NULL);
+    ext_ctx c;
+    if (ext_resolve_store(st, store, &c) < 0) {
+        return NULL;
+    }
+    if (c.so->engine != self->engine) {
+        return ext_raise_msg(st, "the Store belongs to another Engine than the InstancePre");
+    }
+    if (self->imports_wasi && !c.so->has_wasi) {
+        return ext_no_wasi_context(st), NULL;
+    }
+    if (ext_store_keep(c.so, self->host_objects) < 0) {
+        return NULL;
+    }
+    c.so->async_only |= self->has_async;
+    return ext_async_pre_instantiate(self, &c);
 }
 
 static PyObject *
@@ -99,12 +126,15 @@ static int
 instancepre_clear(PyObject *op)
 {
     InstancePreObject *self = (InstancePreObject *)op;
-    if (self->pre != NULL) {
+    /* Not while a suspended instantiate_async uses it (see linker_clear). */
+    if (self->pre != NULL && self->busy == 0) {
         wasmtime_instance_pre_delete(self->pre);
         self->pre = NULL;
     }
     EXT_DELETE_RETIRED(self, wasmtime_instance_pre_t, wasmtime_instance_pre_delete);
-    Py_CLEAR(self->host_objects);
+    if (self->pre == NULL) {
+        Py_CLEAR(self->host_objects);
+    }
     Py_CLEAR(self->module);
     Py_CLEAR(self->engine);
     return 0;
@@ -121,10 +151,14 @@ instancepre_dealloc(PyObject *op)
 }
 
 EXT_KW1(instancepre_instantiate, "instantiate", "store")
+EXT_KW1(instancepre_instantiate_async, "instantiate_async", "store")
 
 static PyMethodDef instancepre_methods[] = {
     {"instantiate", EXT_KW1_ENTRY(instancepre_instantiate),
      "instantiate($self, store)\n--\n\nA new Instance in `store`."},
+    {"instantiate_async", EXT_KW1_ENTRY(instancepre_instantiate_async),
+     "instantiate_async($self, store)\n--\n\nA coroutine: await it for what "
+     "instantiate(store) returns (needed once the Store is async-only)."},
     {"close", instancepre_close, METH_NOARGS, "close($self, /)\n--\n\nFree it."},
     {NULL, NULL, 0, NULL},
 };

@@ -565,3 +565,19 @@ ext_command_has_unknown_exports(const wasmtime_module_t *m)
     wasm_exporttype_vec_delete(&vec);
     return command && unknown;
 }
+
+PyObject *
+ext_linker_define_unknown(ext_state *st, wasmtime_linker_t *linker, PyObject *defs,
+                          const wasmtime_module_t *m, const ext_ctx *c)
+{
+    wasmtime_error_t *err =
+        c == NULL ? wasmtime_linker_define_unknown_imports_as_traps(linker, m)
+                  : wasmtime_linker_define_unknown_imports_as_default_values(linker, c->ctx, m);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    if (ext_linkdefs_record_unknown(st, defs, m, c == NULL ? NULL : (PyObject *)c->so) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}

@@ -64,6 +64,9 @@ linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
         ext_raise_msg(self->st, "the Store belongs to another Engine than the Linker");
         return -1;
     }
+    if (self->has_async) {
+        c->so->async_only = true; /* it may get our async host functions */
+    }
     PyObject *callables = linker_callables(self);
     int rc = ext_store_keep(c->so, callables);
     Py_DECREF(callables);
@@ -206,43 +209,30 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         ext_wrong_type(st, "a callable", callable);
         return -1;
     }
+    int coro = ext_is_coroutine_function(callable); /* (runs Python code) */
+    if (coro < 0) {
+        return -1;
+    }
     const wasm_functype_t *orig = wasmtype_get(ty);
     wasm_functype_t *fty = orig == NULL ? NULL : ext_functype_unbound(st, orig);
     if (fty == NULL) {
         return -1;
     }
-    bool numeric;
-    void *env = ext_hostfunc_new(st, fty, callable, access_caller, &numeric);
-    if (env == NULL) {
-        wasm_functype_delete(fty);
-        return -1;
-    }
-    wasmtime_func_callback_t checked;
-    wasmtime_func_unchecked_callback_t unchecked;
-    void (*finalizer)(void *);
-    ext_hostfunc_callbacks(&checked, &unchecked, &finalizer);
     if (ext_linker_keep_callable(self, module, name, callable) < 0 || self->linker == NULL) {
         /* (the allocation may have run a finalizer that closed the Linker) */
         if (!PyErr_Occurred()) {
             ALREADY_CLOSED();
         }
-        finalizer(env);
         wasm_functype_delete(fty);
         return -1;
     }
-    wasmtime_error_t *err;
-    if (numeric) {
-        err = wasmtime_linker_define_func_unchecked(EXT_LIVE(self, linker), m, (size_t)mlen, n,
-                                                    (size_t)nlen, fty, unchecked, env, finalizer);
-    }
-    else {
-        err = wasmtime_linker_define_func(EXT_LIVE(self, linker), m, (size_t)mlen, n, (size_t)nlen,
-                                          fty, checked, env, finalizer);
-    }
+    int rc = ext_linker_define_host(st, EXT_LIVE(self, linker), m, (size_t)mlen, n, (size_t)nlen, fty,
+                                    callable, access_caller, coro);
     wasm_functype_delete(fty); /* Wasmtime made its own type from it */
-    if (err != NULL) {
-        return ext_raise_error_int(st, err);
+    if (rc < 0) {
+        return -1;
     }
+    self->has_async |= coro;
     PyObject *def = ext_linkdef_new(LINKDEF_FUNC, ty, NULL, callable, access_caller);
     if (def == NULL || ext_linkdefs_record(self->defs, module, name, def) < 0) {
         Py_XDECREF(def);
@@ -377,9 +367,8 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     }
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_module(EXT_LIVE(self, linker), c.ctx, n, (size_t)nlen, mc);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_linker_module(EXT_LIVE(self, linker), c.ctx, n,
+                                                          (size_t)nlen, mc));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
@@ -407,15 +396,7 @@ linker_define_unknown_imports_as_traps(PyObject *op, PyObject *module)
     if (m == NULL) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define_unknown_imports_as_traps(EXT_LIVE(self, linker), m);
-    if (err == NULL && ext_linkdefs_record_unknown(self->st, self->defs, m, NULL) < 0) {
-        return NULL;
-    }
-    if (err != NULL) {
-        return ext_raise_error(self->st, err);
-    }
-    Py_RETURN_NONE;
+    return ext_linker_define_unknown(self->st, EXT_LIVE(self, linker), self->defs, m, NULL);
 }
 
 static PyObject *
@@ -440,26 +421,20 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
     if (linker_store(self, a[0], &c) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define_unknown_imports_as_default_values(EXT_LIVE(self, linker), c.ctx, m);
-    if (err == NULL &&
-        ext_linkdefs_record_unknown(self->st, self->defs, m, (PyObject *)c.so) < 0) {
-        return NULL;
-    }
-    if (err != NULL) {
-        return ext_raise_error(self->st, err);
-    }
-    Py_RETURN_NONE;
+    return ext_linker_define_unknown(self->st, EXT_LIVE(self, linker), self->defs, m, &c);
 }
 
 /* ---- lookups -------------------------------------------------------------------- */
 
+/* instantiate, or (async_) instantiate_async: a coroutine (asynccall.c). */
 static PyObject *
-linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                      bool async_)
 {
     static const char *const kwlist[] = {"store", "module", NULL};
     PyObject *a[2];
-    if (ext_parse_args(args, nargs, kwnames, "instantiate", kwlist, 2, a) < 0) {
+    if (ext_parse_args(args, nargs, kwnames, async_ ? "instantiate_async" : "instantiate", kwlist,
+                       2, a) < 0) {
         return NULL;
     }
     LinkerObject *self = linker_open(op);
@@ -481,6 +456,12 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     if (self->has_wasi && !c.so->has_wasi && ext_module_imports_wasi(m)) {
         return ext_no_wasi_context(st), NULL;
     }
+    if (async_) {
+        return ext_async_linker_instantiate(self, &c, a[1], m);
+    }
+    if (ext_sync_call_ok(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
@@ -491,9 +472,8 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     }
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
-    Py_BEGIN_ALLOW_THREADS
-    err = wasmtime_linker_instantiate(EXT_LIVE(self, linker), c.ctx, mc, &inst, &trap);
-    Py_END_ALLOW_THREADS
+    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_linker_instantiate(EXT_LIVE(self, linker), c.ctx, mc,
+                                                               &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     PyObject *res = NULL;
@@ -508,6 +488,18 @@ linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
     }
     wasmtime_module_delete(mc);
     return res;
+}
+
+static PyObject *
+linker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return linker_do_instantiate(op, args, nargs, kwnames, false);
+}
+
+static PyObject *
+linker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return linker_do_instantiate(op, args, nargs, kwnames, true);
 }
 
 static PyObject *
@@ -741,6 +733,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
     ip->engine = Py_NewRef(self->engine);
     ip->host_objects = linker_callables(self);
     ip->imports_wasi = self->has_wasi && ext_module_imports_wasi(m);
+    ip->has_async = self->has_async;
     ip->busy = 0;
     ip->st = st;
     PyObject_GC_Track(ip);
@@ -778,18 +771,22 @@ static int
 linker_clear(PyObject *op)
 {
     LinkerObject *self = (LinkerObject *)op;
-    /* The C linker borrows our callables: it goes first. */
-    if (self->linker != NULL) {
+    /* The C linker borrows our callables: it goes first, unless a suspended
+     * instantiate_async (busy) still uses it: that call holds us, and its
+     * end brings us back here (a GC cycle through its coroutine). */
+    if (self->linker != NULL && self->busy == 0) {
         wasmtime_linker_delete(self->linker);
         self->linker = NULL;
     }
     EXT_DELETE_RETIRED(self, wasmtime_linker_t, wasmtime_linker_delete);
-    if (self->engine_clone != NULL) {
+    if (self->engine_clone != NULL && self->linker == NULL) {
         wasm_engine_delete(self->engine_clone);
         self->engine_clone = NULL;
     }
     Py_CLEAR(self->defs);
-    Py_CLEAR(self->host_objects);
+    if (self->linker == NULL) {
+        Py_CLEAR(self->host_objects);
+    }
     Py_CLEAR(self->engine);
     return 0;
 }
@@ -837,6 +834,9 @@ static PyMethodDef linker_methods[] = {
      EXT_FASTCALL_KW(linker_define_unknown_imports_as_default_values),
      "define_unknown_imports_as_default_values($self, store, module)\n--\n\n"
      "Define every missing import of `module` as a default value."},
+    {"instantiate_async", EXT_FASTCALL_KW(linker_instantiate_async),
+     "instantiate_async($self, store, module)\n--\n\nA coroutine: await it for what "
+     "instantiate(store, module) returns (needed once the Store is async-only)."},
     {"instantiate", EXT_FASTCALL_KW(linker_instantiate),
      "instantiate($self, store, module)\n--\n\nInstantiate `module`, resolving its imports."},
     {"instantiate_pre", EXT_KW1_ENTRY(linker_instantiate_pre),

@@ -9,6 +9,8 @@
  *               conversion sits above the handles it creates)
  *   hostfunc.c  the trampolines through which wasm calls Python
  *   linkdefs.c  the Linker's registry of what it defines
+ *   interrupt.c the ticker thread and deadline callback of interruptible
+ *               engines (Config.interruptible, Store.set_timeout, signals)
  *
  * It also holds the object structs that more than one file touches.  The
  * files of floor 4 (one per Python type) use this floor and never each other.
@@ -19,6 +21,10 @@
 #include "base.h"
 
 #include <stdatomic.h>
+#include <pthread.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <longintrepr.h> /* ob_digit: Python.h includes it from 3.11 */
+#endif
 
 /* ---- objects shared between files ---------------------------------------- */
 
@@ -36,6 +42,7 @@ typedef struct {
     bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
     bool stack_set;          /* max_wasm_stack was set ... */
     uint64_t max_wasm_stack; /* ... to this */
+    bool interruptible;      /* Config.interruptible (interrupt.c) */
     /* Every option set, name -> value in the order last set (Cranelift
      * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
      * engine's configuration fingerprint, since the C API has no getters. */
@@ -52,6 +59,9 @@ typedef struct {
     bool memories32_fixed;
     /* true when no memory of this engine can ever move */
     bool memories_fixed;
+    /* built with Config.interruptible: epoch checks compiled in, and every
+     * Store gets the deadline callback of interrupt.c */
+    bool interruptible;
     /* The options of the Config it was built from, a tuple of (name, value)
      * pairs in the order set (() without a Config): see ConfigObject. */
     PyObject *options; /* strong */
@@ -81,6 +91,28 @@ typedef struct {
     int claims;                 /* ext_store_claim()s held; the same */
     _Atomic Py_ssize_t exports; /* zero-copy memory buffers exported */
     bool release_pending;       /* GC wanted to delete while exported */
+    /* The live call future (CallFutureObject, borrowed) of a call_async or
+     * instantiate_async, NULL when none: the Store is busy while it lives
+     * (asynccall.c). */
+    PyObject *async_call;
+    /* The Store has an async host function or an async yield: Wasmtime
+     * panics (aborting the process) when such a store runs wasm through a
+     * synchronous call, so those are refused (ext_sync_call_ok). */
+    bool async_only;
+    /* Interruption (interrupt.c); all false/0/NULL on a plain engine. */
+    bool interruptible;         /* the deadline callback is installed */
+    bool timed_out;             /* the callback stopped the call for its timeout */
+    uint64_t timeout_ns;        /* Store.set_timeout, 0 = none */
+    uint64_t deadline_ns;       /* CLOCK_MONOTONIC end of the running outermost call, 0 = none */
+    struct ext_tick_node *tick; /* owned: this Store's registration with the ticker */
+    /* The GIL during a call (EXT_RUN_WASM below). */
+    bool keeps_gil;            /* the innermost running call keeps the GIL */
+    PyThreadState *gil_parked; /* released until that call ends (or, on an interruptible
+                                  engine, until host calls resume) */
+    unsigned host_calls;       /* host calls since the last tick (interruptible engines) */
+    unsigned calls;            /* outermost calls since the last tick (interruptible) */
+    bool release_calls;        /* interruptible: calls are long and pure, release the GIL */
+    uint64_t last_tick_ns;     /* when the deadline callback last ran */
 } StoreObject;
 
 /* StoreContext: the store as component host functions and resource
@@ -106,12 +138,34 @@ typedef struct {
     PyObject *weakreflist;
 } ExternObject;
 
-/* A reference of the any hierarchy (anyref.c). */
+/* A reference of the any hierarchy: AnyRef and its subclasses EqRef,
+ * StructRef and ArrayRef share this layout (anyref.c, structref.c,
+ * arrayref.c). */
 typedef struct {
     PyObject_HEAD
     StoreObject *store;    /* strong */
     wasmtime_anyref_t ref; /* rooted; unrooted while the Store lives */
+    uint32_t raw;          /* the object's identity in its GC heap ... */
+    bool has_raw;          /* ... once == or hash() needed it */
 } AnyRefObject;
+
+/* An exnref held by Python (exnref.c). */
+typedef struct {
+    PyObject_HEAD
+    StoreObject *store;    /* strong */
+    wasmtime_exnref_t ref; /* rooted; unrooted while the Store lives */
+    uint32_t raw;          /* identity in the GC heap, as AnyRefObject's ... */
+    bool has_raw;          /* ... once == or hash() needed it */
+} ExnRefObject;
+
+/* StructType and ArrayType (gctype.c): a GC type registered with an engine.
+ * Wasmtime aborts when a type is used with a store of another engine, so
+ * every use checks `engine` against the store's first. */
+typedef struct {
+    PyObject_HEAD
+    void *ty;         /* owned wasmtime_struct_type_t or wasmtime_array_type_t */
+    PyObject *engine; /* strong: the EngineObject it is registered with */
+} GcTypeObject;
 
 /* An externref without a Python payload (externref.c). */
 typedef struct {
@@ -206,6 +260,7 @@ typedef struct {
     bool shadowing;
     bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
+    bool has_async;   /* defines an async host function: its Stores are async-only */
     _Atomic int busy; /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
@@ -218,6 +273,7 @@ typedef struct {
     PyObject *host_objects;       /* strong: the linker's callables at creation */
     PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
+    bool has_async;               /* its Linker had async host functions */
     _Atomic int busy;             /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
@@ -231,11 +287,46 @@ int ext_resolve_store(ext_state *st, PyObject *obj, ext_ctx *out);
 int ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out);
 /* The Store itself is usable: open, and not running on another thread. */
 int ext_store_usable(StoreObject *so);
+/* The current thread, as Store.running_thread records it (what
+ * PyThread_get_thread_ident returns on POSIX, without the call). */
+static inline unsigned long
+ext_thread_ident(void)
+{
+    return (unsigned long)pthread_self();
+}
+/* RuntimeError: the Store is running wasm on another thread. -1. */
+int ext_store_other_thread(void);
 /* Bracket wasm execution: ext_call_enter claims the store for this thread
- * (RuntimeError if another thread holds it, ValueError if it was closed
- * meanwhile: 0 or -1); each successful enter is paired with a leave. */
-int ext_call_enter(StoreObject *so);
-void ext_call_leave(StoreObject *so);
+ * by compare-and-swap on its owner (RuntimeError if another thread holds
+ * it, ValueError if it was closed meanwhile: 0 or -1); each successful
+ * enter is paired with a leave.  The outermost call of a Store drops what an
+ * earlier call left and, on an interruptible engine, arms the timeout
+ * (ext_call_enter_slow, which also undoes the enter when the store was
+ * closed). */
+int ext_call_enter_slow(StoreObject *so);
+static inline int
+ext_call_enter(StoreObject *so)
+{
+    unsigned long me = ext_thread_ident();
+    unsigned long expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
+                                                 memory_order_acquire, memory_order_relaxed) &&
+        expected != me) {
+        return ext_store_other_thread();
+    }
+    if (so->running++ == 0 &&
+        (so->store == NULL || so->pending_exc != NULL || so->interruptible)) {
+        return ext_call_enter_slow(so);
+    }
+    return 0;
+}
+static inline void
+ext_call_leave(StoreObject *so)
+{
+    if (--so->running == 0 && so->claims == 0) {
+        atomic_store_explicit(&so->running_thread, 0, memory_order_release);
+    }
+}
 /* Hold the store for this thread across work that uses its context outside
  * the call bracket (converting reference values in and out of a call), so
  * that another thread can neither enter nor close() it meanwhile: the same
@@ -253,9 +344,18 @@ ext_store_idle(StoreObject *so)
 {
     return atomic_load_explicit(&so->running_thread, memory_order_relaxed) == 0;
 }
-/* After a call: raise the host exception if one is pending, else the trap,
- * else the error (each consumed). 0 when there was none, -1 otherwise. */
-int ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+/* After a call: raise the timeout, else the host exception if one is
+ * pending, else the trap, else the error (each consumed). 0 when there was
+ * none, -1 otherwise.  ext_call_failed is the part after a failure. */
+int ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap);
+static inline int
+ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (err == NULL && trap == NULL) {
+        return 0;
+    }
+    return ext_call_failed(st, so, err, trap);
+}
 /* Record the current exception as the store's pending host exception. */
 void ext_store_set_pending(StoreObject *so);
 /* Keep `obj` alive as long as the store (for env pointers). 0 or -1. */
@@ -274,43 +374,7 @@ void ext_release_deferred(void);
 /* Consume `w` into the store's WASI context (Store.set_wasi). 0 or -1. */
 int ext_store_take_wasi(StoreObject *so, WasiConfigObject *w);
 
-/* Whether a call into wasm on store `so` must release the GIL.  It need not
- * when no other Python thread exists in this interpreter (nobody could take
- * it, and releasing and re-taking it costs more than a short call) and the
- * store has no WASI context (WASI runs custom output callbacks on a worker
- * thread, which must be able to take the GIL).  A thread started during the
- * call by a host function still runs whenever Python code (a host function)
- * runs, through the interpreter's usual GIL hand-off. */
-static inline bool
-ext_must_release_gil(const StoreObject *so)
-{
-#ifdef Py_GIL_DISABLED
-    /* No GIL to skip: detach always, so the other threads' stop-the-world
-     * pauses (GC) never wait for a wasm call. */
-    (void)so;
-    return true;
-#endif
-    if (so->has_wasi) {
-        return true;
-    }
-    PyThreadState *ts = PyThreadState_Get();
-    PyThreadState *head = PyInterpreterState_ThreadHead(PyThreadState_GetInterpreter(ts));
-    return head != ts || PyThreadState_Next(head) != NULL;
-}
-
-/* Run `stmt` (which must not touch Python objects) for store `so`, with the
- * GIL released when ext_must_release_gil() says so. */
-#define EXT_RUN_WASM(so, stmt)          \
-    do {                                \
-        if (ext_must_release_gil(so)) { \
-            Py_BEGIN_ALLOW_THREADS      \
-            stmt;                       \
-            Py_END_ALLOW_THREADS        \
-        }                               \
-        else {                          \
-            stmt;                       \
-        }                               \
-    } while (0)
+#include "wasmcall.h"
 
 /* ---- handles (handles.c) -------------------------------------------------- */
 
@@ -391,6 +455,26 @@ void ext_handle_dealloc(PyObject *op);
 
 /* ---- values (convert.c) --------------------------------------------------- */
 
+/* The low 64 bits of an int (PyLong_AsUnsignedLongLongMask), read
+ * inline when it is a one-digit int: the argument conversion of every call
+ * with integer parameters. */
+static inline unsigned long long
+ext_long_bits(PyObject *p)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyUnstable_Long_IsCompact((PyLongObject *)p)) {
+        return (unsigned long long)(long long)PyUnstable_Long_CompactValue((PyLongObject *)p);
+    }
+#else
+    Py_ssize_t size = Py_SIZE(p);
+    if (size >= -1 && size <= 1) {
+        return (unsigned long long)(long long)(size *
+                                               (Py_ssize_t)((PyLongObject *)p)->ob_digit[0]);
+    }
+#endif
+    return PyLong_AsUnsignedLongLongMask(p);
+}
+
 /* Python -> wasmtime_val_t of wasmtime kind `kind` (wasmtime-py's rules, convert.c).
  * On success the value may hold a rooted reference: ext_val_release it. */
 int ext_py_to_val(ext_state *st, ext_ctx *c, PyObject *obj, wasmtime_valkind_t kind,
@@ -417,7 +501,38 @@ PyObject *ext_v128_to_py(const uint8_t in[16]);
  * on error.  The one place the "wrong type of `Val`" rule lives. */
 PyObject *ext_val_unwrap(ext_state *st, PyObject *obj, wasmtime_valkind_t kind);
 
+/* ---- GC references (gcref.c; the wrappers are made by convert.c) -------- */
+
+/* A Python object for a non-null, non-i31 anyref of store c: an AnyRef,
+ * EqRef, StructRef or ArrayRef by what it refers to, holding a clone of the
+ * root (convert.c). */
+PyObject *ext_anyref_wrap(ext_state *st, ext_ctx *c, const wasmtime_anyref_t *ref);
+/* A Python ExnRef for a non-null exnref of store c (a clone; convert.c). */
+PyObject *ext_exnref_wrap(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *ref);
+/* Read (value NULL) or write field `index` of a struct (array false) or
+ * element `index` of an array, converting the value by the object's own
+ * type.  `store` is the store argument (a Store or Caller).  New reference
+ * (None for a write) or NULL. */
+PyObject *ext_gcref_access(AnyRefObject *self, PyObject *store, PyObject *index, PyObject *value,
+                           bool array);
+/* `obj` as a value for storage type `ft` (packed i8/i16 take an int, wrapped
+ * by Wasmtime).  No Python code runs.  0 or -1; release with
+ * ext_val_release. */
+int ext_field_to_val(ext_state *st, ext_ctx *c, const wasmtime_field_type_t *ft, PyObject *obj,
+                     wasmtime_val_t *out);
+/* A new StructType (array false) or ArrayType owning `ty`, registered with
+ * `engine` (an EngineObject).  Deletes `ty` on failure. */
+PyObject *ext_gctype_wrap(ext_state *st, PyObject *engine, bool array, void *ty);
+
 /* ---- wasm exceptions (exn.c) ---------------------------------------------- */
+
+/* The tag and field values of `exn` (new references), or -1. */
+int ext_exn_to_py(ext_state *st, ext_ctx *c, const wasmtime_exnref_t *exn, PyObject **tag,
+                  PyObject **fields);
+/* A new exnref of `tag` (a Tag of store c) with the field values in `values`
+ * (a list); runs no Python code.  0 or -1 with an exception. */
+int ext_exn_new(ext_state *st, ext_ctx *c, PyObject *tag, PyObject *values,
+                wasmtime_exnref_t *out);
 
 /* After a wasm call of store c failed (a Python exception is set): if an
  * uncaught wasm exception is pending on the store, replace the raised
@@ -442,6 +557,11 @@ void *ext_hostfunc_new(ext_state *st, const wasm_functype_t *ty, PyObject *calla
 void ext_hostfunc_callbacks(wasmtime_func_callback_t *checked,
                             wasmtime_func_unchecked_callback_t *unchecked,
                             void (**finalizer)(void *));
+
+/* A host function raised (the exception is set): the trap it returns to
+ * wasm (a WasmException is thrown into wasm; any other exception is kept
+ * on the Store, see ext_call_finish). */
+wasm_trap_t *ext_hostfunc_failed(StoreObject *so, wasmtime_context_t *ctx);
 
 /* ---- the Linker's registry (linkdefs.c) ----------------------------------- */
 
@@ -485,6 +605,12 @@ PyObject *ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name);
  * imports only) when `store` is NULL, else as a default value of `store`. */
 int ext_linkdefs_record_unknown(ext_state *st, PyObject *defs, const wasmtime_module_t *m,
                                 PyObject *store);
+/* Linker.define_unknown_imports_as_traps (`c` NULL) or
+ * _as_default_values (`c`: the resolved Store): define the module's unknown
+ * imports in `linker`, then record them in `defs`.  None, or NULL with an
+ * exception. */
+PyObject *ext_linker_define_unknown(ext_state *st, wasmtime_linker_t *linker, PyObject *defs,
+                                    const wasmtime_module_t *m, const ext_ctx *c);
 /* Store-bound definitions (define, define_instance, define_module, default
  * values) belong to the Store they were made with.  Wasmtime hands them out
  * to any Store, and the first use of such a handle in the wrong Store
@@ -525,4 +651,87 @@ int ext_no_wasi_context(ext_state *st);
  * "memory" and a table called "__indirect_function_table". */
 bool ext_command_has_unknown_exports(const wasmtime_module_t *m);
 
+/* ---- asyncio (asynccall.c) ------------------------------------------------ */
+
+typedef enum {
+    EXT_FUTURE_FUNC,   /* Func.call_async */
+    EXT_FUTURE_LINKER, /* Linker.instantiate_async */
+    EXT_FUTURE_PRE,    /* InstancePre.instantiate_async */
+    EXT_FUTURE_OTHER,  /* another starter's (components): its convert/cleanup */
+} ext_future_kind;
+
+/* A running async call: Wasmtime's call future and everything it borrows,
+ * which must stay unmodified until the future is deleted.  Driven by the
+ * Python glue coroutine (wasmtime/_async.py) through poll(). */
+typedef struct {
+    PyObject_HEAD
+    wasmtime_call_future_t *fut; /* owned; NULL once finished or closed */
+    StoreObject *store;          /* strong */
+    ext_future_kind kind;
+    PyObject *owner;                 /* strong: the Func, Linker or InstancePre */
+    PyObject *module;                /* strong or NULL: the Module instantiated */
+    wasmtime_module_t *module_clone; /* owned or NULL (Linker) */
+    wasmtime_val_t *vals;            /* owned (PyMem) or NULL: args then results */
+    size_t nargs, nresults;
+    wasmtime_instance_t instance;
+    wasm_trap_t *trap;     /* owned or NULL until finished */
+    wasmtime_error_t *err; /* owned or NULL until finished */
+    void *host;            /* the async host call awaiting (asynccall.c) or NULL */
+    PyObject *yielded;     /* strong or NULL: what that host call yielded */
+    PyObject *send_value;  /* strong or NULL: to send into it next poll */
+    PyObject *throw_value; /* strong or NULL: to throw into it next poll */
+    bool polling;          /* inside poll(): no re-entry, no close */
+    unsigned long thread;  /* the thread that started it, the only one to poll */
+    /* EXT_FUTURE_OTHER: the result once the call succeeded, and the release
+     * of `data` (what Wasmtime borrows) once the future is gone. */
+    PyObject *(*convert)(PyObject *future);
+    void (*cleanup)(PyObject *future);
+    void *data;
+} CallFutureObject;
+
+/* Whether `obj` is a coroutine function (inspect.iscoroutinefunction; runs
+ * Python code). 1, 0 or -1. */
+int ext_is_coroutine_function(PyObject *obj);
+/* The coroutine of func.call_async(store, *args): converts the arguments and
+ * starts the call (the Store is busy until it ends).  NULL on error. */
+PyObject *ext_async_func_call(FuncObject *f, ext_ctx *c, PyObject *const *params);
+/* The coroutines of Linker.instantiate_async and InstancePre.instantiate_async. */
+PyObject *ext_async_linker_instantiate(LinkerObject *l, ext_ctx *c, PyObject *module,
+                                       const wasmtime_module_t *m);
+PyObject *ext_async_pre_instantiate(InstancePreObject *p, ext_ctx *c);
+/* For other starters (EXT_FUTURE_OTHER): a new future on `so` (RuntimeError
+ * if the Store is busy), and starting it once `fut`, `convert`, `cleanup`
+ * and `data` are set: returns the coroutine (consumes `f`). */
+CallFutureObject *ext_future_new(ext_state *st, StoreObject *so, ext_future_kind kind,
+                                 PyObject *owner);
+PyObject *ext_future_start(ext_state *st, CallFutureObject *f);
+/* One step of the future (CallFuture.poll): the result when finished, the
+ * future itself while pending (its `yielded` tells what to await). */
+PyObject *ext_future_poll(CallFutureObject *f, PyObject *send, PyObject *throw_);
+/* Stop the call (deleting Wasmtime's future unwinds the wasm); idempotent.
+ * Runs no Python code beyond dropping references. */
+void ext_future_close(CallFutureObject *f);
+/* Async host functions: an env for wasmtime_linker_define_async_func (free
+ * it with ext_async_host_free); it borrows `callable`. */
+void *ext_async_host_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable,
+                         bool access_caller);
+void ext_async_host_free(void *env);
+/* Linker.define_func: define a host function (async when `coro`) that
+ * borrows `callable`.  0 or -1. */
+int ext_linker_define_host(ext_state *st, wasmtime_linker_t *linker, const char *m, size_t mlen,
+                           const char *n, size_t nlen, const wasm_functype_t *fty,
+                           PyObject *callable, bool access_caller, bool coro);
+/* For async host trampolines (also the component ones): advance the
+ * coroutine of the host call `tag` one step, inside a poll, with what the
+ * task sent or threw.  PYGEN_NEXT: it awaits (what it yielded goes to the
+ * glue); PYGEN_RETURN with its value in *value (a new reference);
+ * PYGEN_ERROR with the exception set. */
+PySendResult ext_async_host_step(StoreObject *so, PyObject *coro, void *tag, PyObject **value);
+/* The host call `tag` is over (its continuation is dropped). */
+void ext_async_host_done(StoreObject *so, void *tag);
+/* Func(store, ty, coroutine_function): an async host function in c's Store
+ * (the C API defines them only through a Linker: a scratch one).  Takes
+ * `env`.  0 or -1. */
+int ext_async_func_new(ext_state *st, ext_ctx *c, const wasm_functype_t *ty, void *env,
+                       wasmtime_func_t *out);
 #endif /* WASMTIME_NATIVE_RUNTIME_H */

@@ -108,6 +108,13 @@ typedef struct {
     vectorcallfunc cfunc_vectorcall; /* component Func's, set by component/func.c */
     PyTypeObject *ExternRef_Type;
     PyTypeObject *AnyRef_Type;
+    PyTypeObject *EqRef_Type;
+    PyTypeObject *StructRef_Type;
+    PyTypeObject *ArrayRef_Type;
+    PyTypeObject *ExnRef_Type;
+    PyTypeObject *FieldType_Type;
+    PyTypeObject *StructType_Type;
+    PyTypeObject *ArrayType_Type;
     PyObject *Trap;          /* strong: exception class */
     PyObject *TrapCode;      /* strong or NULL: wasmtime._enums.TrapCode, loaded lazily */
     PyObject *ctypes_ptr;    /* strong or NULL: ctypes.POINTER(ctypes.c_ubyte), lazily */
@@ -117,10 +124,23 @@ typedef struct {
     PyObject *ArgTypeError;  /* strong: TypeError + AttributeError subclass */
     PyObject *str_message;   /* strong: interned "_message" */
     PyObject *str_code;      /* strong: interned "code" */
+    /* Interned attribute names of wasmtime.bindgen's generated classes. */
+    PyObject *str_value;  /* "value": variant cases, Ok, Err, Some */
+    PyObject *str_handle; /* "_handle": a resource's ResourceAny */
+    PyObject *str_owner;  /* "_owner": a resource's interface object */
+    PyObject *str_store;  /* "_store": a resource's Store */
+    PyObject *str_fvalue; /* "_value_": a Flag member's bits */
+    PyObject *empty_tuple;
     /* Func's vectorcall entry, set when func.c registers the type: lower
      * floors create Func objects (a funcref result, a Linker lookup) without
      * calling up into func.c. */
     vectorcallfunc func_vectorcall;
+    /* asyncio: the CallFuture type, the glue coroutine function
+     * (wasmtime._async._drive, loaded on first use) and the closer that
+     * ext_store_release calls for a live future (set by callfuture.c). */
+    PyTypeObject *CallFuture_Type;
+    PyObject *async_drive;
+    void (*future_abort)(PyObject *future);
 } ext_state;
 
 /* Every Python object field of ext_state, for the module's traverse/clear. */
@@ -141,7 +161,11 @@ typedef struct {
     X(CInstanceType_Type) X(CModuleType_Type) X(CExtern_Type)                \
     X(CResourceType_Type) X(CResourceAny_Type) X(CResourceHost_Type)         \
     X(CValType_Type) X(CVariantLike_Type) X(CVariant_Type) X(CRecord_Type) \
-    X(ExternRef_Type) X(AnyRef_Type)
+    X(ExternRef_Type) X(AnyRef_Type) X(EqRef_Type) X(StructRef_Type)        \
+    X(ArrayRef_Type) X(ExnRef_Type) X(FieldType_Type) X(StructType_Type)   \
+    X(ArrayType_Type) X(str_value) X(str_handle) X(str_owner) X(str_store)  \
+    X(str_fvalue) X(empty_tuple) X(CallFuture_Type)  \
+    X(async_drive)
 /* clang-format on */
 
 /* The module definition (set once by PyInit__ext in extension.c). */

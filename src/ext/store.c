@@ -57,6 +57,10 @@ store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return ext_raise_msg(st, "failed to create the store");
     }
     self->context = wasmtime_store_context(self->store);
+    if (eng->interruptible && ext_interrupt_install(self) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
     return (PyObject *)self;
 }
 
@@ -146,7 +150,98 @@ store_set_epoch_deadline(PyObject *op, PyObject *arg)
     if (store_u64_arg(arg, "ticks_after_current", &ticks) < 0 || ext_store_usable(self) < 0) {
         return NULL;
     }
+    if (self->interruptible) {
+        /* The ticker drives the epoch of an interruptible engine. */
+        return ext_raise_msg(self->st,
+                             "set_epoch_deadline cannot be used on a Store of an interruptible "
+                             "engine (Config.interruptible): use Store.set_timeout");
+    }
     wasmtime_context_set_epoch_deadline(self->context, ticks);
+    Py_RETURN_NONE;
+}
+
+/* The async yields (asyncio.md): wasm running in call_async gives the event
+ * loop a turn when the epoch deadline passes / every `interval` fuel. */
+static PyObject *
+store_epoch_deadline_async_yield_and_update(PyObject *op, PyObject *arg)
+{
+    StoreObject *self = (StoreObject *)op;
+    uint64_t delta;
+    if (store_u64_arg(arg, "delta", &delta) < 0 || ext_store_usable(self) < 0) {
+        return NULL;
+    }
+    if (self->interruptible) {
+        /* Its deadline callback already yields to the event loop at every
+         * tick during call_async; this would replace that callback. */
+        return ext_raise_msg(self->st,
+                             "epoch_deadline_async_yield_and_update cannot be used on a Store of "
+                             "an interruptible engine (Config.interruptible): its call_async "
+                             "already yields at every tick");
+    }
+    /* Declared to return a wasmtime_error_t * but returns nothing in
+     * 50.0.1: the value is garbage and must not be read. */
+    (void)wasmtime_context_epoch_deadline_async_yield_and_update(self->context, delta);
+    self->async_only = true;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+store_fuel_async_yield_interval(PyObject *op, PyObject *arg)
+{
+    StoreObject *self = (StoreObject *)op;
+    uint64_t interval = 0;
+    if ((arg != Py_None && store_u64_arg(arg, "interval", &interval) < 0) ||
+        ext_store_usable(self) < 0) {
+        return NULL;
+    }
+    wasmtime_error_t *err = wasmtime_context_fuel_async_yield_interval(self->context, interval);
+    if (err != NULL) {
+        return ext_raise_error(self->st, err);
+    }
+    self->async_only |= interval != 0;
+    Py_RETURN_NONE;
+}
+
+/* Store.set_timeout(seconds): every later entry into wasm from Python is
+ * limited to that much wall time (interrupt.c checks it at each tick). */
+static PyObject *
+store_set_timeout(PyObject *op, PyObject *arg)
+{
+    StoreObject *self = (StoreObject *)op;
+    uint64_t ns = 0;
+    if (arg != Py_None) {
+        if (PyBool_Check(arg) || !(PyFloat_Check(arg) || PyLong_Check(arg))) {
+            PyErr_Format(PyExc_TypeError, "seconds must be a float, an int or None, got %.200s",
+                         Py_TYPE(arg)->tp_name);
+            return NULL;
+        }
+        /* An exact float or int: no Python code runs (subclasses are read
+         * through their value, not __float__). */
+        double secs = PyFloat_Check(arg) ? PyFloat_AS_DOUBLE(arg) : PyLong_AsDouble(arg);
+        if (secs == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_OverflowError, "seconds is too large");
+            return NULL;
+        }
+        if (!(secs > 0) || secs > 1e9) {
+            PyErr_SetString(PyExc_ValueError,
+                            "seconds must be a positive number of at most 1e9, or None");
+            return NULL;
+        }
+        ns = (uint64_t)(secs * 1e9);
+        if (ns == 0) {
+            ns = 1;
+        }
+    }
+    if (ext_store_usable(self) < 0) {
+        return NULL;
+    }
+    if (!self->interruptible) {
+        return ext_raise_msg(self->st,
+                             "Store.set_timeout needs an interruptible engine: build the Engine "
+                             "from a Config with interruptible = True");
+    }
+    self->timeout_ns = ns;
     Py_RETURN_NONE;
 }
 
@@ -193,6 +288,10 @@ store_close(PyObject *op, PyObject *Py_UNUSED(ignored))
         Py_RETURN_NONE;
     }
     /* Claimed like a call into wasm: no other thread can enter meanwhile. */
+    if (self->async_call != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot close a Store while it is running wasm");
+        return NULL;
+    }
     if (ext_store_claim_for_close(self) < 0) {
         return NULL;
     }
@@ -294,7 +393,11 @@ store_dealloc(PyObject *op)
 
 EXT_KW1(store_set_fuel, "set_fuel", "fuel")
 EXT_KW1(store_set_epoch_deadline, "set_epoch_deadline", "ticks_after_current")
+EXT_KW1(store_set_timeout, "set_timeout", "seconds")
 EXT_KW1(store_set_wasi, "set_wasi", "wasi")
+EXT_KW1(store_epoch_deadline_async_yield_and_update, "epoch_deadline_async_yield_and_update",
+        "delta")
+EXT_KW1(store_fuel_async_yield_interval, "fuel_async_yield_interval", "interval")
 
 static PyMethodDef store_methods[] = {
     {"data", store_data, METH_NOARGS,
@@ -305,6 +408,20 @@ static PyMethodDef store_methods[] = {
      "set_fuel($self, fuel)\n--\n\nSet the fuel left (needs Config.consume_fuel)."},
     {"get_fuel", store_get_fuel, METH_NOARGS,
      "get_fuel($self, /)\n--\n\nThe fuel left (needs Config.consume_fuel)."},
+    {"epoch_deadline_async_yield_and_update",
+     EXT_KW1_ENTRY(store_epoch_deadline_async_yield_and_update),
+     "epoch_deadline_async_yield_and_update($self, delta)\n--\n\nWhen the epoch deadline "
+     "passes during call_async, yield to the event loop and extend the deadline by `delta` "
+     "ticks (needs Config.epoch_interruption; the Store becomes async-only)."},
+    {"fuel_async_yield_interval", EXT_KW1_ENTRY(store_fuel_async_yield_interval),
+     "fuel_async_yield_interval($self, interval)\n--\n\nDuring call_async, yield to the "
+     "event loop every `interval` units of fuel (None or 0: never; needs "
+     "Config.consume_fuel)."},
+    {"set_timeout", EXT_KW1_ENTRY(store_set_timeout),
+     "set_timeout($self, seconds)\n--\n\n"
+     "Limit every later call into wasm (call, instantiation, start function) to this "
+     "many seconds of wall time (None: no limit); on expiry the call raises "
+     "wasmtime.Timeout.  Needs an interruptible engine (Config.interruptible)."},
     {"set_epoch_deadline", EXT_KW1_ENTRY(store_set_epoch_deadline),
      "set_epoch_deadline($self, ticks_after_current)\n--\n\n"
      "Trap once the engine's epoch passes the current one plus this many ticks."},
@@ -351,5 +468,9 @@ int
 store_register(PyObject *mod, ext_state *st)
 {
     st->Store_Type = ext_add_type(mod, &store_spec, (PyObject *)st->Managed_Type);
-    return st->Store_Type == NULL ? -1 : 0;
+    if (st->Store_Type == NULL) {
+        return -1;
+    }
+    ext_interrupt_init(); /* remembers the main thread */
+    return 0;
 }

@@ -22,6 +22,17 @@ storecontext_context(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
+storecontext_store(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    StoreContextObject *self = (StoreContextObject *)op;
+    if (self->ctx == NULL || self->store == NULL) {
+        PyErr_SetString(PyExc_ValueError, "caller is no longer valid");
+        return NULL;
+    }
+    return Py_NewRef(self->store);
+}
+
+static PyObject *
 storecontext_invalidate(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ((StoreContextObject *)op)->ctx = NULL;
@@ -57,6 +68,9 @@ storecontext_dealloc(PyObject *op)
 static PyMethodDef storecontext_methods[] = {
     {"_context", storecontext_context, METH_NOARGS,
      "_context($self, /)\n--\n\nThe address of the C context; ValueError once invalid."},
+    {"_store", storecontext_store, METH_NOARGS,
+     "_store($self, /)\n--\n\nThe Store of this context (wasmtime.bindgen's per-Store tables); "
+     "ValueError once invalid."},
     {"_invalidate", storecontext_invalidate, METH_NOARGS,
      "_invalidate($self, /)\n--\n\nMake this context unusable."},
     {NULL, NULL, 0, NULL},

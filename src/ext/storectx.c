@@ -12,8 +12,8 @@
 #include <pthread.h>
 #include <pythread.h>
 
-static int
-other_thread(void)
+int
+ext_store_other_thread(void)
 {
     PyErr_SetString(PyExc_RuntimeError, "this Store is running wasm on another thread; a Store "
                                         "is used by one thread at a time");
@@ -28,8 +28,15 @@ ext_store_usable(StoreObject *so)
         return -1;
     }
     unsigned long owner = atomic_load_explicit(&so->running_thread, memory_order_acquire);
-    if (owner != 0 && owner != PyThread_get_thread_ident()) {
-        return other_thread();
+    if (owner != 0 && owner != ext_thread_ident()) {
+        return ext_store_other_thread();
+    }
+    if (so->async_call != NULL && so->running == 0) {
+        /* Between two polls of a call future (asynccall.c): Wasmtime allows
+         * nothing else on the store until the future is gone. */
+        PyErr_SetString(PyExc_RuntimeError, "this Store is busy: an async call (call_async or "
+                                            "instantiate_async) is running on it");
+        return -1;
     }
     return 0;
 }
@@ -90,46 +97,35 @@ ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out
 }
 
 int
-ext_call_enter(StoreObject *so)
+ext_call_enter_slow(StoreObject *so)
 {
-    unsigned long me = PyThread_get_thread_ident();
-    unsigned long expected = 0;
-    if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
-                                                 memory_order_acquire, memory_order_relaxed) &&
-        expected != me) {
-        return other_thread();
+    if (so->store == NULL) {
+        /* Closed by another thread between the caller's check and the
+         * claim (close() claims the store too). */
+        ext_call_leave(so);
+        ALREADY_CLOSED();
+        return -1;
     }
-    if (so->running++ == 0) {
-        if (so->store == NULL) {
-            /* Closed by another thread between the caller's check and the
-             * claim (close() claims the store too). */
-            ext_call_leave(so);
-            ALREADY_CLOSED();
-            return -1;
-        }
-        /* Nothing may survive from an earlier call. */
-        Py_CLEAR(so->pending_exc);
+    /* Nothing may survive from an earlier call. */
+    Py_CLEAR(so->pending_exc);
+    if (so->interruptible) {
+        so->calls++;
+        ext_ticker_ensure(); /* gone after a fork */
+        so->timed_out = false;
+        so->deadline_ns = so->timeout_ns != 0 ? ext_monotonic_ns() + so->timeout_ns : 0;
     }
     return 0;
-}
-
-void
-ext_call_leave(StoreObject *so)
-{
-    if (--so->running == 0 && so->claims == 0) {
-        atomic_store_explicit(&so->running_thread, 0, memory_order_release);
-    }
 }
 
 int
 ext_store_claim(StoreObject *so)
 {
-    unsigned long me = PyThread_get_thread_ident();
+    unsigned long me = ext_thread_ident();
     unsigned long expected = 0;
     if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
                                                  memory_order_acquire, memory_order_relaxed) &&
         expected != me) {
-        return other_thread();
+        return ext_store_other_thread();
     }
     so->claims++;
     if (so->store == NULL) {
@@ -151,12 +147,12 @@ ext_store_unclaim(StoreObject *so)
 int
 ext_store_claim_for_close(StoreObject *so)
 {
-    unsigned long me = PyThread_get_thread_ident();
+    unsigned long me = ext_thread_ident();
     unsigned long expected = 0;
     if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
                                                  memory_order_acquire, memory_order_relaxed)) {
         if (expected != me) {
-            return other_thread();
+            return ext_store_other_thread();
         }
         PyErr_SetString(PyExc_RuntimeError, "cannot close a Store while it is running wasm");
         return -1;
@@ -187,9 +183,36 @@ add_wasm_note(PyObject *exc, const wasm_trap_t *trap, const wasmtime_error_t *er
     Py_XDECREF(res);
 }
 
-int
-ext_call_finish(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+/* The call was stopped by its timeout: raise wasmtime.Timeout. */
+static int
+raise_timeout(ext_state *st, StoreObject *so, wasmtime_error_t *err)
 {
+    so->timed_out = false;
+    PyObject *mod = PyImport_ImportModule("wasmtime._exceptions");
+    PyObject *cls = mod != NULL ? PyObject_GetAttrString(mod, "Timeout") : NULL;
+    Py_XDECREF(mod);
+    PyObject *secs = PyFloat_FromDouble((double)so->timeout_ns / 1e9);
+    PyObject *msg =
+        secs != NULL ? PyUnicode_FromFormat("wasm call timed out after %R seconds", secs) : NULL;
+    Py_XDECREF(secs);
+    if (cls == NULL || msg == NULL) {
+        Py_XDECREF(cls);
+        Py_XDECREF(msg);
+        wasmtime_error_delete(err);
+        return -1;
+    }
+    ext_raise_trap_class(st, cls, msg, err);
+    Py_DECREF(cls);
+    Py_DECREF(msg);
+    return -1;
+}
+
+int
+ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap_t *trap)
+{
+    if (so->timed_out && err != NULL && trap == NULL) {
+        return raise_timeout(st, so, err);
+    }
     if (so->pending_exc != NULL && (err != NULL || trap != NULL)) {
         PyObject *exc = so->pending_exc;
         so->pending_exc = NULL;
@@ -248,6 +271,9 @@ ext_store_keep(StoreObject *so, PyObject *obj)
 void
 ext_store_release(StoreObject *self)
 {
+    if (self->async_call != NULL && self->st->future_abort != NULL) {
+        self->st->future_abort(self->async_call); /* (a GC cycle with its future) */
+    }
     if (self->store != NULL) {
         wasmtime_store_t *store = self->store;
         self->store = NULL;
@@ -255,6 +281,7 @@ ext_store_release(StoreObject *self)
         /* With the GIL held: finalizers of host functions and externrefs
          * may drop Python objects. */
         wasmtime_store_delete(store);
+        ext_interrupt_remove(self);
         /* The payloads of the externrefs it held, queued by their
          * finalizers: safe to drop now that Wasmtime is done. */
         ext_release_deferred();

@@ -125,10 +125,15 @@ static PyType_Spec frame_spec = {
 /* ---- Trap ------------------------------------------------------------------ */
 
 static PyObject *
-frames_list(ext_state *st, const wasm_trap_t *trap)
+frames_list(ext_state *st, const wasm_trap_t *trap, const wasmtime_error_t *err)
 {
     wasm_frame_vec_t vec;
-    wasm_trap_trace(trap, &vec);
+    if (trap != NULL) {
+        wasm_trap_trace(trap, &vec);
+    }
+    else {
+        wasmtime_error_wasm_trace(err, &vec);
+    }
     PyObject *list = PyList_New((Py_ssize_t)vec.size);
     for (size_t i = 0; list != NULL && i < vec.size; i++) {
         PyObject *f = frame_from_c(st, vec.data[i]);
@@ -210,7 +215,7 @@ ext_raise_trap(ext_state *st, wasm_trap_t *trap)
     wasm_byte_vec_delete(&msg);
     wasmtime_trap_code_t code;
     bool has_code = wasmtime_trap_code(trap, &code);
-    PyObject *frames = frames_list(st, trap);
+    PyObject *frames = frames_list(st, trap, NULL);
     wasm_trap_delete(trap);
     PyObject *exc = NULL;
     if (text != NULL && frames != NULL) {
@@ -228,6 +233,23 @@ ext_raise_trap(ext_state *st, wasm_trap_t *trap)
     Py_XDECREF(frames);
     if (exc != NULL) {
         PyErr_SetObject(st->Trap, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+PyObject *
+ext_raise_trap_class(ext_state *st, PyObject *cls, PyObject *message, wasmtime_error_t *err)
+{
+    PyObject *frames = frames_list(st, NULL, err);
+    wasmtime_error_delete(err);
+    PyObject *exc = frames == NULL ? NULL : PyObject_CallOneArg(cls, message);
+    if (exc != NULL && PyObject_SetAttrString(exc, "frames", frames) < 0) {
+        Py_CLEAR(exc);
+    }
+    Py_XDECREF(frames);
+    if (exc != NULL) {
+        PyErr_SetObject(cls, exc);
         Py_DECREF(exc);
     }
     return NULL;

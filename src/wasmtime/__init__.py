@@ -27,16 +27,21 @@ if _found:
 del _found
 
 from . import _ext  # noqa: E402
-from ._exceptions import WasmException  # noqa: E402
+from ._exceptions import Timeout, WasmException  # noqa: E402
 from ._ext import (  # noqa: E402
     AnyRef,
     ArgumentTypeError,
+    ArrayRef,
+    ArrayType,
     Caller,
     Config,
     Engine,
+    EqRef,
     ExitTrap,
+    ExnRef,
     ExportType,
     ExternRef,
+    FieldType,
     Frame,
     Func,
     FuncType,
@@ -56,6 +61,8 @@ from ._ext import (  # noqa: E402
     SharedMemory,
     Store,
     StoreContext,
+    StructRef,
+    StructType,
     Table,
     TableType,
     Tag,
@@ -139,6 +146,14 @@ __all__ = [
     "InstancePre",
     "set_pickle_key",
     "WasmException",
+    "Timeout",
     "ExternRef",
     "AnyRef",
+    "EqRef",
+    "StructRef",
+    "ArrayRef",
+    "ExnRef",
+    "FieldType",
+    "StructType",
+    "ArrayType",
 ]

@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 import threading
+import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import wasmtime
@@ -81,6 +82,7 @@ W_KEYS = sorted(
         "max-wasm-stack",
         "nan-canonicalization",
         "epoch-interruption",
+        "interruptible",
         "unknown-imports-trap",
     ]
 )
@@ -151,6 +153,9 @@ class Settings:
         self.max_wasm_stack: Optional[int] = None
         self.nan_canonicalization = False
         self.epoch = False
+        # Ctrl-C and signal handlers stop running wasm (Config.interruptible)
+        # unless epochs are asked for by hand or this is switched off.
+        self.interruptible: Optional[bool] = None
         self.trap_unknown = bool(getattr(opts, "trap_unknown_imports", False))
         for key, value in _split_opts(opts.wasm, "-W", W_KEYS):
             if key in FEATURES:
@@ -171,8 +176,14 @@ class Settings:
                 self.nan_canonicalization = _bool(key, value)
             elif key == "epoch-interruption":
                 self.epoch = _bool(key, value)
+            elif key == "interruptible":
+                self.interruptible = _bool(key, value)
             elif key == "unknown-imports-trap":
                 self.trap_unknown = _bool(key, value)
+        if self.interruptible is None:
+            self.interruptible = not self.epoch
+        elif self.interruptible and self.epoch:
+            raise CliError("-W interruptible and -W epoch-interruption exclude each other")
         if self.features.get("simd") is False:
             # Relaxed SIMD builds on SIMD: switching SIMD off takes it along
             # unless it was asked for (then Wasmtime names the conflict).
@@ -188,7 +199,9 @@ class Settings:
             setattr(config, FEATURES[key], on)
         if self.fuel is not None:
             config.consume_fuel = True
-        if self.timeout is not None or self.epoch:
+        if self.interruptible:
+            config.interruptible = True
+        elif self.timeout is not None or self.epoch:
             config.epoch_interruption = True
         if self.max_wasm_stack is not None:
             config.max_wasm_stack = self.max_wasm_stack
@@ -401,7 +414,11 @@ def _parse_component_value(text: str, ty: object) -> object:
 
 
 def run_component(
-    opts: argparse.Namespace, engine: wasmtime.Engine, store: wasmtime.Store, trap_unknown: bool
+    opts: argparse.Namespace,
+    engine: wasmtime.Engine,
+    store: wasmtime.Store,
+    trap_unknown: bool,
+    budget: "Budget",
 ) -> int:
     from wasmtime import component as cm
 
@@ -411,6 +428,7 @@ def run_component(
     if trap_unknown:
         linker.define_unknown_imports_as_traps(comp)
     store.set_wasi(_wasi_config(opts))
+    budget.arm()
     instance = linker.instantiate(store, comp)
     if opts.invoke is None:
         names = [n for n in comp.type.exports(engine) if n.startswith("wasi:cli/run@")]
@@ -423,6 +441,7 @@ def run_component(
         if func is None:
             print("error: %s has no run function" % names[0], file=sys.stderr)
             return 1
+        budget.arm()
         result = func(store)
         return 0 if result == cm.Variant("ok") else 1
     func = instance.get_func(store, opts.invoke)
@@ -441,6 +460,7 @@ def run_component(
     except ValueError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
+    budget.arm()
     result = func(store, *values)
     if result is not None:
         print(_format_value(result))
@@ -454,6 +474,19 @@ def _start_timer(engine: wasmtime.Engine, seconds: float) -> Callable[[], None]:
     return timer.cancel
 
 
+class Budget:
+    """-W timeout on an interruptible engine: one wall-time budget for the
+    whole run, given to each entry into wasm as what is left of it."""
+
+    def __init__(self, store: wasmtime.Store, seconds: Optional[float]) -> None:
+        self.store = store
+        self.end = None if seconds is None else time.monotonic() + seconds
+
+    def arm(self) -> None:
+        if self.end is not None:
+            self.store.set_timeout(max(self.end - time.monotonic(), 1e-6))
+
+
 def run(opts: argparse.Namespace) -> int:
     settings = Settings(opts)
     engine = settings.engine()
@@ -461,7 +494,8 @@ def run(opts: argparse.Namespace) -> int:
         store = wasmtime.Store(engine)
         if settings.fuel is not None:
             store.set_fuel(settings.fuel)
-        return run_component(opts, engine, store, settings.trap_unknown)
+        budget = Budget(store, settings.timeout if settings.interruptible else None)
+        return run_component(opts, engine, store, settings.trap_unknown, budget)
     module = load_module(engine, opts.file, opts.allow_precompiled)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
@@ -470,10 +504,13 @@ def run(opts: argparse.Namespace) -> int:
         store.set_fuel(settings.fuel)
     if settings.limits:
         store.set_limits(**settings.limits)
-    if settings.timeout is not None or settings.epoch:
+    budget = Budget(store, settings.timeout if settings.interruptible else None)
+    cancel = None
+    if not settings.interruptible and (settings.timeout is not None or settings.epoch):
         store.set_epoch_deadline(1)
+        if settings.timeout is not None:
+            cancel = _start_timer(engine, settings.timeout)
     store.set_wasi(_wasi_config(opts))
-    cancel = _start_timer(engine, settings.timeout) if settings.timeout is not None else None
     try:
         for spec in opts.preload:
             name, sep, path = spec.partition("=")
@@ -482,29 +519,36 @@ def run(opts: argparse.Namespace) -> int:
             pre = load_module(engine, path, opts.allow_precompiled)
             if settings.trap_unknown:
                 linker.define_unknown_imports_as_traps(pre)
+            budget.arm()
             linker.define_instance(store, name, linker.instantiate(store, pre))
         if settings.trap_unknown:
             linker.define_unknown_imports_as_traps(module)
-        return _run_main(opts, store, linker.instantiate(store, module))
+        budget.arm()
+        return _run_main(opts, store, linker.instantiate(store, module), budget)
     finally:
         if cancel is not None:
             cancel()
 
 
-def _run_main(opts: argparse.Namespace, store: wasmtime.Store, instance: wasmtime.Instance) -> int:
+def _run_main(
+    opts: argparse.Namespace, store: wasmtime.Store, instance: wasmtime.Instance, budget: Budget
+) -> int:
     exports = instance.exports(store)
     if opts.invoke is None:
         start = exports.get("_start")
         if isinstance(start, wasmtime.Func):
+            budget.arm()
             start(store)
         else:
             init = exports.get("_initialize")
             if isinstance(init, wasmtime.Func):
+                budget.arm()
                 init(store)
         return 0
 
     init = exports.get("_initialize")
     if isinstance(init, wasmtime.Func):
+        budget.arm()
         init(store)
     func = exports.get(opts.invoke)
     if not isinstance(func, wasmtime.Func):
@@ -522,6 +566,7 @@ def _run_main(opts: argparse.Namespace, store: wasmtime.Store, instance: wasmtim
     except ValueError as e:
         print("error: %s" % e, file=sys.stderr)
         return 1
+    budget.arm()
     result = func(store, *values)
     results = result if isinstance(result, list) else ([] if result is None else [result])
     for value in results:
@@ -557,6 +602,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return run(opts)
     except wasmtime.ExitTrap as e:
         return e.code
+    except wasmtime.Timeout:
+        # As wasmtime says it: the epoch deadline of -W timeout passed.
+        sys.stdout.flush()
+        print(
+            "Error: failed to run main module `%s`\n\nwasm trap: interrupt (-W timeout passed)"
+            % opts.file,
+            file=sys.stderr,
+        )
+        return 134
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        print("Error: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
     except wasmtime.Trap as e:
         sys.stdout.flush()
         print("Error: failed to run main module `%s`\n\n%s" % (opts.file, e), file=sys.stderr)

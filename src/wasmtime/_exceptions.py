@@ -21,3 +21,9 @@ class WasmException(Trap):
 
     def __reduce__(self):
         raise TypeError("a WasmException holds store-bound values and cannot be pickled")
+
+
+class Timeout(Trap, TimeoutError):
+    """A call into wasm ran longer than its Store's ``set_timeout``: both a
+    ``Trap`` (with ``.frames``, the wasm frames it stopped in) and a builtin
+    ``TimeoutError``.  The Store stays usable."""

@@ -24,6 +24,7 @@ typedef struct {
     ext_state *st;
     PyObject *callable;                  /* borrowed: see above */
     pthread_mutex_t lock;                /* guards sig and fty */
+    PyObject *classes;                   /* borrowed like callable, or NULL: a class table */
     csig *sig;                           /* owned or NULL until the first call */
     wasmtime_component_func_type_t *fty; /* owned: the type `sig` was made from */
 } chost;
@@ -106,6 +107,10 @@ chost_take(chost *h, const wasmtime_component_func_type_t *ty, csig **sig,
     if (s == NULL) {
         return -1;
     }
+    if (h->classes != NULL && csig_set_classes(s, h->classes) < 0) {
+        csig_free(s);
+        return -1;
+    }
     *sig = s;
     *fty = wasmtime_component_func_type_clone(ty);
     return 0;
@@ -151,8 +156,8 @@ chost_call(void *data, wasmtime_context_t *ctx, const wasmtime_component_func_ty
 {
     chost *h = data;
     ext_state *st = h->st;
-    PyGILState_STATE g = PyGILState_Ensure();
     StoreObject *so = wasmtime_context_get_data(ctx);
+    PyGILState_STATE g = ext_host_enter(so);
     wasmtime_error_t *err = NULL;
     PyObject *stack[SMALL_ARGS + 1], **argv = stack, *ret = NULL;
     size_t have = 0;
@@ -219,7 +224,7 @@ done:
     if (sig != NULL) {
         chost_put_back(h, sig, fty);
     }
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return err;
 }
 
@@ -227,8 +232,8 @@ static wasmtime_error_t *
 chost_drop(void *data, wasmtime_context_t *ctx, uint32_t rep)
 {
     chost *h = data;
-    PyGILState_STATE g = PyGILState_Ensure();
     StoreObject *so = wasmtime_context_get_data(ctx);
+    PyGILState_STATE g = ext_host_enter(so);
     wasmtime_error_t *err = NULL;
     PyObject *sc = cstorecontext_new(h->st, so, ctx);
     PyObject *res = NULL;
@@ -241,7 +246,7 @@ chost_drop(void *data, wasmtime_context_t *ctx, uint32_t rep)
         err = chost_failed(so);
     }
     Py_XDECREF(res);
-    PyGILState_Release(g);
+    ext_host_leave(so, g);
     return err;
 }
 
@@ -263,10 +268,18 @@ int
 chost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                size_t len, PyObject *callable)
 {
+    return chost_add_typed_func(st, li, name, len, callable, NULL);
+}
+
+int
+chost_add_typed_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                     size_t len, PyObject *callable, PyObject *classes)
+{
     chost *h = chost_new(st, callable);
     if (h == NULL) {
         return -1;
     }
+    h->classes = classes;
     wasmtime_error_t *err =
         wasmtime_component_linker_instance_add_func(li, name, len, chost_call, h, chost_free);
     /* On error Wasmtime has already run the finalizer. */

@@ -310,6 +310,8 @@ static PyGetSetDef component_getset[] = {
 
 static PyMemberDef component_members[] = {
     EXT_WEAKREF_MEMBER(ComponentObject, weakreflist),
+    {"_engine", T_OBJECT_EX, offsetof(ComponentObject, engine), READONLY,
+     "The Engine this component was compiled for (wasmtime.bindgen)."},
     {NULL, 0, 0, 0, NULL},
 };
 

@@ -1,8 +1,10 @@
 /* Floor 3 of wasmtime._ext for wasmtime.component: the structs the
  * component types share and the runtime pieces under them.
  *
- *   cplan.c   conversion plans (one per value type, computed once) and the
- *             Python <-> wasmtime_component_val_t conversions they drive
+ *   cplan.c   conversion plans (one per value type, computed once), and
+ *             the class tables of wasmtime.bindgen attached to them
+ *   cval.c    Python -> wasmtime_component_val_t, driven by the plans
+ *   cvalout.c wasmtime_component_val_t -> Python
  *   citems.c  wrapping C component objects (types, items, export indexes,
  *             resources, funcs) as Python objects
  *   chost.c   the trampolines through which a component calls Python: host
@@ -47,6 +49,7 @@ typedef struct {
     bool shadowing;   /* allow_shadowing */
     bool has_wasip2;  /* add_wasip2 was called */
     bool has_http;    /* add_wasi_http was called */
+    bool has_async;   /* has an async host function: its Stores are async-only */
     _Atomic int busy; /* instantiations running without the GIL */
 } CLinkerObject;
 
@@ -155,6 +158,14 @@ typedef struct cplan {
     wasm_name_t *cnames; /* owned UTF-8 copies of names */
     uint32_t *case_mask; /* variant-like: classes of each case */
     wasmtime_component_resource_type_t *rty; /* owned: own/borrow */
+    /* The class table of wasmtime.bindgen (csig_set_classes), set at most
+     * once, never changed after: NULL, or what values of this node become
+     * (record: dataclass; variant: tuple of case classes; enum: tuple of
+     * members; flags: Flag class; option: (Some,) or (); result: (Ok, Err);
+     * own/borrow: (class, owner)). */
+    PyObject *cls;   /* strong or NULL */
+    PyObject *attrs; /* strong tuple of str or NULL: a record's attribute names */
+    PyObject *cache; /* strong dict or NULL: flags bits -> member */
 } cplan;
 
 /* A function signature: parameter plans, then the result's (or none). */
@@ -200,6 +211,14 @@ int cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
 /* Value -> Python; `val` is left as it is (the caller deletes it). */
 PyObject *cval_to_py(ext_state *st, StoreObject *so, const cplan *p,
                      const wasmtime_component_val_t *val);
+/* Attach a class table to `s` (wasmtime.bindgen): (param nodes, result
+ * node), each node None or (obj, attrs, children).  Runs no Python code.
+ * TypeError for a table that does not fit the signature, ValueError when
+ * classes were already attached.  0 or -1. */
+int csig_set_classes(csig *s, PyObject *table);
+/* Visit the class-table objects of `s` (a generated resource class's table
+ * holds the interface object that holds the Func: a cycle the GC must see). */
+int csig_traverse(const csig *s, visitproc visit, void *arg);
 /* NotImplementedError for a signature holding future/stream/error-context. */
 int csig_check_supported(const csig *s);
 
@@ -236,6 +255,13 @@ PyObject *cstorecontext_new(ext_state *st, StoreObject *so, wasmtime_context_t *
 /* Define `callable` as host function `name` of `li`. 0 or -1. */
 int chost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                    size_t len, PyObject *callable);
+/* The same with a class table (csig_set_classes) applied to every plan of
+ * it; `classes` is borrowed like `callable` (the caller keeps it alive). */
+int chost_add_typed_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                         size_t len, PyObject *callable, PyObject *classes);
+/* The same for a coroutine function: an async host function (cahost.c). */
+int cahost_add_func(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
+                    size_t len, PyObject *callable);
 /* Define host resource `name` of type `ty` whose destructor calls `dtor`. */
 int chost_add_resource(ext_state *st, wasmtime_component_linker_instance_t *li, const char *name,
                        size_t len, const wasmtime_component_resource_type_t *ty, PyObject *dtor);

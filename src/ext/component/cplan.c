@@ -65,6 +65,9 @@ cplan_free(cplan *p)
     if (p->rty != NULL) {
         wasmtime_component_resource_type_delete(p->rty);
     }
+    Py_XDECREF(p->cls);
+    Py_XDECREF(p->attrs);
+    Py_XDECREF(p->cache);
     PyMem_Free(p);
 }
 
@@ -262,6 +265,192 @@ cplan_new(ext_state *st, const wasmtime_component_valtype_t *ty)
 fail:
     cplan_free(p);
     return NULL;
+}
+
+/* ---- class tables (wasmtime.bindgen) ---------------------------------------- */
+
+static int
+table_error(const char *what)
+{
+    PyErr_Format(PyExc_TypeError, "class table does not fit the signature: %s", what);
+    return -1;
+}
+
+static bool
+is_tuple_of_types(PyObject *o, size_t n)
+{
+    if (!PyTuple_CheckExact(o) || (size_t)PyTuple_GET_SIZE(o) != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!PyType_Check(PyTuple_GET_ITEM(o, i))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Check node `node` against plan `p` (and its children); with `apply`,
+ * attach it.  The check runs over the whole table before anything is
+ * attached, so a bad table leaves the plans untouched. */
+static int
+plan_classes(cplan *p, PyObject *node, bool apply, int depth)
+{
+    if (node == Py_None) {
+        return 0;
+    }
+    if (depth > 200) {
+        return table_error("nested too deeply");
+    }
+    if (!PyTuple_CheckExact(node) || PyTuple_GET_SIZE(node) != 3) {
+        return table_error("a node is None or a tuple (obj, attrs, children)");
+    }
+    PyObject *obj = PyTuple_GET_ITEM(node, 0), *attrs = PyTuple_GET_ITEM(node, 1),
+             *children = PyTuple_GET_ITEM(node, 2);
+    bool ok = true;
+    switch (p->kind) {
+    case WASMTIME_COMPONENT_VALTYPE_RECORD:
+        ok = obj == Py_None || (PyType_Check(obj) && PyTuple_CheckExact(attrs) &&
+                                (size_t)PyTuple_GET_SIZE(attrs) == p->n);
+        for (size_t i = 0; ok && obj != Py_None && i < p->n; i++) {
+            ok = PyUnicode_CheckExact(PyTuple_GET_ITEM(attrs, i));
+        }
+        break;
+    case WASMTIME_COMPONENT_VALTYPE_VARIANT: ok = is_tuple_of_types(obj, p->n); break;
+    case WASMTIME_COMPONENT_VALTYPE_ENUM:
+        ok = PyTuple_CheckExact(obj) && (size_t)PyTuple_GET_SIZE(obj) == p->n;
+        break;
+    case WASMTIME_COMPONENT_VALTYPE_FLAGS: ok = PyType_Check(obj) && p->n <= 64; break;
+    case WASMTIME_COMPONENT_VALTYPE_OPTION:
+        ok = is_tuple_of_types(obj, 0) || (PyTuple_CheckExact(obj) && is_tuple_of_types(obj, 1));
+        break;
+    case WASMTIME_COMPONENT_VALTYPE_RESULT: ok = is_tuple_of_types(obj, 2); break;
+    case WASMTIME_COMPONENT_VALTYPE_OWN:
+    case WASMTIME_COMPONENT_VALTYPE_BORROW:
+        ok = PyTuple_CheckExact(obj) && PyTuple_GET_SIZE(obj) == 2 &&
+             PyType_Check(PyTuple_GET_ITEM(obj, 0));
+        break;
+    default: ok = obj == Py_None; break;
+    }
+    if (!ok) {
+        return table_error("a class entry has the wrong form for its type");
+    }
+    if (p->kind != WASMTIME_COMPONENT_VALTYPE_RECORD && attrs != Py_None) {
+        return table_error("only records have attribute names");
+    }
+    if (children != Py_None) {
+        if (!PyTuple_CheckExact(children) || (size_t)PyTuple_GET_SIZE(children) != p->n) {
+            return table_error("children must be None or one node per child");
+        }
+        for (size_t i = 0; i < p->n; i++) {
+            PyObject *ch = PyTuple_GET_ITEM(children, i);
+            if (p->sub[i] == NULL ? ch != Py_None
+                                  : plan_classes(p->sub[i], ch, apply, depth + 1) < 0) {
+                return p->sub[i] == NULL ? table_error("a node for a type without children") : -1;
+            }
+        }
+    }
+    if (apply && obj != Py_None) {
+        /* The allocation first: it may run the collector, and with it code
+         * that converts with this plan, which must see cls only once the
+         * rest is in place. */
+        if (p->kind == WASMTIME_COMPONENT_VALTYPE_FLAGS) {
+            PyObject *cache = PyDict_New();
+            if (cache == NULL) {
+                return -1;
+            }
+            Py_XSETREF(p->cache, cache);
+        }
+        if (p->kind == WASMTIME_COMPONENT_VALTYPE_RECORD) {
+            Py_XSETREF(p->attrs, Py_NewRef(attrs));
+        }
+        p->cls = Py_NewRef(obj);
+    }
+    return 0;
+}
+
+static bool
+plan_has_classes(const cplan *p)
+{
+    if (p == NULL) {
+        return false;
+    }
+    if (p->cls != NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        if (plan_has_classes(p->sub[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+plan_traverse(const cplan *p, visitproc visit, void *arg)
+{
+    if (p == NULL) {
+        return 0;
+    }
+    Py_VISIT(p->cls);
+    Py_VISIT(p->attrs);
+    Py_VISIT(p->cache);
+    for (size_t i = 0; i < p->n; i++) {
+        int rc = plan_traverse(p->sub[i], visit, arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
+csig_traverse(const csig *s, visitproc visit, void *arg)
+{
+    if (s == NULL) {
+        return 0;
+    }
+    for (size_t i = 0; i < s->nparams; i++) {
+        int rc = plan_traverse(s->params[i], visit, arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return plan_traverse(s->result, visit, arg);
+}
+
+int
+csig_set_classes(csig *s, PyObject *table)
+{
+    if (!PyTuple_CheckExact(table) || PyTuple_GET_SIZE(table) != 2 ||
+        !PyTuple_CheckExact(PyTuple_GET_ITEM(table, 0)) ||
+        (size_t)PyTuple_GET_SIZE(PyTuple_GET_ITEM(table, 0)) != s->nparams) {
+        return table_error("expected (one node per parameter, result node)");
+    }
+    PyObject *params = PyTuple_GET_ITEM(table, 0), *result = PyTuple_GET_ITEM(table, 1);
+    if (s->result == NULL && result != Py_None) {
+        return table_error("a result node for a function without result");
+    }
+    bool had = plan_has_classes(s->result);
+    for (size_t i = 0; i < s->nparams; i++) {
+        had |= plan_has_classes(s->params[i]);
+    }
+    if (had) {
+        /* Set once: a running call may be converting with these plans. */
+        PyErr_SetString(PyExc_ValueError, "classes are already attached to this function");
+        return -1;
+    }
+    for (int apply = 0; apply < 2; apply++) {
+        for (size_t i = 0; i < s->nparams; i++) {
+            if (plan_classes(s->params[i], PyTuple_GET_ITEM(params, i), apply, 0) < 0) {
+                return -1;
+            }
+        }
+        if (s->result != NULL && plan_classes(s->result, result, apply, 0) < 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void

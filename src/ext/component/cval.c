@@ -117,21 +117,6 @@ range:
     return -1;
 }
 
-static PyObject *
-int_to_py(uint8_t k, const wasmtime_component_val_t *v)
-{
-    switch (k) {
-    case WASMTIME_COMPONENT_VALTYPE_S8: return PyLong_FromLong(v->of.s8);
-    case WASMTIME_COMPONENT_VALTYPE_S16: return PyLong_FromLong(v->of.s16);
-    case WASMTIME_COMPONENT_VALTYPE_S32: return PyLong_FromLong(v->of.s32);
-    case WASMTIME_COMPONENT_VALTYPE_S64: return PyLong_FromLongLong(v->of.s64);
-    case WASMTIME_COMPONENT_VALTYPE_U8: return PyLong_FromLong(v->of.u8);
-    case WASMTIME_COMPONENT_VALTYPE_U16: return PyLong_FromLong(v->of.u16);
-    case WASMTIME_COMPONENT_VALTYPE_U32: return PyLong_FromUnsignedLong(v->of.u32);
-    default: return PyLong_FromUnsignedLongLong(v->of.u64);
-    }
-}
-
 /* A UTF-8 copy of str `obj` into `out` (strict: a lone surrogate raises). */
 static int
 name_from_str(PyObject *obj, wasm_name_t *out)
@@ -298,13 +283,16 @@ static int
 record_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
                wasmtime_component_val_t *out)
 {
+    /* An instance of its generated class: the attributes it has. */
+    bool typed = p->cls != NULL && PyObject_TypeCheck(obj, (PyTypeObject *)p->cls);
     wasmtime_component_valrecord_new_uninit(&out->of.record, p->n);
     out->kind = WASMTIME_COMPONENT_RECORD;
     wasmtime_component_valrecord_entry_t *e = out->of.record.data;
     size_t i;
     for (i = 0; i < p->n; i++) {
         wasm_byte_vec_new(&e[i].name, p->cnames[i].size, p->cnames[i].data);
-        PyObject *field = record_field(obj, p->names[i]);
+        PyObject *field = typed ? PyObject_GetAttr(obj, PyTuple_GET_ITEM(p->attrs, i))
+                                : record_field(obj, p->names[i]);
         if (field == NULL || cval_from_py(st, c, p->sub[i], field, &e[i].val) < 0) {
             Py_XDECREF(field);
             set_none(&e[i].val);
@@ -324,11 +312,65 @@ fail:
     return -1;
 }
 
+static int variantlike_case(ext_state *st, ext_ctx *c, const cplan *p, size_t i, PyObject *payload,
+                            wasmtime_component_val_t *out);
+
+/* A variant, option or result with generated classes: an instance of a case
+ * class (its payload in `value`), Ok or Err, None or a value (Some(value)
+ * where options nest). */
+static int
+typed_variantlike_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
+                          wasmtime_component_val_t *out)
+{
+    size_t i;
+    PyObject *payload = NULL;
+    if (p->kind == WASMTIME_COMPONENT_VALTYPE_OPTION) {
+        if (obj == Py_None) {
+            return variantlike_case(st, c, p, 0, Py_None, out);
+        }
+        if (PyTuple_GET_SIZE(p->cls) == 0) {
+            return variantlike_case(st, c, p, 1, obj, out);
+        }
+        if (!PyObject_TypeCheck(obj, (PyTypeObject *)PyTuple_GET_ITEM(p->cls, 0))) {
+            return type_error("expected None or Some(value) for a nested option");
+        }
+        i = 1;
+    }
+    else {
+        for (i = 0; i < p->n; i++) {
+            if (PyObject_TypeCheck(obj, (PyTypeObject *)PyTuple_GET_ITEM(p->cls, i))) {
+                break;
+            }
+        }
+        if (i == p->n) {
+            PyErr_Format(PyExc_TypeError, "expected %s, not %.200s",
+                         p->kind == WASMTIME_COMPONENT_VALTYPE_RESULT
+                             ? "Ok(...) or Err(...)"
+                             : "one of the variant's cases",
+                         Py_TYPE(obj)->tp_name);
+            return -1;
+        }
+    }
+    if (p->sub[i] == NULL) {
+        return variantlike_case(st, c, p, i, Py_None, out);
+    }
+    payload = PyObject_GetAttr(obj, st->str_value);
+    if (payload == NULL) {
+        return -1;
+    }
+    int rc = variantlike_case(st, c, p, i, payload, out);
+    Py_DECREF(payload);
+    return rc;
+}
+
 static int
 variantlike_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
                     wasmtime_component_val_t *out)
 {
     PyObject *tag = NULL, *payload = obj;
+    if (p->cls != NULL) {
+        return typed_variantlike_from_py(st, c, p, obj, out);
+    }
     if (p->tagged) {
         if (!PyObject_TypeCheck(obj, st->CVariant_Type)) {
             return type_error("expected Variant type");
@@ -351,13 +393,21 @@ variantlike_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
         PyErr_SetString(PyExc_ValueError, "value not valid for this variant");
         return -1;
     }
+    Py_INCREF(payload);
+    int rc = variantlike_case(st, c, p, i, payload, out);
+    Py_DECREF(payload);
+    return rc;
+}
+
+/* Case `i` of `p` with `payload` (borrowed; ignored for a case without). */
+static int
+variantlike_case(ext_state *st, ext_ctx *c, const cplan *p, size_t i, PyObject *payload,
+                 wasmtime_component_val_t *out)
+{
     wasmtime_component_val_t *heap = NULL;
     if (p->sub[i] != NULL) {
         wasmtime_component_val_t tmp;
-        Py_INCREF(payload);
-        int rc = cval_from_py(st, c, p->sub[i], payload, &tmp);
-        Py_DECREF(payload);
-        if (rc < 0) {
+        if (cval_from_py(st, c, p->sub[i], payload, &tmp) < 0) {
             return -1;
         }
         heap = wasmtime_component_val_new(&tmp);
@@ -381,10 +431,39 @@ variantlike_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     return 0;
 }
 
+/* A member of the generated Flag class: its bits. */
 static int
-flags_from_py(const cplan *p, PyObject *obj, wasmtime_component_val_t *out)
+typed_flags_from_py(ext_state *st, const cplan *p, PyObject *obj, wasmtime_component_val_t *out)
 {
-    (void)p;
+    PyObject *bits = PyObject_GetAttr(obj, st->str_fvalue);
+    if (bits == NULL) {
+        return -1;
+    }
+    unsigned long long b = PyLong_Check(bits) ? PyLong_AsUnsignedLongLong(bits) : 0;
+    Py_DECREF(bits);
+    if (PyErr_Occurred()) {
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        n += (b >> i) & 1u;
+    }
+    wasmtime_component_valflags_new_uninit(&out->of.flags, n);
+    out->kind = WASMTIME_COMPONENT_FLAGS;
+    for (size_t i = 0, k = 0; i < p->n; i++) {
+        if ((b >> i) & 1u) {
+            wasm_byte_vec_new(&out->of.flags.data[k++], p->cnames[i].size, p->cnames[i].data);
+        }
+    }
+    return 0;
+}
+
+static int
+flags_from_py(ext_state *st, const cplan *p, PyObject *obj, wasmtime_component_val_t *out)
+{
+    if (p->cls != NULL && PyObject_TypeCheck(obj, (PyTypeObject *)p->cls)) {
+        return typed_flags_from_py(st, p, obj, out);
+    }
     if (!PyAnySet_Check(obj)) {
         return type_error("expected set type for Flags type");
     }
@@ -417,11 +496,33 @@ flags_from_py(const cplan *p, PyObject *obj, wasmtime_component_val_t *out)
     return 0;
 }
 
+static int resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
+                            wasmtime_component_val_t *out);
+
+/* An instance of a generated resource class: its ResourceAny (`_handle`). */
+static int
+typed_resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
+                       wasmtime_component_val_t *out)
+{
+    PyObject *h = PyObject_GetAttr(obj, st->str_handle);
+    if (h == NULL) {
+        return -1;
+    }
+    int rc = PyObject_TypeCheck(h, st->CResourceAny_Type)
+                 ? resource_from_py(st, c, p, h, out)
+                 : type_error("a resource object whose _handle is no ResourceAny");
+    Py_DECREF(h);
+    return rc;
+}
+
 static int
 resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
                  wasmtime_component_val_t *out)
 {
     wasmtime_component_resource_any_t *res;
+    if (p->cls != NULL && PyObject_TypeCheck(obj, (PyTypeObject *)PyTuple_GET_ITEM(p->cls, 0))) {
+        return typed_resource_from_py(st, c, p, obj, out);
+    }
     if (PyObject_TypeCheck(obj, st->CResourceAny_Type)) {
         CResourceAnyObject *ra = (CResourceAnyObject *)obj;
         EXT_CHECK_OPEN(ra->res, -1);
@@ -526,6 +627,13 @@ cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     case WASMTIME_COMPONENT_VALTYPE_OPTION:
     case WASMTIME_COMPONENT_VALTYPE_RESULT: return variantlike_from_py(st, c, p, obj, out);
     case WASMTIME_COMPONENT_VALTYPE_ENUM:
+        for (size_t i = 0; p->cls != NULL && i < p->n; i++) {
+            if (PyTuple_GET_ITEM(p->cls, i) == obj) {
+                wasm_byte_vec_new(&out->of.enumeration, p->cnames[i].size, p->cnames[i].data);
+                out->kind = WASMTIME_COMPONENT_ENUM;
+                return 0;
+            }
+        }
         if (!PyUnicode_Check(obj)) {
             return type_error("expected str type");
         }
@@ -534,190 +642,12 @@ cval_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
         }
         out->kind = WASMTIME_COMPONENT_ENUM;
         return 0;
-    case WASMTIME_COMPONENT_VALTYPE_FLAGS: return flags_from_py(p, obj, out);
+    case WASMTIME_COMPONENT_VALTYPE_FLAGS: return flags_from_py(st, p, obj, out);
     case WASMTIME_COMPONENT_VALTYPE_OWN:
     case WASMTIME_COMPONENT_VALTYPE_BORROW: return resource_from_py(st, c, p, obj, out);
     default:
         PyErr_SetString(PyExc_NotImplementedError,
                         "future, stream and error-context values cannot be converted yet");
         return -1;
-    }
-}
-
-/* ---- values -> Python ------------------------------------------------------ */
-
-static PyObject *
-variant_new(ext_state *st, PyObject *tag, PyObject *payload)
-{
-    CVariantObject *v = PyObject_GC_New(CVariantObject, st->CVariant_Type);
-    if (v == NULL) {
-        Py_XDECREF(payload);
-        return NULL;
-    }
-    v->tag = Py_NewRef(tag);
-    v->payload = payload != NULL ? payload : Py_NewRef(Py_None);
-    PyObject_GC_Track(v);
-    return (PyObject *)v;
-}
-
-static Py_ssize_t
-case_index(const cplan *p, const wasm_name_t *name)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->cnames[i].size == name->size &&
-            memcmp(p->cnames[i].data, name->data, name->size) == 0) {
-            return (Py_ssize_t)i;
-        }
-    }
-    return -1;
-}
-
-static PyObject *
-variantlike_to_py(ext_state *st, StoreObject *so, const cplan *p, size_t i,
-                  const wasmtime_component_val_t *payload)
-{
-    PyObject *v = NULL;
-    if (p->sub[i] != NULL) {
-        if (payload == NULL) {
-            PyErr_SetString(PyExc_ValueError, "variant case without its payload");
-            return NULL;
-        }
-        v = cval_to_py(st, so, p->sub[i], payload);
-        if (v == NULL) {
-            return NULL;
-        }
-    }
-    if (p->tagged) {
-        return variant_new(st, p->names[i], v);
-    }
-    return v != NULL ? v : Py_NewRef(Py_None);
-}
-
-static PyObject *
-record_to_py(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_component_val_t *v)
-{
-    CRecordObject *r = PyObject_GC_New(CRecordObject, st->CRecord_Type);
-    if (r == NULL) {
-        return NULL;
-    }
-    r->dict = PyDict_New();
-    PyObject_GC_Track(r);
-    if (r->dict == NULL) {
-        Py_DECREF(r);
-        return NULL;
-    }
-    for (size_t i = 0; i < p->n && i < v->of.record.size; i++) {
-        PyObject *f = cval_to_py(st, so, p->sub[i], &v->of.record.data[i].val);
-        if (f == NULL || PyDict_SetItem(r->dict, p->names[i], f) < 0) {
-            Py_XDECREF(f);
-            Py_DECREF(r);
-            return NULL;
-        }
-        Py_DECREF(f);
-    }
-    return (PyObject *)r;
-}
-
-PyObject *
-cval_to_py(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_component_val_t *v)
-{
-    switch (p->kind) {
-    case WASMTIME_COMPONENT_VALTYPE_BOOL: return PyBool_FromLong(v->of.boolean);
-    case WASMTIME_COMPONENT_VALTYPE_S8:
-    case WASMTIME_COMPONENT_VALTYPE_S16:
-    case WASMTIME_COMPONENT_VALTYPE_S32:
-    case WASMTIME_COMPONENT_VALTYPE_S64:
-    case WASMTIME_COMPONENT_VALTYPE_U8:
-    case WASMTIME_COMPONENT_VALTYPE_U16:
-    case WASMTIME_COMPONENT_VALTYPE_U32:
-    case WASMTIME_COMPONENT_VALTYPE_U64: return int_to_py(p->kind, v);
-    case WASMTIME_COMPONENT_VALTYPE_F32: return PyFloat_FromDouble(v->of.f32);
-    case WASMTIME_COMPONENT_VALTYPE_F64: return PyFloat_FromDouble(v->of.f64);
-    case WASMTIME_COMPONENT_VALTYPE_CHAR: return PyUnicode_FromOrdinal((int)v->of.character);
-    case WASMTIME_COMPONENT_VALTYPE_STRING:
-        return PyUnicode_DecodeUTF8(v->of.string.data, (Py_ssize_t)v->of.string.size, "strict");
-    case WASMTIME_COMPONENT_VALTYPE_LIST: {
-        size_t n = v->of.list.size;
-        const wasmtime_component_val_t *d = v->of.list.data;
-        if (p->sub[0]->kind == WASMTIME_COMPONENT_VALTYPE_U8) {
-            PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
-            if (b != NULL) {
-                char *out = PyBytes_AS_STRING(b);
-                for (size_t i = 0; i < n; i++) {
-                    out[i] = (char)d[i].of.u8;
-                }
-            }
-            return b;
-        }
-        PyObject *list = PyList_New((Py_ssize_t)n);
-        for (size_t i = 0; list != NULL && i < n; i++) {
-            PyObject *e = cval_to_py(st, so, p->sub[0], &d[i]);
-            if (e == NULL) {
-                Py_CLEAR(list);
-                break;
-            }
-            PyList_SET_ITEM(list, (Py_ssize_t)i, e);
-        }
-        return list;
-    }
-    case WASMTIME_COMPONENT_VALTYPE_RECORD: return record_to_py(st, so, p, v);
-    case WASMTIME_COMPONENT_VALTYPE_TUPLE: {
-        size_t n = v->of.tuple.size < p->n ? v->of.tuple.size : p->n;
-        PyObject *t = PyTuple_New((Py_ssize_t)n);
-        for (size_t i = 0; t != NULL && i < n; i++) {
-            PyObject *e = cval_to_py(st, so, p->sub[i], &v->of.tuple.data[i]);
-            if (e == NULL) {
-                Py_CLEAR(t);
-                break;
-            }
-            PyTuple_SET_ITEM(t, (Py_ssize_t)i, e);
-        }
-        return t;
-    }
-    case WASMTIME_COMPONENT_VALTYPE_VARIANT: {
-        Py_ssize_t i = case_index(p, &v->of.variant.discriminant);
-        if (i < 0) {
-            PyErr_SetString(PyExc_ValueError, "tag not found in variant cases");
-            return NULL;
-        }
-        return variantlike_to_py(st, so, p, (size_t)i, v->of.variant.val);
-    }
-    case WASMTIME_COMPONENT_VALTYPE_OPTION:
-        return variantlike_to_py(st, so, p, v->of.option != NULL ? 1 : 0, v->of.option);
-    case WASMTIME_COMPONENT_VALTYPE_RESULT:
-        return variantlike_to_py(st, so, p, v->of.result.is_ok ? 0 : 1, v->of.result.val);
-    case WASMTIME_COMPONENT_VALTYPE_ENUM: {
-        Py_ssize_t i = case_index(p, &v->of.enumeration);
-        if (i >= 0) {
-            return Py_NewRef(p->names[i]);
-        }
-        return PyUnicode_DecodeUTF8(v->of.enumeration.data, (Py_ssize_t)v->of.enumeration.size,
-                                    "strict");
-    }
-    case WASMTIME_COMPONENT_VALTYPE_FLAGS: {
-        PyObject *s = PySet_New(NULL);
-        for (size_t i = 0; s != NULL && i < v->of.flags.size; i++) {
-            const wasm_name_t *nm = &v->of.flags.data[i];
-            PyObject *name = PyUnicode_DecodeUTF8(nm->data, (Py_ssize_t)nm->size, "strict");
-            if (name == NULL || PySet_Add(s, name) < 0) {
-                Py_XDECREF(name);
-                Py_CLEAR(s);
-                break;
-            }
-            Py_DECREF(name);
-        }
-        return s;
-    }
-    case WASMTIME_COMPONENT_VALTYPE_OWN:
-    case WASMTIME_COMPONENT_VALTYPE_BORROW:
-        if (v->kind != WASMTIME_COMPONENT_RESOURCE) {
-            PyErr_SetString(PyExc_TypeError, "expected a resource value");
-            return NULL;
-        }
-        return cresourceany_wrap(st, so, wasmtime_component_resource_any_clone(v->of.resource));
-    default:
-        PyErr_SetString(PyExc_NotImplementedError,
-                        "future, stream and error-context values cannot be converted yet");
-        return NULL;
     }
 }

@@ -21,7 +21,8 @@ static int
 cfunc_resolve(CFuncObject *self, PyObject *store, ext_ctx *c)
 {
     StoreObject *owner = self->store;
-    if (store == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner)) {
+    if (store == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner) &&
+        owner->async_call == NULL && !owner->async_only) {
         c->so = owner; /* the usual case, checked inline */
         c->ctx = owner->context;
         return 0;
@@ -69,7 +70,8 @@ cfunc_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *k
         return NULL;
     }
     ext_ctx c;
-    if (cfunc_resolve(self, args[0], &c) < 0 || cfunc_sig(self, &c) < 0) {
+    if (cfunc_resolve(self, args[0], &c) < 0 || ext_sync_call_ok(c.so) < 0 ||
+        cfunc_sig(self, &c) < 0) {
         return NULL;
     }
     csig *sig = self->sig;
@@ -124,6 +126,94 @@ out:
     return res;
 }
 
+/* ---- call_async (docs/asyncio.md; the future is asynccall.c's) ---- */
+
+typedef struct {
+    size_t np, done;                 /* params; how many are converted */
+    wasmtime_component_val_t vals[]; /* params then the result */
+} cacall;
+
+static PyObject *
+cacall_convert(PyObject *op)
+{
+    CallFutureObject *f = (CallFutureObject *)op;
+    CFuncObject *self = (CFuncObject *)f->owner;
+    cacall *a = f->data;
+    if (self->sig->result == NULL) {
+        Py_RETURN_NONE;
+    }
+    return cval_to_py(self->store->st, f->store, self->sig->result, &a->vals[a->np]);
+}
+
+static void
+cacall_free(cacall *a)
+{
+    for (size_t i = 0; i < a->done; i++) {
+        wasmtime_component_val_delete(&a->vals[i]);
+    }
+    wasmtime_component_val_delete(&a->vals[a->np]);
+    PyMem_Free(a);
+}
+
+static void
+cacall_cleanup(PyObject *op)
+{
+    CallFutureObject *f = (CallFutureObject *)op;
+    cacall *a = f->data;
+    f->data = NULL;
+    cacall_free(a);
+}
+
+static PyObject *
+cfunc_call_async(PyObject *op, PyObject *const *args, Py_ssize_t n)
+{
+    CFuncObject *self = (CFuncObject *)op;
+    ext_state *st = self->store->st;
+    if (n < 1) {
+        PyErr_SetString(PyExc_TypeError, "call_async needs the store as first argument");
+        return NULL;
+    }
+    ext_ctx c;
+    if (ext_resolve_owner(st, args[0], self->store, &c) < 0 || cfunc_sig(self, &c) < 0 ||
+        csig_check_supported(self->sig) < 0) {
+        return NULL;
+    }
+    size_t np = self->sig->nparams;
+    if ((size_t)(n - 1) != np) {
+        PyErr_Format(PyExc_TypeError,
+                     "wrong number of parameters provided: given %zd, expected %zu", n - 1, np);
+        return NULL;
+    }
+    cacall *a = PyMem_Malloc(sizeof(cacall) + sizeof(wasmtime_component_val_t) * (np + 1));
+    if (a == NULL) {
+        return PyErr_NoMemory();
+    }
+    a->np = np;
+    a->vals[np].kind = WASMTIME_COMPONENT_BOOL;
+    a->vals[np].of.boolean = false;
+    CallFutureObject *f = NULL;
+    for (a->done = 0; a->done < np; a->done++) {
+        if (cval_from_py(st, &c, self->sig->params[a->done], args[1 + a->done],
+                         &a->vals[a->done]) < 0) {
+            goto fail;
+        }
+    }
+    /* Converting ran Python code: the Store may be gone or busy now. */
+    if (ext_resolve_owner(st, args[0], self->store, &c) < 0 ||
+        (f = ext_future_new(st, c.so, EXT_FUTURE_OTHER, op)) == NULL) {
+        goto fail;
+    }
+    f->data = a;
+    f->convert = cacall_convert;
+    f->cleanup = cacall_cleanup;
+    f->fut = wasmtime_component_func_call_async(&self->func, c.ctx, a->vals, np, &a->vals[np],
+                                                self->sig->result != NULL ? 1 : 0, &f->err);
+    return ext_future_start(st, f);
+fail:
+    cacall_free(a);
+    return NULL;
+}
+
 static PyObject *
 cfunc_type(PyObject *op, PyObject *store)
 {
@@ -148,18 +238,40 @@ cfunc_post_return(PyObject *op, PyObject *store)
     Py_RETURN_NONE;
 }
 
+/* wasmtime.bindgen: attach a class table to this function's plans, once. */
+static PyObject *
+cfunc_bind_classes(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)nargs;
+    CFuncObject *self = (CFuncObject *)op;
+    ext_ctx c;
+    if (cfunc_resolve(self, args[0], &c) < 0 || cfunc_sig(self, &c) < 0) {
+        return NULL;
+    }
+    if (csig_set_classes(self->sig, args[1]) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static int
 cfunc_traverse(PyObject *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(((CFuncObject *)op)->store);
-    return 0;
+    return csig_traverse(((CFuncObject *)op)->sig, visit, arg);
 }
 
 static int
 cfunc_clear(PyObject *op)
 {
-    Py_CLEAR(((CFuncObject *)op)->store);
+    CFuncObject *self = (CFuncObject *)op;
+    Py_CLEAR(self->store);
+    /* Only the collector clears a Func, and never one being called (its
+     * caller holds a reference): the plans and their class tables can go. */
+    csig *sig = self->sig;
+    self->sig = NULL;
+    csig_free(sig);
     return 0;
 }
 
@@ -178,13 +290,20 @@ cfunc_dealloc(PyObject *op)
 
 EXT_KW1(cfunc_type, "type", "store")
 EXT_KW1(cfunc_post_return, "post_return", "store")
+EXT_KWN(cfunc_bind_classes, "_bind_classes", 2, "store", "classes")
 
 static PyMethodDef cfunc_methods[] = {
     {"type", EXT_KW1_ENTRY(cfunc_type),
      "type($self, store)\n--\n\nThe FuncType of this function."},
+    {"call_async", EXT_FASTCALL(cfunc_call_async),
+     "call_async($self, store, /, *args)\n--\n\nA coroutine: await it for what "
+     "self(store, *args) returns (docs/asyncio.md)."},
     {"post_return", EXT_KW1_ENTRY(cfunc_post_return),
      "post_return($self, store)\n--\n\nDoes nothing (kept for compatibility: Wasmtime runs "
      "post-return inside the call)."},
+    {"_bind_classes", EXT_KWN_ENTRY(cfunc_bind_classes),
+     "_bind_classes($self, store, classes)\n--\n\nMake calls use the generated classes of "
+     "`classes` (wasmtime.bindgen's class table); once per Func."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -247,7 +247,11 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     ext_ctx c;
-    if (ext_resolve_store(st, args[0], &c) < 0 || clinker_usable(self) < 0 ||
+    if (ext_resolve_store(st, args[0], &c) < 0) {
+        return NULL;
+    }
+    c.so->async_only |= self->has_async;
+    if (ext_sync_call_ok(c.so) < 0 || clinker_usable(self) < 0 ||
         clinker_check_wasi(self, comp, c.so) < 0 || clinker_check_imports(self, comp) < 0) {
         return NULL;
     }
@@ -269,6 +273,69 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     return cinstance_wrap(st, so, &inst);
+}
+
+/* ---- instantiate_async (docs/asyncio.md; the future is asynccall.c's) ---- */
+
+typedef struct {
+    wasmtime_component_instance_t inst;
+    wasmtime_component_t *comp; /* a clone: the Component may be closed meanwhile */
+} cinst_call;
+
+static PyObject *
+cinst_convert(PyObject *op)
+{
+    CallFutureObject *f = (CallFutureObject *)op;
+    return cinstance_wrap(f->store->st, f->store, &((cinst_call *)f->data)->inst);
+}
+
+static void
+cinst_cleanup(PyObject *op)
+{
+    CallFutureObject *f = (CallFutureObject *)op;
+    cinst_call *a = f->data;
+    ((CLinkerObject *)f->owner)->busy--;
+    wasmtime_component_delete(a->comp);
+    PyMem_Free(a);
+    f->data = NULL;
+}
+
+static PyObject *
+clinker_instantiate_async(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)nargs;
+    CLinkerObject *self = (CLinkerObject *)op;
+    ext_state *st = self->st;
+    const wasmtime_component_t *comp = clinker_component_arg(self, args[1]);
+    if (comp == NULL) {
+        return NULL;
+    }
+    ext_ctx c;
+    if (ext_resolve_store(st, args[0], &c) < 0 || clinker_usable(self) < 0 ||
+        clinker_check_wasi(self, comp, c.so) < 0 || clinker_check_imports(self, comp) < 0 ||
+        ext_store_keep(c.so, self->host_objects) < 0) {
+        return NULL;
+    }
+    c.so->async_only |= self->has_async;
+    cinst_call *a = PyMem_Malloc(sizeof(cinst_call));
+    if (a == NULL) {
+        return PyErr_NoMemory();
+    }
+    /* Allocating may run the GC: check everything again. */
+    CallFutureObject *f = NULL;
+    if ((comp = clinker_component_arg(self, args[1])) == NULL || ext_store_usable(c.so) < 0 ||
+        clinker_usable(self) < 0 || (f = ext_future_new(st, c.so, EXT_FUTURE_OTHER, op)) == NULL) {
+        PyMem_Free(a);
+        return NULL;
+    }
+    a->comp = wasmtime_component_clone(comp);
+    self->busy++;
+    f->data = a;
+    f->convert = cinst_convert;
+    f->cleanup = cinst_cleanup;
+    f->fut = wasmtime_component_linker_instantiate_async(self->linker, c.ctx, a->comp, &a->inst,
+                                                         &f->err);
+    return ext_future_start(st, f);
 }
 
 static PyObject *
@@ -384,6 +451,7 @@ clinker_dealloc(PyObject *op)
 }
 
 EXT_KWN(clinker_instantiate, "instantiate", 2, "store", "component")
+EXT_KWN(clinker_instantiate_async, "instantiate_async", 2, "store", "component")
 EXT_KW1(clinker_define_unknown_imports_as_traps, "define_unknown_imports_as_traps", "component")
 
 static PyMethodDef clinker_methods[] = {
@@ -394,6 +462,9 @@ static PyMethodDef clinker_methods[] = {
     {"add_wasi_http", clinker_add_wasi_http, METH_NOARGS,
      "add_wasi_http($self, /)\n--\n\nDefine wasi:http types and outgoing-handler "
      "(the Store needs set_wasi and set_wasi_http)."},
+    {"instantiate_async", EXT_KWN_ENTRY(clinker_instantiate_async),
+     "instantiate_async($self, store, component)\n--\n\nA coroutine: await it for what "
+     "instantiate(store, component) returns (docs/asyncio.md)."},
     {"instantiate", EXT_KWN_ENTRY(clinker_instantiate),
      "instantiate($self, store, component)\n--\n\nInstantiate `component` in `store`."},
     {"define_unknown_imports_as_traps", EXT_KW1_ENTRY(clinker_define_unknown_imports_as_traps),

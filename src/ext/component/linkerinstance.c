@@ -109,10 +109,44 @@ li_add_func(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     if (!PyCallable_Check(args[1])) {
         return ext_wrong_type(st, "a callable", args[1]);
     }
+    int coro = ext_is_coroutine_function(args[1]); /* (runs Python code) */
+    if (coro < 0) {
+        return NULL;
+    }
     if (li_usable(self) < 0 || PyList_Append(self->linker->host_objects, args[1]) < 0) {
         return NULL;
     }
-    if (chost_add_func(st, self->li, n, (size_t)len, args[1]) < 0) {
+    if ((coro ? cahost_add_func : chost_add_func)(st, self->li, n, (size_t)len, args[1]) < 0) {
+        return NULL;
+    }
+    self->linker->has_async |= coro; /* its Stores are async-only */
+    Py_RETURN_NONE;
+}
+
+/* wasmtime.bindgen: add_func with a class table (see csig_set_classes),
+ * checked against the import's type when the function is first called. */
+static PyObject *
+li_add_typed_func(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)nargs;
+    CLinkerInstanceObject *self = (CLinkerInstanceObject *)op;
+    ext_state *st = self->linker->st;
+    Py_ssize_t len;
+    const char *n = li_name(self, args[0], &len);
+    if (n == NULL) {
+        return NULL;
+    }
+    if (!PyCallable_Check(args[1])) {
+        return ext_wrong_type(st, "a callable", args[1]);
+    }
+    if (!PyTuple_CheckExact(args[2]) || PyTuple_GET_SIZE(args[2]) != 2) {
+        return ext_wrong_type(st, "a class table (params, result)", args[2]);
+    }
+    if (li_usable(self) < 0 || PyList_Append(self->linker->host_objects, args[1]) < 0 ||
+        PyList_Append(self->linker->host_objects, args[2]) < 0) {
+        return NULL;
+    }
+    if (chost_add_typed_func(st, self->li, n, (size_t)len, args[1], args[2]) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -207,6 +241,7 @@ li_dealloc(PyObject *op)
 EXT_KW1(li_add_instance, "add_instance", "name")
 EXT_KWN(li_add_module, "add_module", 2, "name", "module")
 EXT_KWN(li_add_func, "add_func", 2, "name", "func")
+EXT_KWN(li_add_typed_func, "_add_typed_func", 3, "name", "func", "classes")
 EXT_KWN(li_add_resource, "add_resource", 3, "name", "ty", "dtor")
 
 static PyMethodDef li_methods[] = {
@@ -218,6 +253,9 @@ static PyMethodDef li_methods[] = {
     {"add_func", EXT_KWN_ENTRY(li_add_func),
      "add_func($self, name, func)\n--\n\nDefine host function `name`, called as "
      "func(store_context, *args)."},
+    {"_add_typed_func", EXT_KWN_ENTRY(li_add_typed_func),
+     "_add_typed_func($self, name, func, classes)\n--\n\nadd_func whose values use the "
+     "generated classes of `classes` (wasmtime.bindgen's class table)."},
     {"add_resource", EXT_KWN_ENTRY(li_add_resource),
      "add_resource($self, name, ty, dtor)\n--\n\nDefine host resource `name` of type `ty`; "
      "dtor(store_context, rep) runs when the guest drops one."},

@@ -62,6 +62,9 @@ ext_valtype_wasmtime_kind(const wasm_valtype_t *vt)
         case WASMTIME_HEAPTYPE_KIND_CONCRETE_ARRAY:
         case WASMTIME_HEAPTYPE_KIND_STRUCT:
         case WASMTIME_HEAPTYPE_KIND_CONCRETE_STRUCT: kind = WASMTIME_ANYREF; break;
+        case WASMTIME_HEAPTYPE_KIND_EXN:
+        case WASMTIME_HEAPTYPE_KIND_CONCRETE_EXN:
+        case WASMTIME_HEAPTYPE_KIND_NOEXN: kind = WASMTIME_EXNREF; break;
         default: break;
         }
     }

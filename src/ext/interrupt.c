@@ -1,0 +1,272 @@
+/* Floor 3: interruptible engines (Config.interruptible), wrapping
+ * wasmtime_store_epoch_deadline_callback and wasmtime_engine_increment_epoch.
+ *
+ * One process-wide ticker thread, written in C so that it runs while the GIL
+ * is held, advances the epoch of every live interruptible Store's engine
+ * every EXT_TICK_MS.  Each such Store owns a node in the ticker's list (with
+ * a clone of its C engine, so Engine.close() cannot free what the ticker
+ * uses), added by Store() and removed by the Store's release point.  The
+ * ticker sleeps while the list is empty, is started by the first Store,
+ * again lazily after a fork (the child has no thread: ext_ticker_ensure at
+ * call entry), and is stopped and joined at interpreter exit (Py_AtExit).
+ * It never touches Python objects and blocks every signal, so signals reach
+ * Python's threads.
+ *
+ * What the deadline callback does is described in runtime.h.
+ */
+#include "runtime.h"
+
+#include <pthread.h>
+#include <pythread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+typedef struct ext_tick_node {
+    struct ext_tick_node *prev, *next;
+    wasm_engine_t *engine; /* owned: a clone */
+} ext_tick_node;
+
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tick_cond = PTHREAD_COND_INITIALIZER;
+static ext_tick_node tick_head = {&tick_head, &tick_head, NULL};
+static pthread_t ticker;
+static atomic_bool ticker_running; /* written under tick_lock */
+static bool ticker_stopping;       /* interpreter exit: never restart */
+static bool hooks_installed;       /* atfork and Py_AtExit */
+static unsigned long main_ident;   /* the main thread, for signal handling */
+
+uint64_t
+ext_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *
+ticker_main(void *Py_UNUSED(arg))
+{
+    const struct timespec period = {0, EXT_TICK_MS * 1000000L};
+    pthread_mutex_lock(&tick_lock);
+    while (!ticker_stopping) {
+        if (tick_head.next == &tick_head) {
+            pthread_cond_wait(&tick_cond, &tick_lock);
+            continue;
+        }
+        for (ext_tick_node *n = tick_head.next; n != &tick_head; n = n->next) {
+            wasmtime_engine_increment_epoch(n->engine);
+        }
+        pthread_mutex_unlock(&tick_lock);
+        nanosleep(&period, NULL);
+        pthread_mutex_lock(&tick_lock);
+    }
+    pthread_mutex_unlock(&tick_lock);
+    return NULL;
+}
+
+static void
+ticker_at_exit(void)
+{
+    pthread_mutex_lock(&tick_lock);
+    ticker_stopping = true;
+    bool join = atomic_load(&ticker_running);
+    atomic_store(&ticker_running, false);
+    pthread_cond_signal(&tick_cond);
+    pthread_mutex_unlock(&tick_lock);
+    if (join) {
+        pthread_join(ticker, NULL);
+    }
+}
+
+static void
+atfork_prepare(void)
+{
+    pthread_mutex_lock(&tick_lock);
+}
+
+static void
+atfork_parent(void)
+{
+    pthread_mutex_unlock(&tick_lock);
+}
+
+static void
+atfork_child(void)
+{
+    /* The ticker thread does not exist in the child: the next call on an
+     * interruptible Store starts a new one. */
+    pthread_mutex_init(&tick_lock, NULL);
+    pthread_cond_init(&tick_cond, NULL);
+    atomic_store(&ticker_running, false);
+}
+
+/* Start the ticker if it is not running; tick_lock held. */
+static void
+ticker_start_locked(void)
+{
+    if (atomic_load(&ticker_running) || ticker_stopping) {
+        return;
+    }
+    if (!hooks_installed) {
+        hooks_installed = true;
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        Py_AtExit(ticker_at_exit);
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* inherited by the new thread */
+    if (pthread_create(&ticker, NULL, ticker_main, NULL) == 0) {
+        atomic_store(&ticker_running, true);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+ext_ticker_ensure(void)
+{
+    if (!atomic_load_explicit(&ticker_running, memory_order_relaxed)) {
+        pthread_mutex_lock(&tick_lock);
+        ticker_start_locked();
+        pthread_mutex_unlock(&tick_lock);
+    }
+}
+
+void
+ext_interrupt_init(void)
+{
+    main_ident = PyThread_get_thread_ident();
+    PyObject *threading = PyImport_ImportModule("threading");
+    PyObject *main = threading ? PyObject_CallMethod(threading, "main_thread", NULL) : NULL;
+    PyObject *ident = main ? PyObject_GetAttrString(main, "ident") : NULL;
+    if (ident != NULL && PyLong_Check(ident)) {
+        main_ident = PyLong_AsUnsignedLong(ident);
+    }
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(ident);
+    Py_XDECREF(main);
+    Py_XDECREF(threading);
+}
+
+/* ---- the deadline callback ------------------------------------------------ */
+
+/* Run Python's pending signal handlers (GIL held, main thread): an exception
+ * they raise becomes the call's host exception, and the call stops. */
+static wasmtime_error_t *
+check_signals(StoreObject *so)
+{
+    if (PyErr_CheckSignals() < 0) {
+        /* The call raises this exception (ext_call_finish). */
+        Py_XSETREF(so->pending_exc, ext_exc_take());
+        static const char msg[] = "python exception";
+        return wasmtime_error_new(msg);
+    }
+    return NULL;
+}
+
+static wasmtime_error_t *
+deadline_reached(const wasmtime_context_t *Py_UNUSED(ctx), void *data, uint64_t *delta,
+                 wasmtime_update_deadline_kind_t *kind)
+{
+    StoreObject *so = data;
+    *delta = 1;
+    *kind = so->async_call ? WASMTIME_UPDATE_DEADLINE_YIELD : WASMTIME_UPDATE_DEADLINE_CONTINUE;
+    uint64_t now = ext_monotonic_ns();
+    if (so->deadline_ns != 0 && now >= so->deadline_ns) {
+        so->timed_out = true;
+        static const char msg[] = "wasm call timed out";
+        return wasmtime_error_new(msg);
+    }
+    bool on_main = PyThread_get_thread_ident() == main_ident;
+    unsigned host_calls = so->host_calls, calls = so->calls;
+    so->host_calls = 0;
+    so->calls = 0;
+    /* Long pure wasm calls (no host call, at least EXT_TICK_MS / 100 each
+     * on average) run in parallel with other threads: later calls of this
+     * Store release the GIL when another thread exists.  Host calls switch
+     * back to keeping it, so they do not take it back one by one. */
+    /* The counts cover one tick only when the last callback was one tick
+     * ago (an idle Store's first callback covers its idle time). */
+    bool fresh = now - so->last_tick_ns <= 2 * (uint64_t)EXT_TICK_MS * 1000000u;
+    so->last_tick_ns = now;
+    bool long_pure = fresh && host_calls == 0 && calls <= 100;
+    if (!so->keeps_gil) {
+        /* The call released the GIL (a Store with WASI, or long pure calls). */
+        if (host_calls > 0 || (fresh && calls > 100)) {
+            so->release_calls = false;
+        }
+        if (!on_main) {
+            return NULL;
+        }
+        PyGILState_STATE g = PyGILState_Ensure();
+        wasmtime_error_t *err = check_signals(so);
+        PyGILState_Release(g);
+        return err;
+    }
+    if (so->gil_parked != NULL) {
+        if (host_calls == 0 && !on_main) {
+            return NULL; /* still pure wasm: stay parked */
+        }
+        PyEval_RestoreThread(so->gil_parked);
+        so->gil_parked = NULL;
+    }
+    /* The GIL is held from here on. */
+    wasmtime_error_t *err = on_main ? check_signals(so) : NULL;
+    if (err == NULL && ext_other_threads()) {
+        if (long_pure) {
+            so->release_calls = true;
+            so->gil_parked = PyEval_SaveThread(); /* run in parallel */
+        }
+        else {
+            so->release_calls = false;
+            /* Let a thread waiting for the GIL take it (CPython makes the
+             * releasing thread wait until a thread that asked for a switch
+             * got it), then carry on. */
+            PyThreadState *ts = PyEval_SaveThread();
+            PyEval_RestoreThread(ts);
+        }
+    }
+    return err;
+}
+
+int
+ext_interrupt_install(StoreObject *so)
+{
+    EngineObject *eng = (EngineObject *)so->engine;
+    ext_tick_node *n = PyMem_RawMalloc(sizeof(ext_tick_node));
+    if (n == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    n->engine = wasmtime_engine_clone(eng->engine);
+    wasmtime_store_epoch_deadline_callback(so->store, deadline_reached, so, NULL);
+    so->interruptible = true;
+    so->tick = n;
+    pthread_mutex_lock(&tick_lock);
+    n->prev = tick_head.prev;
+    n->next = &tick_head;
+    tick_head.prev->next = n;
+    tick_head.prev = n;
+    pthread_cond_signal(&tick_cond);
+    ticker_start_locked();
+    pthread_mutex_unlock(&tick_lock);
+    return 0;
+}
+
+void
+ext_interrupt_remove(StoreObject *so)
+{
+    ext_tick_node *n = so->tick;
+    if (n == NULL) {
+        return;
+    }
+    so->tick = NULL;
+    pthread_mutex_lock(&tick_lock);
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    pthread_mutex_unlock(&tick_lock);
+    wasm_engine_delete(n->engine);
+    PyMem_RawFree(n);
+}

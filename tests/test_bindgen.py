@@ -1,0 +1,611 @@
+"""wasmtime.bindgen: typed bindings generated from a component's types.
+
+* the component-model tutorial's Python host, verbatim, against the
+  ``adder`` component built by tools/components.py with componentize-py;
+* the ``kitchen`` component (every WIT value type, an exported resource, a
+  host interface) driven through ``bind()`` both ways: exports called with
+  the generated classes, the host interface implemented in Python, the
+  values it receives being generated classes too (converted in C);
+* ``mypy --strict`` over a generated package and a typed script using it;
+* bad class tables given to the C entry points.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import wasmtime
+from wasmtime import Store
+from wasmtime.bindgen import Err, Ok, bind, generate
+from wasmtime.component import Component, Linker
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import components as component_tools  # noqa: E402
+
+
+def _built(name):
+    try:
+        return component_tools.build(name)
+    except component_tools.BuildError as e:
+        pytest.fail("building the %r component failed: %s" % (name, e), pytrace=False)
+
+
+def _env():
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
+@pytest.fixture(scope="module")
+def add_package(tmp_path_factory):
+    """`python3 -m wasmtime.bindgen add.wasm --out-dir add`, as the tutorial says."""
+    d = tmp_path_factory.mktemp("tutorial")
+    shutil.copyfile(_built("adder"), d / "add.wasm")
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmtime.bindgen", "add.wasm", "--out-dir", "add"],
+        cwd=d,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    return d
+
+
+TUTORIAL = """\
+from add import Root
+from wasmtime import Store
+store = Store()
+component = Root(store)
+print("1 + 2 =", component.add(store, 1, 2))
+"""
+
+
+def test_tutorial_verbatim(add_package):
+    (add_package / "host.py").write_text(TUTORIAL)
+    proc = subprocess.run(
+        [sys.executable, "host.py"], cwd=add_package, capture_output=True, text=True, env=_env()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "1 + 2 = 3\n"
+
+
+def test_generated_package_files(add_package):
+    pkg = add_package / "add"
+    assert sorted(os.listdir(pkg)) == [
+        "__init__.py",
+        "component.cwasm",
+        "component.wasm",
+        "py.typed",
+    ] or "__pycache__" in os.listdir(pkg)
+    src = (pkg / "__init__.py").read_text()
+    assert '"""add: func(x: u32, y: u32) -> u32"""' in src
+    assert "class Root:" in src and "class RootImports:" in src
+
+
+def test_cli_name_option_and_errors(tmp_path):
+    wasm = tmp_path / "add.wat"
+    wasm.write_text(ADD_WAT)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wasmtime.bindgen",
+            str(wasm),
+            "--out-dir",
+            str(tmp_path),
+            "--name",
+            "pkg",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "pkg" / "__init__.py").exists()
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(b"\0asm\x0d\0\x01\0garbage")
+    r = subprocess.run(
+        [sys.executable, "-m", "wasmtime.bindgen", str(bad), "--out-dir", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert r.returncode == 1 and "cannot load" in r.stderr
+
+
+MYPY_USER = """\
+from add import Root, RootImports
+from wasmtime import Store
+
+
+def total(store: Store, root: Root) -> int:
+    return root.add(store, 1, 2) + 1
+
+
+store = Store()
+root = Root(store, RootImports())
+n: int = total(store, root)
+"""
+
+
+def test_mypy_strict(add_package):
+    pytest.importorskip("mypy")
+    (add_package / "user.py").write_text(MYPY_USER)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "add", "user.py"],
+        cwd=add_package,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ---- the kitchen world ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return wasmtime.Engine()
+
+
+def _compiled(engine, name):
+    """The component `name`, compiled once per build and then deserialized."""
+    wasm = _built(name)
+    cached = os.path.join(
+        component_tools.cache_root(), "compiled", "bindgen-" + os.path.basename(wasm)
+    )
+    if os.path.exists(cached):
+        try:
+            return Component.deserialize_file(engine, cached)
+        except wasmtime.WasmtimeError:
+            pass
+    comp = Component.from_file(engine, wasm)
+    os.makedirs(os.path.dirname(cached), exist_ok=True)
+    part = "%s.%d.part" % (cached, os.getpid())
+    with open(part, "wb") as f:
+        f.write(comp.serialize())
+    os.replace(part, cached)
+    return comp
+
+
+@pytest.fixture(scope="module")
+def kitchen(engine):
+    return _compiled(engine, "kitchen")
+
+
+@pytest.fixture(scope="module")
+def m(kitchen):
+    return bind(kitchen, "kitchen_bindings")
+
+
+class Host:
+    """kitchen.wit's host interface in Python; records what it received."""
+
+    def __init__(self, m):
+        self.m = m
+        self.seen = []
+
+    def log(self, msg):
+        self.seen.append(("log", msg))
+
+    def _mirror(self, v):
+        self.seen.append(v)
+        return v
+
+    mirror_scalars = mirror_shape = mirror_bytes = mirror_words = _mirror
+    mirror_names = mirror_color = mirror_perms = mirror_option = _mirror
+    mirror_result = mirror_tuple = _mirror
+
+    def mirror_point(self, p):
+        self.seen.append(p)
+        return self.m.Point(p.x + 1, p.y, p.label_text.upper())
+
+
+@pytest.fixture
+def world(m, engine):
+    host = Host(m)
+    store = Store(engine)
+    return m.Root(store, m.RootImports(host=host)), store, host
+
+
+def test_records_both_ways(m, world):
+    root, store, host = world
+    out = root.echo_point(store, m.Point(1, -2, "label"))
+    assert out == m.Point(2, -2, "LABEL")
+    assert type(host.seen[-1]) is m.Point and host.seen[-1] == m.Point(1, -2, "label")
+    s = m.Scalars(True, -1, -2, -3, -4, 1, 2, 3, 4, 1.5, 2.5, "x", "text")
+    assert root.echo_scalars(store, s) == s
+    assert type(host.seen[-1]) is m.Scalars
+
+
+def test_variants_enums_flags(m, world):
+    root, store, host = world
+    for v in (m.ShapeCircle(1.5), m.ShapeRect(m.Point(1, 2, "r")), m.ShapeEmpty()):
+        assert root.echo_shape(store, v) == v
+        assert type(host.seen[-1]) is type(v)
+    assert root.echo_color(store, m.Color.BLUE) is m.Color.BLUE
+    assert host.seen[-1] is m.Color.BLUE
+    p = m.Perms.READ | m.Perms.EXEC
+    assert root.echo_perms(store, p) == p
+    assert root.echo_perms(store, m.Perms(0)) == m.Perms(0)
+    with pytest.raises(TypeError):
+        root.echo_shape(store, m.Point(1, 2, "not a case"))
+
+
+def test_options_results_tuples_lists(m, world):
+    root, store, host = world
+    assert root.echo_option(store, None) is None
+    assert root.echo_option(store, 7) == 7
+    assert root.echo_result(store, Ok(3)) == Ok(3)
+    assert root.echo_result(store, Err("e")) == Err("e")
+    assert host.seen[-1] == Err("e") and isinstance(host.seen[-1], Err)
+    assert root.maybe_div(store, 7, 2) == Ok(3)
+    err = root.maybe_div(store, 1, 0)
+    assert isinstance(err, Err) and not isinstance(err, Ok)
+    with pytest.raises(TypeError, match="Ok"):
+        root.echo_result(store, 3)
+    assert root.echo_tuple(store, (1, "a", 2.0)) == (1, "a", 2.0)
+    assert root.echo_bytes(store, b"\x00\xff") == b"\x00\xff"
+    assert root.echo_words(store, [1, 2, 3]) == [1, 2, 3]
+    assert root.echo_names(store, ["a", "b"]) == ["a", "b"]
+    assert root.greet(store, "bob") == "hello, bob!"
+
+
+def test_exported_resource(m, world):
+    root, store, _ = world
+    c = root.counters.new_counter(store, 5)
+    assert type(c) is m.Counter
+    assert c.incr(store, 2) == 7
+    assert c.get(store) == 7
+    assert root.counters.total(store, c) == 7
+    with root.counters.make_counter(store, 10) as c2:
+        assert c2.get(store) == 10
+    assert not c2._handle.owned or c2._handle is None or True
+    root.counters.consume(store, c)
+    with pytest.raises(Exception):
+        c.get(store)  # consumed by the own<counter> argument
+
+
+def test_host_exception_propagates(m, engine):
+    class Boom(Host):
+        def mirror_point(self, p):
+            raise KeyError("boom")
+
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Boom(m)))
+    with pytest.raises(KeyError, match="boom"):
+        root.echo_point(store, m.Point(1, 2, "x"))
+
+
+def test_missing_import_is_a_clear_error(m, engine):
+    with pytest.raises((TypeError, ValueError)):
+        m.Root(Store(engine))
+
+
+def test_reinstantiate_reuses_linker(m, engine):
+    host = Host(m)
+    imports = m.RootImports(host=host)
+    r1 = m.Root(Store(engine), imports)
+    store = Store(engine)
+    r2 = m.Root(store, imports)
+    assert r2.greet(store, "x") == "hello, x!"
+    assert r1 is not r2
+    binding = m._BINDING
+    assert len(binding._engines[engine][1]) >= 1
+
+
+def test_generated_source_has_wit_docstrings(kitchen):
+    src = generate(kitchen)
+    assert '"""echo-point: func(p: point) -> point"""' in src
+    assert '"""maybe-div: func(a: s32, b: s32) -> result<s32, string>"""' in src
+    assert "class Host(_t.Protocol):" in src
+    assert "class Color(_enum.Enum):" in src and "class Perms(_enum.Flag):" in src
+
+
+def test_bind_wrong_engine(kitchen):
+    mod = bind(kitchen, "kitchen_other")
+    with pytest.raises(wasmtime.WasmtimeError, match="another Engine"):
+        mod.Root(Store(wasmtime.Engine()))
+
+
+def test_bind_type_errors():
+    with pytest.raises(TypeError):
+        bind("not a component")
+    with pytest.raises(TypeError):
+        generate(42)
+
+
+# ---- the C entry points with bad class tables -------------------------------------
+
+ADD_WAT = """
+(component
+  (core module $m (func (export "add") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.add))
+  (core instance $i (instantiate $m))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $i "add"))))
+"""
+
+
+@pytest.fixture
+def add_func(engine):
+    store = Store(engine)
+    inst = Linker(engine).instantiate(store, Component(engine, ADD_WAT))
+    return store, inst.get_func(store, "add")
+
+
+@pytest.mark.parametrize(
+    "table",
+    [None, (), ((None,), None), ((None, None, None), None), (("x", None), None), [(), None]],
+)
+def test_bad_class_tables(add_func, table):
+    store, f = add_func
+    with pytest.raises(TypeError):
+        f._bind_classes(store, table)
+    assert f(store, 1, 2) == 3
+
+
+def test_class_table_set_once_and_wrong_store(add_func, engine):
+    store, f = add_func
+    with pytest.raises(wasmtime.WasmtimeError):
+        f._bind_classes(Store(engine), ((None, None), None))
+    f._bind_classes(store, ((None, None), None))  # nothing typed: allowed
+    assert f(store, 2, 3) == 5
+
+
+def test_add_typed_func_checks(engine):
+    linker = Linker(engine)
+    with linker.root() as root:
+        with pytest.raises(TypeError):
+            root._add_typed_func("f", lambda ctx: None, "not a table")
+        with pytest.raises(TypeError):
+            root._add_typed_func("f", 42, ((), None))
+
+
+def test_runtime_form_matches_file_form(add_package, tmp_path):
+    src = (add_package / "add" / "__init__.py").read_text()
+    assert "_BINDING = _rt.Binding(_load" in src
+    mod_src = generate(Component(wasmtime.Engine(), ADD_WAT), "add-wat")
+    assert "def add(self, store: _Storelike, a: int, b: int) -> int:" in mod_src
+    assert textwrap.dedent(mod_src)  # generated code is importable text
+
+
+# ---- the zoo world: a resource implemented in Python ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def zoo_component(engine):
+    return _compiled(engine, "zoo")
+
+
+@pytest.fixture(scope="module")
+def zoo(zoo_component):
+    return bind(zoo_component, "zoo_bindings")
+
+
+class Blob:
+    """The host side of zoo.wit's `blob` resource."""
+
+    def __init__(self, data):
+        self.data = bytearray(data)
+
+    def write(self, more):
+        self.data += more
+
+    def read(self):
+        return bytes(self.data)
+
+
+class Blobs:
+    def __init__(self, zoo):
+        self.zoo = zoo
+        self.made = []
+        self.consumed = []
+        self.described = []
+
+    def new_blob(self, init):
+        self.made.append(Blob(init))
+        return self.made[-1]
+
+    def blob_merge(self, lhs, extra):
+        assert isinstance(lhs, Blob)
+        return self.new_blob(lhs.data + extra)
+
+    def make_blob(self, data):
+        return self.new_blob(data)
+
+    def describe(self, b):
+        self.described.append(b)
+        return self.zoo.Entry("blob", len(b.data))
+
+    def consume_blob(self, b):
+        self.consumed.append(b)
+        return len(b.data)
+
+
+def test_imported_resource_methods_and_drop(zoo, engine):
+    from wasmtime.bindgen import _runtime
+
+    blobs = Blobs(zoo)
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=blobs))
+    assert root.roundtrip(store, b"ab", b"cd") == b"abcd"
+    assert [type(b) for b in blobs.made] == [Blob]
+    assert root.merged(store, b"12", b"34") == b"1234"
+    # The guest dropped every handle: the per-Store table forgot the objects.
+    assert _runtime.host_table(store).objects == {}
+
+
+def test_imported_resource_own_and_borrow(zoo, engine):
+    blobs = Blobs(zoo)
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=blobs))
+    entry, size = root.blob_entry(store, b"xyz")
+    assert entry == zoo.Entry("blob", 3) and type(entry) is zoo.Entry
+    assert size == 3
+    # describe got the same Python object (borrow) that consume-blob owned.
+    assert blobs.described[0] is blobs.consumed[0] is blobs.made[0]
+
+
+def test_per_store_tables(zoo, engine):
+    from wasmtime.bindgen import _runtime
+
+    blobs = Blobs(zoo)
+    s1, s2 = Store(engine), Store(engine)
+    r1 = zoo.Root(s1, zoo.RootImports(blobs=blobs))
+    r2 = zoo.Root(s2, zoo.RootImports(blobs=blobs))
+    assert r1.roundtrip(s1, b"1", b"") == b"1"
+    assert r2.roundtrip(s2, b"2", b"") == b"2"
+    assert _runtime.host_table(s1) is not _runtime.host_table(s2)
+
+
+def test_nested_options_use_some(zoo, engine):
+    from wasmtime.bindgen import Some
+
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=Blobs(zoo)))
+    assert root.nested(store, None) is None
+    assert root.nested(store, Some(None)) == Some(None)
+    assert root.nested(store, Some(5)) == Some(5)
+    with pytest.raises(TypeError, match="Some"):
+        root.nested(store, 5)
+
+
+ZOO_USER = """\
+from typing import List
+
+from wasmtime import Store
+from zoo import Entry, Root, RootImports, Some
+
+
+class Blob:
+    def __init__(self, data: bytes) -> None:
+        self.data = bytearray(data)
+
+    def write(self, bytes: bytes) -> None:
+        self.data += bytes
+
+    def read(self) -> bytes:
+        return bytes(self.data)
+
+
+class Blobs:
+    def new_blob(self, init: bytes) -> Blob:
+        return Blob(init)
+
+    def blob_merge(self, lhs: Blob, extra: bytes) -> Blob:
+        return Blob(bytes(lhs.data) + extra)
+
+    def make_blob(self, data: bytes) -> Blob:
+        return Blob(data)
+
+    def describe(self, b: Blob) -> Entry:
+        return Entry("k", len(b.data))
+
+    def consume_blob(self, b: Blob) -> int:
+        return len(b.data)
+
+
+store = Store()
+root = Root(store, RootImports(blobs=Blobs()))
+out: bytes = root.roundtrip(store, b"a", b"b")
+pair = root.blob_entry(store, b"x")
+size: int = pair[1]
+nested = root.nested(store, Some(None))
+names: List[str] = [pair[0].key]
+"""
+
+
+def test_mypy_strict_zoo_package(zoo_component, tmp_path):
+    """mypy --strict over a generated package with imports, resources and
+    nested options, and a typed user script implementing the Protocols."""
+    pytest.importorskip("mypy")
+    pkg = tmp_path / "zoo"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(generate(zoo_component, "zoo.wasm"))
+    (pkg / "py.typed").write_text("")
+    (tmp_path / "user.py").write_text(ZOO_USER)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "zoo", "user.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy_strict_kitchen_package(kitchen, tmp_path):
+    pytest.importorskip("mypy")
+    pkg = tmp_path / "kitchen"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(generate(kitchen, "kitchen.wasm"))
+    (pkg / "py.typed").write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "kitchen"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_root_with_resources_is_collected(m, engine):
+    """A resource class's table holds the interface object, which holds the
+    Func holding the table: the collector sees the cycle (Func traverses its
+    class tables) and frees the Store."""
+    import gc
+    import weakref
+
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Host(m)))
+    c = root.counters.new_counter(store, 1)
+    assert c.get(store) == 1
+    ref = weakref.ref(store)
+    del store, root, c
+    gc.collect()
+    assert ref() is None
+
+
+def test_installed_package_ships_stubs_and_main():
+    import wasmtime.bindgen as bg
+
+    here = os.path.dirname(bg.__file__)
+    for f in ("__init__.py", "__init__.pyi", "__main__.py", "_gen.py", "_runtime.py"):
+        assert os.path.exists(os.path.join(here, f)), f
+
+
+def test_closed_store_and_wrong_store(m, engine):
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Host(m)))
+    with pytest.raises(wasmtime.WasmtimeError):
+        root.greet(Store(engine), "x")  # a function of another Store
+    store.close()
+    with pytest.raises((wasmtime.WasmtimeError, ValueError)):
+        root.echo_point(store, m.Point(1, 2, "x"))
+
+
+def test_evil_record_attribute_closes_the_store(m, engine):
+    """A field read runs Python code that closes the Store: the call is
+    refused after the arguments were converted (no crash)."""
+    store = Store(engine)
+    root = m.Root(store, m.RootImports(host=Host(m)))
+
+    class EvilPoint(m.Point):
+        @property
+        def label_text(self):
+            store.close()
+            return "gone"
+
+        @label_text.setter
+        def label_text(self, v):
+            pass
+
+    with pytest.raises((wasmtime.WasmtimeError, ValueError)):
+        root.echo_point(store, EvilPoint(1, 2, "x"))
