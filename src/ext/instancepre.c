@@ -41,8 +41,8 @@ instancepre_instantiate(PyObject *op, PyObject *store)
         return NULL;
     }
     self->busy++;
-    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_instance_pre_instantiate(EXT_LIVE(self, pre), c.ctx,
-                                                                      &inst, &trap));
+    EXT_RUN_WASM_NOGIL(
+        c.so, err = wasmtime_instance_pre_instantiate(EXT_LIVE(self, pre), c.ctx, &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {

@@ -226,8 +226,8 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         wasm_functype_delete(fty);
         return -1;
     }
-    int rc = ext_linker_define_host(st, EXT_LIVE(self, linker), m, (size_t)mlen, n, (size_t)nlen, fty,
-                                    callable, access_caller, coro);
+    int rc = ext_linker_define_host(st, EXT_LIVE(self, linker), m, (size_t)mlen, n, (size_t)nlen,
+                                    fty, callable, access_caller, coro);
     wasm_functype_delete(fty); /* Wasmtime made its own type from it */
     if (rc < 0) {
         return -1;
@@ -367,8 +367,8 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
     }
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
-    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_linker_module(EXT_LIVE(self, linker), c.ctx, n,
-                                                          (size_t)nlen, mc));
+    EXT_RUN_WASM_NOGIL(
+        c.so, err = wasmtime_linker_module(EXT_LIVE(self, linker), c.ctx, n, (size_t)nlen, mc));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
@@ -472,8 +472,8 @@ linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     }
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
-    EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_linker_instantiate(EXT_LIVE(self, linker), c.ctx, mc,
-                                                               &inst, &trap));
+    EXT_RUN_WASM_NOGIL(
+        c.so, err = wasmtime_linker_instantiate(EXT_LIVE(self, linker), c.ctx, mc, &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     PyObject *res = NULL;
