@@ -99,6 +99,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import textwrap
 import threading
@@ -2569,7 +2570,9 @@ def child_env():
         # A use after free reads poisoned memory (Python objects: the debug
         # hooks' dead bytes; Wasmtime's allocations: glibc's perturbation)
         # and crashes instead of passing by luck.
-        env["PYTHONMALLOC"] = "malloc_debug"
+        # (A free-threaded build only runs on mimalloc.)
+        ft = sysconfig.get_config_var("Py_GIL_DISABLED")
+        env["PYTHONMALLOC"] = "mimalloc_debug" if ft else "malloc_debug"
         env["MALLOC_PERTURB_"] = "165"
     return env
 

@@ -319,8 +319,10 @@ ext_future_poll(CallFutureObject *f, PyObject *send, PyObject *throw_)
     Py_CLEAR(f->yielded);
     wasmtime_call_future_t *cf = f->fut;
     bool done;
+    if (ext_call_enter(so) < 0) {
+        return NULL;
+    }
     f->polling = true;
-    ext_call_enter(so);
     EXT_RUN_WASM(so, done = wasmtime_call_future_poll(cf));
     ext_call_leave(so);
     f->polling = false;

@@ -138,6 +138,17 @@ config_check_known(ext_state *st, const ConfigObject *c)
     return 0;
 }
 
+/* An Engine() that failed before consuming its Config gives it back. */
+static void
+engine_config_put_back(PyObject *config, wasm_config_t *cfg)
+{
+    if (cfg != NULL) {
+        Py_BEGIN_CRITICAL_SECTION(config);
+        ((ConfigObject *)config)->config = cfg;
+        Py_END_CRITICAL_SECTION();
+    }
+}
+
 static PyObject *
 engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -161,7 +172,12 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
      * that closes the Config. */
     wasm_config_t *cfg = NULL;
     if (config != Py_None) {
+        /* Taken now (put back if we fail before consuming it): without a
+         * GIL another thread may build an Engine from the same Config. */
+        Py_BEGIN_CRITICAL_SECTION(config);
         cfg = ((ConfigObject *)config)->config;
+        ((ConfigObject *)config)->config = NULL;
+        Py_END_CRITICAL_SECTION();
         if (cfg == NULL) {
             Py_DECREF(self);
             return ALREADY_CLOSED(), NULL;
@@ -170,6 +186,7 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->st = st;
     self->options = PyTuple_New(0);
     if (self->options == NULL) {
+        engine_config_put_back(config, cfg);
         Py_DECREF(self);
         return NULL;
     }
@@ -178,6 +195,7 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (cfg != NULL) {
         ConfigObject *c = (ConfigObject *)config;
         if (config_check_known(st, c) < 0 || (c->needs_probe && config_probe(st, cfg) < 0)) {
+            engine_config_put_back(config, cfg);
             Py_DECREF(self);
             return NULL;
         }
@@ -185,6 +203,7 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         PyObject *options = items == NULL ? NULL : PyList_AsTuple(items);
         Py_XDECREF(items);
         if (options == NULL) {
+            engine_config_put_back(config, cfg);
             Py_DECREF(self);
             return NULL;
         }
@@ -196,7 +215,6 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
             wasmtime_config_epoch_interruption_set(cfg, true);
         }
         /* Consumes the config, even on failure. */
-        ((ConfigObject *)config)->config = NULL;
         self->engine = wasm_engine_new_with_config(cfg);
     }
     else {
@@ -215,7 +233,7 @@ engine_increment_epoch(PyObject *op, PyObject *Py_UNUSED(ignored))
     EngineObject *self = (EngineObject *)op;
     EXT_CHECK_OPEN(self->engine, NULL);
     /* Runs quickly and is thread-safe in Wasmtime: no GIL release needed. */
-    wasmtime_engine_increment_epoch(self->engine);
+    wasmtime_engine_increment_epoch(EXT_LIVE(self, engine));
     Py_RETURN_NONE;
 }
 
@@ -224,17 +242,16 @@ engine_is_pulley(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     EngineObject *self = (EngineObject *)op;
     EXT_CHECK_OPEN(self->engine, NULL);
-    return PyBool_FromLong(wasmtime_engine_is_pulley(self->engine));
+    return PyBool_FromLong(wasmtime_engine_is_pulley(EXT_LIVE(self, engine)));
 }
 
 static PyObject *
 engine_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     EngineObject *self = (EngineObject *)op;
-    if (self->engine != NULL) {
-        wasm_engine_delete(self->engine);
-        self->engine = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, engine, wasm_engine_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -247,6 +264,7 @@ engine_dealloc(PyObject *op)
     if (self->engine != NULL) {
         wasm_engine_delete(self->engine);
     }
+    EXT_DELETE_RETIRED(self, wasm_engine_t, wasm_engine_delete);
     Py_XDECREF(self->options);
     tp->tp_free(op);
     Py_DECREF(tp);

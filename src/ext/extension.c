@@ -181,6 +181,11 @@ static PyModuleDef_Slot ext_slots[] = {
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
 #endif
+#ifdef Py_GIL_DISABLED
+    /* Runs without the GIL: every piece of shared mutable C state is atomic
+     * or guarded (docs/architecture.md, "Threads and the GIL"). */
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
     {0, NULL},
 };
 

@@ -49,8 +49,10 @@ func_set_sig(FuncObject *self, const wasm_functype_t *ty)
     }
     PyMem_Free(self->kinds);
     self->kinds = kinds;
-    self->nparams = (int)np;
     self->nresults = (int)nr;
+    /* Published last: a reader that sees nparams >= 0 sees the rest. */
+    atomic_thread_fence(memory_order_release);
+    self->nparams = (int)np;
     return 0;
 }
 
@@ -58,7 +60,14 @@ static int
 func_load_sig(FuncObject *self, ext_ctx *c)
 {
     wasm_functype_t *ty = wasmtime_func_type(c->ctx, &self->base.ext.of.func);
-    int rc = func_set_sig(self, ty);
+    int rc = 0;
+    /* Once only: without a GIL another thread may load it at the same time,
+     * and the kinds, once published, are never freed while the Func lives. */
+    Py_BEGIN_CRITICAL_SECTION(self);
+    if (self->nparams < 0) {
+        rc = func_set_sig(self, ty);
+    }
+    Py_END_CRITICAL_SECTION();
     wasm_functype_delete(ty);
     return rc;
 }
@@ -241,7 +250,9 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     StoreObject *so = c->so;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto done;
+    }
     EXT_RUN_WASM(
         so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap));
     ext_call_leave(so);
@@ -331,7 +342,9 @@ func_call_raw_refs(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     StoreObject *so = c->so;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto done;
+    }
     EXT_RUN_WASM(
         so, err = wasmtime_func_call_unchecked(c->ctx, &self->base.ext.of.func, raw, len, &trap));
     ext_call_leave(so);
@@ -378,7 +391,9 @@ func_call_checked(FuncObject *self, ext_ctx *c, PyObject *const *params)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     StoreObject *so = c->so;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto done;
+    }
     EXT_RUN_WASM(so, err = wasmtime_func_call(c->ctx, &self->base.ext.of.func, args, np, results,
                                               nr, &trap));
     ext_call_leave(so);
@@ -430,7 +445,7 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
         return NULL;
     }
     ext_ctx c;
-    if (args[0] == (PyObject *)owner && owner->store != NULL && owner->running == 0 &&
+    if (args[0] == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner) &&
         owner->async_call == NULL && !owner->async_only) {
         c.so = owner; /* the usual case, checked inline */
         c.ctx = owner->context;
@@ -438,19 +453,35 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
     else if (ext_resolve_owner(st, args[0], owner, &c) < 0 || ext_sync_call_ok(c.so) < 0) {
         return NULL;
     }
-    if (self->nparams < 0 && func_load_sig(self, &c) < 0) {
-        return NULL;
+    if (self->nparams < 0) {
+        /* Claimed: the signature is read through the store's context. */
+        if (ext_store_claim(c.so) < 0) {
+            return NULL;
+        }
+        int rc = func_load_sig(self, &c);
+        ext_store_unclaim(c.so);
+        if (rc < 0) {
+            return NULL;
+        }
     }
     Py_ssize_t given = n - 1;
     if (given != self->nparams) {
         return ext_raise_msg(st, "too %s parameters provided: given %zd, expected %d",
                              given > self->nparams ? "many" : "few", given, self->nparams);
     }
-    if (self->numeric) {
-        return self->has_refs ? func_call_raw_refs(self, &c, args + 1)
-                              : func_call_raw(self, &c, args + 1);
+    if (self->numeric && !self->has_refs) {
+        return func_call_raw(self, &c, args + 1); /* no context outside the call */
     }
-    return func_call_checked(self, &c, args + 1);
+    /* Reference values are converted (rooted, unrooted) through the store's
+     * context before and after the call: hold the store for all of it, so
+     * that no other thread closes or enters it meanwhile. */
+    if (ext_store_claim(c.so) < 0) {
+        return NULL;
+    }
+    PyObject *res = self->numeric ? func_call_raw_refs(self, &c, args + 1)
+                                  : func_call_checked(self, &c, args + 1);
+    ext_store_unclaim(c.so);
+    return res;
 }
 
 /* func.call_async(store, *args): a coroutine (asynccall.c). */

@@ -85,6 +85,7 @@ ext_sharedmemory_wrap(ext_state *st, PyObject *engine, wasmtime_sharedmemory_t *
         return NULL;
     }
     self->mem = mem;
+    self->retired = NULL;
     self->engine = Py_NewRef(engine);
     self->st = st;
     self->weakreflist = NULL;
@@ -169,7 +170,7 @@ ext_module_of_engine(ext_state *st, PyObject *module, PyObject *engine, const ch
         ext_raise_msg(st, "the Module was compiled by another Engine than the %s's", owner);
         return NULL;
     }
-    return m->module;
+    return EXT_LIVE(m, module);
 }
 
 PyObject *
@@ -183,7 +184,7 @@ ext_module_export_names(PyObject *module)
     /* Not at compile time: wasmtime_module_exports also builds every export's
      * type, about a microsecond each, as much as deserializing the module. */
     wasm_exporttype_vec_t vec;
-    wasmtime_module_exports(self->module, &vec);
+    wasmtime_module_exports(EXT_LIVE(self, module), &vec);
     PyObject *names = PyDict_New();
     for (size_t i = 0; names != NULL && i < vec.size; i++) {
         PyObject *name = ext_str_from_name(wasm_exporttype_name(vec.data[i]));
@@ -196,14 +197,16 @@ ext_module_export_names(PyObject *module)
     if (names == NULL) {
         return NULL;
     }
-    /* An allocation above may have run a finalizer that got here first. */
+    /* An allocation above may have run a finalizer that got here first, or
+     * (without a GIL) another thread: the first one published stays. */
+    Py_BEGIN_CRITICAL_SECTION(module);
     if (self->export_names == NULL) {
         self->export_names = Py_NewRef(names);
     }
     else {
-        Py_DECREF(names);
-        names = Py_NewRef(self->export_names);
+        Py_SETREF(names, Py_NewRef(self->export_names));
     }
+    Py_END_CRITICAL_SECTION();
     return names;
 }
 

@@ -77,8 +77,10 @@ instance_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
     /* A clone: the Module may be closed by another thread meanwhile. */
+    if (ext_call_enter(c.so) < 0) {
+        goto done;
+    }
     wasmtime_module_t *mc = wasmtime_module_clone(m);
-    ext_call_enter(c.so);
     EXT_RUN_WASM_NOGIL(c.so, err = wasmtime_instance_new(c.ctx, mc, ext, (size_t)n, &inst, &trap);
                        wasmtime_module_delete(mc));
     ext_call_leave(c.so);
@@ -156,13 +158,15 @@ instance_exports(PyObject *op, PyObject *store)
             return NULL;
         }
         /* The first call imports collections.abc, which runs Python code
-         * that could have got here first. */
+         * that could have got here first (or, without a GIL, another thread). */
+        Py_BEGIN_CRITICAL_SECTION(op);
         if (self->exports == NULL) {
             self->exports = ex;
         }
         else {
             Py_DECREF(ex);
         }
+        Py_END_CRITICAL_SECTION();
     }
     return Py_NewRef(self->exports);
 }
@@ -249,8 +253,17 @@ exports_names(ExportsObject *self)
         if (names == NULL) {
             return NULL;
         }
-        /* ext_module_export_names may have run a finalizer that got here. */
-        Py_XSETREF(self->names, names);
+        /* ext_module_export_names may have run a finalizer that got here
+         * (or, without a GIL, another thread): the first one stays, since
+         * others may borrow it. */
+        Py_BEGIN_CRITICAL_SECTION(self);
+        if (self->names == NULL) {
+            self->names = names;
+        }
+        else {
+            Py_DECREF(names);
+        }
+        Py_END_CRITICAL_SECTION();
     }
     return self->names;
 }
@@ -262,9 +275,9 @@ static PyObject *
 exports_lookup_name(ExportsObject *self, PyObject *name)
 {
     if (self->cache != NULL) {
-        PyObject *v = PyDict_GetItemWithError(self->cache, name);
-        if (v != NULL || PyErr_Occurred()) {
-            return Py_XNewRef(v);
+        PyObject *v;
+        if (PyDict_GetItemRef(self->cache, name, &v) != 0) {
+            return v;
         }
     }
     /* When the names are known already, a missing one needs no store. */
@@ -301,15 +314,19 @@ exports_lookup_name(ExportsObject *self, PyObject *name)
     if (item == NULL) {
         return NULL;
     }
-    if (self->cache == NULL && (self->cache = PyDict_New()) == NULL) {
-        Py_DECREF(item);
-        return NULL;
+    PyObject *kept = NULL;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    if (self->cache == NULL) {
+        self->cache = PyDict_New();
     }
     /* setdefault, not set: an allocation above may have run a finalizer that
      * looked the same name up, and the first object out must stay the one. */
-    PyObject *kept = PyDict_SetDefault(self->cache, name, item);
+    if (self->cache != NULL) {
+        kept = Py_XNewRef(PyDict_SetDefault(self->cache, name, item));
+    }
+    Py_END_CRITICAL_SECTION();
     Py_DECREF(item);
-    return Py_XNewRef(kept);
+    return kept;
 }
 
 /* The same for any key: no export unless it is a str. */

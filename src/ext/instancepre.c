@@ -37,10 +37,12 @@ instancepre_instantiate(PyObject *op, PyObject *store)
     wasmtime_instance_t inst;
     wasm_trap_t *trap = NULL;
     wasmtime_error_t *err;
+    if (ext_call_enter(c.so) < 0) {
+        return NULL;
+    }
     self->busy++;
-    ext_call_enter(c.so);
-    EXT_RUN_WASM_NOGIL(c.so,
-                       err = wasmtime_instance_pre_instantiate(self->pre, c.ctx, &inst, &trap));
+    EXT_RUN_WASM_NOGIL(
+        c.so, err = wasmtime_instance_pre_instantiate(EXT_LIVE(self, pre), c.ctx, &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, trap) < 0) {
@@ -83,7 +85,8 @@ instancepre_module(PyObject *op, void *Py_UNUSED(closure))
         return NULL;
     }
     m->weakreflist = NULL;
-    m->module = wasmtime_instance_pre_module(self->pre);
+    m->retired = NULL;
+    m->module = wasmtime_instance_pre_module(EXT_LIVE(self, pre));
     m->engine = Py_NewRef(self->engine);
     m->export_names = Py_XNewRef(((ModuleObject *)self->module)->export_names);
     m->custom_sections = Py_XNewRef(((ModuleObject *)self->module)->custom_sections);
@@ -102,10 +105,9 @@ instancepre_close(PyObject *op, PyObject *Py_UNUSED(ignored))
                         "cannot close an InstancePre while it is instantiating");
         return NULL;
     }
-    if (self->pre != NULL) {
-        wasmtime_instance_pre_delete(self->pre);
-        self->pre = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, pre, wasmtime_instance_pre_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -129,6 +131,7 @@ instancepre_clear(PyObject *op)
         wasmtime_instance_pre_delete(self->pre);
         self->pre = NULL;
     }
+    EXT_DELETE_RETIRED(self, wasmtime_instance_pre_t, wasmtime_instance_pre_delete);
     if (self->pre == NULL) {
         Py_CLEAR(self->host_objects);
     }

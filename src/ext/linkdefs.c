@@ -131,7 +131,8 @@ ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name)
     if (key == NULL) {
         return NULL;
     }
-    PyObject *def = PyDict_GetItemWithError(defs, key);
+    PyObject *def;
+    (void)PyDict_GetItemRef(defs, key, &def);
     Py_DECREF(key);
     return def;
 }
@@ -186,6 +187,8 @@ ext_linkdefs_names_under(PyObject *defs, PyObject *module)
     PyObject *names = PyList_New(0);
     PyObject *k, *v;
     Py_ssize_t pos = 0;
+    /* Locked: without a GIL another thread may define meanwhile. */
+    Py_BEGIN_CRITICAL_SECTION(defs);
     while (names != NULL && PyDict_Next(defs, &pos, &k, &v)) {
         /* Both exact str: the comparison runs no Python code. */
         if (PyUnicode_Compare(PyTuple_GET_ITEM(k, 0), m) == 0 &&
@@ -193,6 +196,7 @@ ext_linkdefs_names_under(PyObject *defs, PyObject *module)
             Py_CLEAR(names);
         }
     }
+    Py_END_CRITICAL_SECTION();
     Py_DECREF(m);
     return names;
 }
@@ -203,15 +207,16 @@ ext_linkdefs_items(PyObject *defs)
     PyObject *list = PyList_New(0);
     PyObject *k, *v;
     Py_ssize_t pos = 0;
+    Py_BEGIN_CRITICAL_SECTION(defs); /* as in ext_linkdefs_names_under */
     while (list != NULL && PyDict_Next(defs, &pos, &k, &v)) {
         PyObject *t =
             PyTuple_Pack(3, PyTuple_GET_ITEM(k, 0), PyTuple_GET_ITEM(k, 1), ext_linkdef_type(v));
         if (t == NULL || PyList_Append(list, t) < 0) {
-            Py_XDECREF(t);
             Py_CLEAR(list);
         }
         Py_XDECREF(t);
     }
+    Py_END_CRITICAL_SECTION();
     return list;
 }
 
@@ -324,7 +329,9 @@ ext_linkdefs_check_store(ext_state *st, PyObject *defs, PyObject *module, PyObje
         return PyErr_Occurred() ? -1 : 0;
     }
     PyObject *store = ext_linkdef_store(def);
-    if (store != Py_None && store != (PyObject *)so) {
+    bool other = store != Py_None && store != (PyObject *)so;
+    Py_DECREF(def);
+    if (other) {
         ext_raise_msg(st,
                       "object used with the wrong store: `%U::%U` was defined with "
                       "another Store",
@@ -424,17 +431,25 @@ ext_linker_keep_callable(LinkerObject *self, PyObject *module, PyObject *name, P
     if (key == NULL) {
         return -1;
     }
+    int rc = 0;
+    /* Guarded: without a GIL another thread may be taking the dict for a
+     * Store (linker_callables) at the same time. */
+    Py_BEGIN_CRITICAL_SECTION(self);
     if (Py_REFCNT(self->host_objects) > 1) {
         /* A Store or InstancePre holds the current dict: it keeps it as it
          * is, and we go on with a copy. */
         PyObject *copy = PyDict_Copy(self->host_objects);
         if (copy == NULL) {
-            Py_DECREF(key);
-            return -1;
+            rc = -1;
         }
-        Py_SETREF(self->host_objects, copy);
+        else {
+            Py_SETREF(self->host_objects, copy);
+        }
     }
-    int rc = PyDict_SetItem(self->host_objects, key, callable);
+    if (rc == 0) {
+        rc = PyDict_SetItem(self->host_objects, key, callable);
+    }
+    Py_END_CRITICAL_SECTION();
     Py_DECREF(key);
     return rc;
 }
@@ -549,4 +564,20 @@ ext_command_has_unknown_exports(const wasmtime_module_t *m)
     }
     wasm_exporttype_vec_delete(&vec);
     return command && unknown;
+}
+
+PyObject *
+ext_linker_define_unknown(ext_state *st, wasmtime_linker_t *linker, PyObject *defs,
+                          const wasmtime_module_t *m, const ext_ctx *c)
+{
+    wasmtime_error_t *err =
+        c == NULL ? wasmtime_linker_define_unknown_imports_as_traps(linker, m)
+                  : wasmtime_linker_define_unknown_imports_as_default_values(linker, c->ctx, m);
+    if (err != NULL) {
+        return ext_raise_error(st, err);
+    }
+    if (ext_linkdefs_record_unknown(st, defs, m, c == NULL ? NULL : (PyObject *)c->so) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }

@@ -41,6 +41,18 @@ linker_open(PyObject *op)
     return self;
 }
 
+/* The current dict of callables (a new reference): a redefinition may
+ * replace it on another thread (ext_linker_keep_callable). */
+static PyObject *
+linker_callables(LinkerObject *self)
+{
+    PyObject *d;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    d = Py_NewRef(self->host_objects);
+    Py_END_CRITICAL_SECTION();
+    return d;
+}
+
 /* Resolve `store` for this linker: same engine, and keep our callables. */
 static int
 linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
@@ -55,7 +67,10 @@ linker_store(LinkerObject *self, PyObject *store, ext_ctx *c)
     if (self->has_async) {
         c->so->async_only = true; /* it may get our async host functions */
     }
-    return ext_store_keep(c->so, self->host_objects);
+    PyObject *callables = linker_callables(self);
+    int rc = ext_store_keep(c->so, callables);
+    Py_DECREF(callables);
+    return rc;
 }
 
 /* ---- construction -------------------------------------------------------------- */
@@ -89,8 +104,8 @@ linker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(self);
         return NULL;
     }
-    self->engine_clone = wasmtime_engine_clone(eng->engine);
-    self->linker = wasmtime_linker_new(eng->engine);
+    self->engine_clone = wasmtime_engine_clone(EXT_LIVE(eng, engine));
+    self->linker = wasmtime_linker_new(EXT_LIVE(eng, engine));
     return (PyObject *)self;
 }
 
@@ -115,7 +130,7 @@ linker_set_flag(PyObject *op, PyObject *value, void *closure)
         return 0;
     }
     self->shadowing = t != 0;
-    wasmtime_linker_allow_shadowing(self->linker, self->shadowing);
+    wasmtime_linker_allow_shadowing(EXT_LIVE(self, linker), self->shadowing);
     return 0;
 }
 
@@ -157,8 +172,8 @@ linker_define(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *k
     if (ext_py_to_extern(st, c.so, a[3], &ext) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen, &ext);
+    wasmtime_error_t *err = wasmtime_linker_define(EXT_LIVE(self, linker), c.ctx, m, (size_t)mlen,
+                                                   n, (size_t)nlen, &ext);
     if (err != NULL) {
         ext_extern_release(&ext);
         return ext_raise_error(st, err);
@@ -211,8 +226,8 @@ define_func_raw(LinkerObject *self, PyObject *module, PyObject *name, PyObject *
         wasm_functype_delete(fty);
         return -1;
     }
-    int rc = ext_linker_define_host(st, self->linker, m, (size_t)mlen, n, (size_t)nlen, fty,
-                                    callable, access_caller, coro);
+    int rc = ext_linker_define_host(st, EXT_LIVE(self, linker), m, (size_t)mlen, n, (size_t)nlen,
+                                    fty, callable, access_caller, coro);
     wasm_functype_delete(fty); /* Wasmtime made its own type from it */
     if (rc < 0) {
         return -1;
@@ -276,8 +291,8 @@ linker_define_instance(PyObject *op, PyObject *const *args, Py_ssize_t nargs, Py
     if (n == NULL) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define_instance(self->linker, c.ctx, n, (size_t)nlen, &inst->instance);
+    wasmtime_error_t *err = wasmtime_linker_define_instance(EXT_LIVE(self, linker), c.ctx, n,
+                                                            (size_t)nlen, &inst->instance);
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -295,7 +310,7 @@ linker_define_wasi(PyObject *op, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     ext_state *st = self->st;
-    wasmtime_error_t *err = wasmtime_linker_define_wasi(self->linker);
+    wasmtime_error_t *err = wasmtime_linker_define_wasi(EXT_LIVE(self, linker));
     if (err != NULL) {
         return ext_raise_error(st, err);
     }
@@ -347,11 +362,13 @@ linker_define_module(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyOb
         return NULL;
     }
     wasmtime_error_t *err;
+    if (ext_call_enter(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_module_t *mc = wasmtime_module_clone(m); /* see linker_instantiate */
     self->busy++;
-    ext_call_enter(c.so);
-    EXT_RUN_WASM_NOGIL(c.so,
-                       err = wasmtime_linker_module(self->linker, c.ctx, n, (size_t)nlen, mc));
+    EXT_RUN_WASM_NOGIL(
+        c.so, err = wasmtime_linker_module(EXT_LIVE(self, linker), c.ctx, n, (size_t)nlen, mc));
     ext_call_leave(c.so);
     self->busy--;
     if (ext_call_finish(st, c.so, err, NULL) < 0) {
@@ -379,14 +396,7 @@ linker_define_unknown_imports_as_traps(PyObject *op, PyObject *module)
     if (m == NULL) {
         return NULL;
     }
-    wasmtime_error_t *err = wasmtime_linker_define_unknown_imports_as_traps(self->linker, m);
-    if (err == NULL && ext_linkdefs_record_unknown(self->st, self->defs, m, NULL) < 0) {
-        return NULL;
-    }
-    if (err != NULL) {
-        return ext_raise_error(self->st, err);
-    }
-    Py_RETURN_NONE;
+    return ext_linker_define_unknown(self->st, EXT_LIVE(self, linker), self->defs, m, NULL);
 }
 
 static PyObject *
@@ -411,16 +421,7 @@ linker_define_unknown_imports_as_default_values(PyObject *op, PyObject *const *a
     if (linker_store(self, a[0], &c) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err =
-        wasmtime_linker_define_unknown_imports_as_default_values(self->linker, c.ctx, m);
-    if (err == NULL &&
-        ext_linkdefs_record_unknown(self->st, self->defs, m, (PyObject *)c.so) < 0) {
-        return NULL;
-    }
-    if (err != NULL) {
-        return ext_raise_error(self->st, err);
-    }
-    Py_RETURN_NONE;
+    return ext_linker_define_unknown(self->st, EXT_LIVE(self, linker), self->defs, m, &c);
 }
 
 /* ---- lookups -------------------------------------------------------------------- */
@@ -466,11 +467,13 @@ linker_do_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyO
     wasmtime_error_t *err;
     /* While the GIL is released another thread may close the Module (so
      * we use a clone) or the Linker (which close() refuses while busy). */
+    if (ext_call_enter(c.so) < 0) {
+        return NULL;
+    }
     wasmtime_module_t *mc = wasmtime_module_clone(m);
     self->busy++;
-    ext_call_enter(c.so);
-    EXT_RUN_WASM_NOGIL(c.so,
-                       err = wasmtime_linker_instantiate(self->linker, c.ctx, mc, &inst, &trap));
+    EXT_RUN_WASM_NOGIL(
+        c.so, err = wasmtime_linker_instantiate(EXT_LIVE(self, linker), c.ctx, mc, &inst, &trap));
     ext_call_leave(c.so);
     self->busy--;
     PyObject *res = NULL;
@@ -524,7 +527,8 @@ linker_get_default(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObje
         return NULL;
     }
     wasmtime_func_t f;
-    wasmtime_error_t *err = wasmtime_linker_get_default(self->linker, c.ctx, n, (size_t)nlen, &f);
+    wasmtime_error_t *err =
+        wasmtime_linker_get_default(EXT_LIVE(self, linker), c.ctx, n, (size_t)nlen, &f);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -561,7 +565,8 @@ linker_get(PyObject *op, PyObject *const *args, Py_ssize_t nargs, PyObject *kwna
         return NULL;
     }
     wasmtime_extern_t ext;
-    if (!wasmtime_linker_get(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen, &ext)) {
+    if (!wasmtime_linker_get(EXT_LIVE(self, linker), c.ctx, m, (size_t)mlen, n, (size_t)nlen,
+                             &ext)) {
         return ext_raise_msg(st, "item not defined in linker: `%U::%U`", a[1], a[2]);
     }
     return ext_extern_to_py(st, c.so, &ext);
@@ -600,7 +605,6 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
         }
         return -1;
     }
-    Py_INCREF(def);
     linkdef_kind kind = ext_linkdef_kind(def);
     int rc = -1;
     if (kind == LINKDEF_FUNC) {
@@ -616,8 +620,8 @@ alias_one(LinkerObject *self, PyObject *module, PyObject *name, PyObject *as_mod
         const char *am = name_arg(st, as_module, &amlen), *an = name_arg(st, as_name, &anlen);
         wasmtime_extern_t ext;
         if (m && n && am && an && linker_store(self, store, &c) == 0) {
-            if (!wasmtime_linker_get(self->linker, c.ctx, m, (size_t)mlen, n, (size_t)nlen,
-                                     &ext)) {
+            if (!wasmtime_linker_get(EXT_LIVE(self, linker), c.ctx, m, (size_t)mlen, n,
+                                     (size_t)nlen, &ext)) {
                 ext_raise_msg(st, "cannot alias `%U::%U`: it is no longer defined", module, name);
             }
             else {
@@ -711,7 +715,7 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     wasmtime_instance_pre_t *pre = NULL;
-    wasmtime_error_t *err = wasmtime_linker_instantiate_pre(self->linker, m, &pre);
+    wasmtime_error_t *err = wasmtime_linker_instantiate_pre(EXT_LIVE(self, linker), m, &pre);
     if (err != NULL) {
         ext_raise_error(st, err);
         ext_linkdefs_explain_missing(st, self->defs, self->has_wasi, m);
@@ -723,10 +727,11 @@ linker_instantiate_pre(PyObject *op, PyObject *module)
         return NULL;
     }
     ip->pre = pre;
+    ip->retired = NULL;
     ip->module = Py_NewRef(module);
     ((ModuleObject *)module)->has_users = true;
     ip->engine = Py_NewRef(self->engine);
-    ip->host_objects = Py_NewRef(self->host_objects);
+    ip->host_objects = linker_callables(self);
     ip->imports_wasi = self->has_wasi && ext_module_imports_wasi(m);
     ip->has_async = self->has_async;
     ip->busy = 0;
@@ -745,10 +750,9 @@ linker_close(PyObject *op, PyObject *Py_UNUSED(ignored))
         PyErr_SetString(PyExc_RuntimeError, "cannot close a Linker while it is instantiating");
         return NULL;
     }
-    if (self->linker != NULL) {
-        wasmtime_linker_delete(self->linker);
-        self->linker = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, linker, wasmtime_linker_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -774,6 +778,7 @@ linker_clear(PyObject *op)
         wasmtime_linker_delete(self->linker);
         self->linker = NULL;
     }
+    EXT_DELETE_RETIRED(self, wasmtime_linker_t, wasmtime_linker_delete);
     if (self->engine_clone != NULL && self->linker == NULL) {
         wasm_engine_delete(self->engine_clone);
         self->engine_clone = NULL;

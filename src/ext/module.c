@@ -106,7 +106,7 @@ module_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject *wa
     }
     /* Clone first: translating WAT releases the GIL, and another thread may
      * close the Engine meanwhile. */
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     ext_wasm_bytes in;
     if (ext_wasm_input(st, wasm, &in) < 0) {
         wasm_engine_delete(e);
@@ -195,7 +195,7 @@ module_deserialize(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObj
         return NULL;
     }
     /* Clone: another thread may close the Engine while the GIL is released. */
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
@@ -237,7 +237,7 @@ module_deserialize_file(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, 
     /* Wasmtime opens the file again and maps it: the module pages it in
      * lazily and shares it with the page cache.  So the file must stay as it
      * is while the module lives (see the docstring). */
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     wasmtime_module_t *m = NULL;
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
@@ -273,7 +273,7 @@ module_validate(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, PyObject
         PyBuffer_Release(&view);
         return NULL;
     }
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
     err = wasmtime_module_validate(e, view.buf, (size_t)view.len);
@@ -292,7 +292,7 @@ module_imports(PyObject *op, void *Py_UNUSED(closure))
     ModuleObject *self = (ModuleObject *)op;
     EXT_CHECK_OPEN(self->module, NULL);
     wasm_importtype_vec_t vec;
-    wasmtime_module_imports(self->module, &vec);
+    wasmtime_module_imports(EXT_LIVE(self, module), &vec);
     PyObject *res = importtypes_list(self->st, &vec);
     wasm_importtype_vec_delete(&vec);
     return res;
@@ -304,7 +304,7 @@ module_exports(PyObject *op, void *Py_UNUSED(closure))
     ModuleObject *self = (ModuleObject *)op;
     EXT_CHECK_OPEN(self->module, NULL);
     wasm_exporttype_vec_t vec;
-    wasmtime_module_exports(self->module, &vec);
+    wasmtime_module_exports(EXT_LIVE(self, module), &vec);
     PyObject *res = exporttypes_list(self->st, &vec);
     wasm_exporttype_vec_delete(&vec);
     return res;
@@ -316,7 +316,7 @@ module_serialize(PyObject *op, PyObject *Py_UNUSED(ignored))
     ModuleObject *self = (ModuleObject *)op;
     EXT_CHECK_OPEN(self->module, NULL);
     wasm_byte_vec_t out;
-    wasmtime_error_t *err = wasmtime_module_serialize(self->module, &out);
+    wasmtime_error_t *err = wasmtime_module_serialize(EXT_LIVE(self, module), &out);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -374,10 +374,9 @@ module_close(PyObject *op, PyObject *Py_UNUSED(ignored))
         }
         Py_DECREF(names);
     }
-    if (self->module != NULL) {
-        wasmtime_module_delete(self->module);
-        self->module = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, module, wasmtime_module_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -408,6 +407,7 @@ module_dealloc(PyObject *op)
     if (self->module != NULL) {
         wasmtime_module_delete(self->module);
     }
+    EXT_DELETE_RETIRED(self, wasmtime_module_t, wasmtime_module_delete);
     Py_CLEAR(self->engine);
     Py_CLEAR(self->export_names);
     Py_CLEAR(self->custom_sections);

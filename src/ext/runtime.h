@@ -20,6 +20,7 @@
 
 #include "base.h"
 
+#include <stdatomic.h>
 #include <pthread.h>
 #if PY_VERSION_HEX < 0x030B0000
 #include <longintrepr.h> /* ob_digit: Python.h includes it from 3.11 */
@@ -51,6 +52,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasm_engine_t *engine; /* owned; NULL once closed */
+    void *retired;         /* owned: see EXT_RETIRE (free-threaded builds) */
     ext_state *st;         /* borrowed: lives as long as the module */
     PyObject *weakreflist;
     /* true when 32-bit memories of this engine can never move */
@@ -80,11 +82,15 @@ typedef struct {
     bool has_wasi_http;     /* set_wasi_http() was called */
     /* The exception a host function raised during the current call; taken
      * by the outermost Python-facing call that sees the trap. */
-    PyObject *pending_exc;        /* strong or NULL */
-    int running;                  /* wasm calls in flight on this store */
-    unsigned long running_thread; /* the thread running them */
-    Py_ssize_t exports;           /* zero-copy memory buffers exported */
-    bool release_pending;         /* GC wanted to delete while exported */
+    PyObject *pending_exc; /* strong or NULL */
+    /* The one thread using the store for calls into wasm: 0 when none,
+     * else its thread id, claimed by compare-and-swap (ext_call_enter), so
+     * a second thread is refused atomically in both builds. */
+    _Atomic unsigned long running_thread;
+    int running;                /* wasm calls in flight; read and written by that thread only */
+    int claims;                 /* ext_store_claim()s held; the same */
+    _Atomic Py_ssize_t exports; /* zero-copy memory buffers exported */
+    bool release_pending;       /* GC wanted to delete while exported */
     /* The live call future (CallFutureObject, borrowed) of a call_async or
      * instantiate_async, NULL when none: the Store is busy while it lives
      * (asynccall.c). */
@@ -181,10 +187,11 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_sharedmemory_t *mem; /* owned; NULL once closed */
+    void *retired;                /* owned: see EXT_RETIRE */
     PyObject *engine;             /* strong: EngineObject */
     ext_state *st;
     PyObject *weakreflist;
-    Py_ssize_t exports; /* zero-copy buffers exported */
+    _Atomic Py_ssize_t exports; /* zero-copy buffers exported */
 } SharedMemoryObject;
 
 typedef struct {
@@ -205,6 +212,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_module_t *module; /* owned; NULL once closed */
+    void *retired;             /* owned: see EXT_RETIRE */
     PyObject *engine;          /* strong: the EngineObject */
     ext_state *st;
     PyObject *weakreflist;
@@ -237,6 +245,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_linker_t *linker; /* owned; NULL once closed */
+    void *retired;             /* owned: see EXT_RETIRE */
     PyObject *engine;          /* strong: EngineObject */
     /* owned: a clone of the C engine, for scratch stores (define_wasi) even
      * after Engine.close() */
@@ -251,20 +260,21 @@ typedef struct {
     bool shadowing;
     bool unknown_exports; /* allow_unknown_exports (see define_module) */
     bool has_wasi;
-    bool has_async; /* defines an async host function: its Stores are async-only */
-    int busy;       /* calls running with the GIL released */
+    bool has_async;   /* defines an async host function: its Stores are async-only */
+    _Atomic int busy; /* calls running with the GIL released */
     PyObject *weakreflist;
 } LinkerObject;
 
 typedef struct {
     PyObject_HEAD
     wasmtime_instance_pre_t *pre; /* owned; NULL once closed */
+    void *retired;                /* owned: see EXT_RETIRE */
     PyObject *engine;             /* strong */
     PyObject *host_objects;       /* strong: the linker's callables at creation */
     PyObject *module;             /* strong: the ModuleObject, for its Instances */
     bool imports_wasi;            /* the module imports a WASI module */
     bool has_async;               /* its Linker had async host functions */
-    int busy;                     /* instantiations running without the GIL */
+    _Atomic int busy;             /* instantiations running without the GIL */
     ext_state *st;
 } InstancePreObject;
 
@@ -284,24 +294,55 @@ ext_thread_ident(void)
 {
     return (unsigned long)pthread_self();
 }
-/* Bracket wasm execution (must be paired).  The outermost call of a Store
- * records its thread, drops what an earlier call left and, on an
- * interruptible engine, arms the timeout (ext_call_enter_slow). */
-void ext_call_enter_slow(StoreObject *so);
-static inline void
+/* RuntimeError: the Store is running wasm on another thread. -1. */
+int ext_store_other_thread(void);
+/* Bracket wasm execution: ext_call_enter claims the store for this thread
+ * by compare-and-swap on its owner (RuntimeError if another thread holds
+ * it, ValueError if it was closed meanwhile: 0 or -1); each successful
+ * enter is paired with a leave.  The outermost call of a Store drops what an
+ * earlier call left and, on an interruptible engine, arms the timeout
+ * (ext_call_enter_slow, which also undoes the enter when the store was
+ * closed). */
+int ext_call_enter_slow(StoreObject *so);
+static inline int
 ext_call_enter(StoreObject *so)
 {
-    if (so->running++ == 0) {
-        so->running_thread = ext_thread_ident();
-        if (so->pending_exc != NULL || so->interruptible) {
-            ext_call_enter_slow(so);
-        }
+    unsigned long me = ext_thread_ident();
+    unsigned long expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
+                                                 memory_order_acquire, memory_order_relaxed) &&
+        expected != me) {
+        return ext_store_other_thread();
     }
+    if (so->running++ == 0 &&
+        (so->store == NULL || so->pending_exc != NULL || so->interruptible)) {
+        return ext_call_enter_slow(so);
+    }
+    return 0;
 }
 static inline void
 ext_call_leave(StoreObject *so)
 {
-    so->running--;
+    if (--so->running == 0 && so->claims == 0) {
+        atomic_store_explicit(&so->running_thread, 0, memory_order_release);
+    }
+}
+/* Hold the store for this thread across work that uses its context outside
+ * the call bracket (converting reference values in and out of a call), so
+ * that another thread can neither enter nor close() it meanwhile: the same
+ * claim as ext_call_enter, without counting as a call.  0 or -1 (as
+ * ext_call_enter); pair each success with ext_store_unclaim. */
+int ext_store_claim(StoreObject *so);
+void ext_store_unclaim(StoreObject *so);
+/* close(): claim the store as a call would (RuntimeError while any thread,
+ * this one included, runs wasm on it); the caller stores 0 after. 0 or -1. */
+int ext_store_claim_for_close(StoreObject *so);
+/* No thread is running wasm on the store (a hint for fast paths: the claim
+ * in ext_call_enter decides). */
+static inline bool
+ext_store_idle(StoreObject *so)
+{
+    return atomic_load_explicit(&so->running_thread, memory_order_relaxed) == 0;
 }
 /* After a call: raise the timeout, else the host exception if one is
  * pending, else the trap, else the error (each consumed). 0 when there was
@@ -566,13 +607,19 @@ int ext_linkdefs_record(PyObject *defs, PyObject *module, PyObject *name, PyObje
 /* The same with UTF-8 names. */
 int ext_linkdefs_record_utf8(PyObject *defs, const char *module, size_t mlen, const char *name,
                              size_t nlen, PyObject *def);
-/* The definition of (module, name), borrowed, or NULL (exception set only on
- * error).  Runs no Python code: keys are compared as exact str. */
+/* The definition of (module, name), a new reference, or NULL (exception set
+ * only on error).  Runs no Python code: keys are compared as exact str. */
 PyObject *ext_linkdefs_get(PyObject *defs, PyObject *module, PyObject *name);
 /* Record every import of `m` not yet defined: as a trap stand-in (function
  * imports only) when `store` is NULL, else as a default value of `store`. */
 int ext_linkdefs_record_unknown(ext_state *st, PyObject *defs, const wasmtime_module_t *m,
                                 PyObject *store);
+/* Linker.define_unknown_imports_as_traps (`c` NULL) or
+ * _as_default_values (`c`: the resolved Store): define the module's unknown
+ * imports in `linker`, then record them in `defs`.  None, or NULL with an
+ * exception. */
+PyObject *ext_linker_define_unknown(ext_state *st, wasmtime_linker_t *linker, PyObject *defs,
+                                    const wasmtime_module_t *m, const ext_ctx *c);
 /* Store-bound definitions (define, define_instance, define_module, default
  * values) belong to the Store they were made with.  Wasmtime hands them out
  * to any Store, and the first use of such a handle in the wrong Store

@@ -145,10 +145,9 @@ sharedmemory_close(PyObject *op, PyObject *Py_UNUSED(ignored))
                         "cannot close a SharedMemory while views of it are exported");
         return NULL;
     }
-    if (self->mem != NULL) {
-        wasmtime_sharedmemory_delete(self->mem);
-        self->mem = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, mem, wasmtime_sharedmemory_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -177,6 +176,7 @@ sharedmemory_dealloc(PyObject *op)
     if (self->mem != NULL) {
         wasmtime_sharedmemory_delete(self->mem);
     }
+    EXT_DELETE_RETIRED(self, wasmtime_sharedmemory_t, wasmtime_sharedmemory_delete);
     (void)sharedmemory_clear(op);
     tp->tp_free(op);
     Py_DECREF(tp);

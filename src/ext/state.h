@@ -16,12 +16,38 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <wasi.h>
 #include <wasm.h>
 #include <wasmtime.h>
+
+/* ---- free-threaded builds ------------------------------------------------
+ *
+ * On a free-threaded CPython (Py_GIL_DISABLED) several threads run this
+ * extension at once; docs/architecture.md, "Threads and the GIL", lists what
+ * guards what.  Per-object critical sections and the strong-reference dict
+ * access exist from 3.13; on older versions, which always have a GIL, these
+ * shims give the same spelling: a critical section is a plain block (the GIL
+ * is the lock) and the GetItemRef forms take the reference themselves. */
+#if PY_VERSION_HEX < 0x030D0000
+#define Py_BEGIN_CRITICAL_SECTION(op) {
+#define Py_END_CRITICAL_SECTION() }
+static inline int
+PyDict_GetItemRef(PyObject *d, PyObject *key, PyObject **result)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    *result = Py_XNewRef(v);
+    return v != NULL ? 1 : (PyErr_Occurred() ? -1 : 0);
+}
+static inline PyObject *
+PyList_GetItemRef(PyObject *list, Py_ssize_t i)
+{
+    return Py_XNewRef(PyList_GetItem(list, i));
+}
+#endif
 
 /* ---- module state ------------------------------------------------------ */
 
@@ -209,6 +235,55 @@ PyObject *ext_no_construct(PyTypeObject *type, PyObject *args, PyObject *kwds);
             ALREADY_CLOSED();    \
             return ret;          \
         }                        \
+    } while (0)
+
+/* close() of an object several threads may share (Engine, Module, Linker,
+ * SharedMemory, Component, component Linker).  Without a GIL, another thread
+ * may have read the C pointer just before close() cleared it and still be
+ * using it; so on a free-threaded build close() only retires the C object
+ * (the object's `retired` field), and dealloc deletes it, when no thread can
+ * hold the Python object any more.  With the GIL, every reader uses the
+ * pointer or clones it under the GIL, and close() deletes at once.  Either
+ * way the object reads as closed from then on. */
+#ifdef Py_GIL_DISABLED
+#define EXT_RETIRE(obj, field, del)                    \
+    do {                                               \
+        if ((obj)->field != NULL) {                    \
+            (obj)->retired = (void *)(obj)->field;     \
+            atomic_thread_fence(memory_order_release); \
+            (obj)->field = NULL;                       \
+        }                                              \
+    } while (0)
+#else
+#define EXT_RETIRE(obj, field, del) \
+    do {                            \
+        if ((obj)->field != NULL) { \
+            del((obj)->field);      \
+            (obj)->field = NULL;    \
+        }                           \
+    } while (0)
+#endif
+/* The C object of such an object, for a caller that found it open: on a
+ * free-threaded build a close() since then has retired it, and the retired
+ * object is still valid (EXT_RETIRE stores `retired` before it clears the
+ * field).  With the GIL, just the field. */
+#ifdef Py_GIL_DISABLED
+#define EXT_LIVE(obj, field)                                              \
+    __extension__({                                                       \
+        __typeof__((obj)->field) live_ = (obj)->field;                    \
+        atomic_thread_fence(memory_order_acquire);                        \
+        live_ != NULL ? live_ : (__typeof__((obj)->field))(obj)->retired; \
+    })
+#else
+#define EXT_LIVE(obj, field) ((obj)->field)
+#endif
+/* Delete what EXT_RETIRE kept (dealloc / tp_clear). */
+#define EXT_DELETE_RETIRED(obj, type, del) \
+    do {                                   \
+        if ((obj)->retired != NULL) {      \
+            del((type *)(obj)->retired);   \
+            (obj)->retired = NULL;         \
+        }                                  \
     } while (0)
 
 /* ---- method tables ------------------------------------------------------- */

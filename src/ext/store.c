@@ -51,7 +51,7 @@ store_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         Py_DECREF(self);
         return ALREADY_CLOSED(), NULL;
     }
-    self->store = wasmtime_store_new(eng->engine, self, NULL);
+    self->store = wasmtime_store_new(EXT_LIVE(eng, engine), self, NULL);
     if (self->store == NULL) {
         Py_DECREF(self);
         return ext_raise_msg(st, "failed to create the store");
@@ -287,17 +287,23 @@ store_close(PyObject *op, PyObject *Py_UNUSED(ignored))
     if (self->store == NULL) {
         Py_RETURN_NONE;
     }
-    if (self->running > 0 || self->async_call != NULL) {
+    /* Claimed like a call into wasm: no other thread can enter meanwhile. */
+    if (self->async_call != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "cannot close a Store while it is running wasm");
         return NULL;
     }
+    if (ext_store_claim_for_close(self) < 0) {
+        return NULL;
+    }
     if (self->exports > 0) {
+        atomic_store_explicit(&self->running_thread, 0, memory_order_release);
         PyErr_SetString(PyExc_BufferError,
                         "cannot close a Store while views of its memory are exported "
                         "(release the memoryview/numpy arrays first)");
         return NULL;
     }
     ext_store_release(self);
+    atomic_store_explicit(&self->running_thread, 0, memory_order_release);
     Py_RETURN_NONE;
 }
 

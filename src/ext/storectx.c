@@ -13,17 +13,23 @@
 #include <pythread.h>
 
 int
+ext_store_other_thread(void)
+{
+    PyErr_SetString(PyExc_RuntimeError, "this Store is running wasm on another thread; a Store "
+                                        "is used by one thread at a time");
+    return -1;
+}
+
+int
 ext_store_usable(StoreObject *so)
 {
     if (so->store == NULL) {
         ALREADY_CLOSED();
         return -1;
     }
-    if (so->running > 0 && so->running_thread != ext_thread_ident()) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "this Store is running wasm on another thread; a Store "
-                        "is used by one thread at a time");
-        return -1;
+    unsigned long owner = atomic_load_explicit(&so->running_thread, memory_order_acquire);
+    if (owner != 0 && owner != ext_thread_ident()) {
+        return ext_store_other_thread();
     }
     if (so->async_call != NULL && so->running == 0) {
         /* Between two polls of a call future (asynccall.c): Wasmtime allows
@@ -90,9 +96,16 @@ ext_resolve_owner(ext_state *st, PyObject *obj, StoreObject *owner, ext_ctx *out
     return 0;
 }
 
-void
+int
 ext_call_enter_slow(StoreObject *so)
 {
+    if (so->store == NULL) {
+        /* Closed by another thread between the caller's check and the
+         * claim (close() claims the store too). */
+        ext_call_leave(so);
+        ALREADY_CLOSED();
+        return -1;
+    }
     /* Nothing may survive from an earlier call. */
     Py_CLEAR(so->pending_exc);
     if (so->interruptible) {
@@ -101,6 +114,50 @@ ext_call_enter_slow(StoreObject *so)
         so->timed_out = false;
         so->deadline_ns = so->timeout_ns != 0 ? ext_monotonic_ns() + so->timeout_ns : 0;
     }
+    return 0;
+}
+
+int
+ext_store_claim(StoreObject *so)
+{
+    unsigned long me = ext_thread_ident();
+    unsigned long expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
+                                                 memory_order_acquire, memory_order_relaxed) &&
+        expected != me) {
+        return ext_store_other_thread();
+    }
+    so->claims++;
+    if (so->store == NULL) {
+        ext_store_unclaim(so);
+        ALREADY_CLOSED();
+        return -1;
+    }
+    return 0;
+}
+
+void
+ext_store_unclaim(StoreObject *so)
+{
+    if (--so->claims == 0 && so->running == 0) {
+        atomic_store_explicit(&so->running_thread, 0, memory_order_release);
+    }
+}
+
+int
+ext_store_claim_for_close(StoreObject *so)
+{
+    unsigned long me = ext_thread_ident();
+    unsigned long expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&so->running_thread, &expected, me,
+                                                 memory_order_acquire, memory_order_relaxed)) {
+        if (expected != me) {
+            return ext_store_other_thread();
+        }
+        PyErr_SetString(PyExc_RuntimeError, "cannot close a Store while it is running wasm");
+        return -1;
+    }
+    return 0;
 }
 
 void
@@ -191,18 +248,22 @@ ext_call_failed(ext_state *st, StoreObject *so, wasmtime_error_t *err, wasm_trap
 int
 ext_store_keep(StoreObject *so, PyObject *obj)
 {
-    if (so->host_objects == NULL) {
-        so->host_objects = PyDict_New();
-        if (so->host_objects == NULL) {
-            return -1;
-        }
-    }
     /* Keyed by identity: keeping the same object twice costs nothing. */
     PyObject *key = PyLong_FromVoidPtr(obj);
     if (key == NULL) {
         return -1;
     }
-    int rc = PyDict_SetDefault(so->host_objects, key, obj) == NULL ? -1 : 0;
+    int rc = -1;
+    /* Created on first need; guarded, since without a GIL two threads may
+     * get here at once (the second is refused later, when it enters). */
+    Py_BEGIN_CRITICAL_SECTION(so);
+    if (so->host_objects == NULL) {
+        so->host_objects = PyDict_New();
+    }
+    if (so->host_objects != NULL) {
+        rc = PyDict_SetDefault(so->host_objects, key, obj) == NULL ? -1 : 0;
+    }
+    Py_END_CRITICAL_SECTION();
     Py_DECREF(key);
     return rc;
 }
@@ -368,16 +429,35 @@ wasi_apply_args(WasiConfigObject *self)
 int
 ext_store_take_wasi(StoreObject *so, WasiConfigObject *w)
 {
-    if (wasi_apply_args(w) < 0) {
+    /* Taken in a critical section: without a GIL another thread may give
+     * the same WasiConfig to another Store at the same moment. */
+    wasi_config_t *cfg = NULL;
+    PyObject *outputs = NULL;
+    int rc = -1;
+    Py_BEGIN_CRITICAL_SECTION(w);
+    if (w->config == NULL) {
+        ALREADY_CLOSED();
+    }
+    else if (wasi_apply_args(w) == 0) {
+        Py_CLEAR(w->argv); /* applied: a failure below still consumes the config */
+        Py_CLEAR(w->env);
+        cfg = w->config;
+        w->config = NULL; /* consumed, even on failure */
+        outputs = Py_XNewRef(w->outputs);
+        rc = 0;
+    }
+    Py_END_CRITICAL_SECTION();
+    if (rc < 0) {
         return -1;
     }
-    Py_CLEAR(w->argv); /* applied: a failure below still consumes the config */
-    Py_CLEAR(w->env);
-    if (w->outputs != NULL && ext_store_keep(so, w->outputs) < 0) {
-        return -1;
+    if (outputs != NULL) {
+        rc = ext_store_keep(so, outputs);
+        Py_DECREF(outputs);
+        if (rc < 0) {
+            wasi_config_delete(cfg);
+            return -1;
+        }
     }
-    wasi_config_t *cfg = w->config;
-    w->config = NULL; /* consumed, even on failure */
     wasmtime_error_t *err = wasmtime_context_set_wasi(so->context, cfg);
     if (err != NULL) {
         return ext_raise_error_int(so->st, err);

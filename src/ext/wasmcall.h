@@ -79,6 +79,13 @@ ext_other_threads(void)
 static inline bool
 ext_must_release_gil(const StoreObject *so)
 {
+#ifdef Py_GIL_DISABLED
+    /* No GIL to keep: detach always, so that the other threads'
+     * stop-the-world pauses (GC) never wait for a wasm call; keeps_gil then
+     * stays false and the host trampolines always attach (PyGILState_Ensure). */
+    (void)so;
+    return true;
+#endif
     if (so->has_wasi) {
         return true;
     }

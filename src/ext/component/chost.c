@@ -15,9 +15,15 @@
  */
 #include "component.h"
 
+#include <pthread.h>
+
+/* A component Linker is shared between threads, and so is each of its host
+ * functions: `lock` guards taking and putting back the plan (it is held for
+ * no more than that, never while Python code runs). */
 typedef struct {
     ext_state *st;
     PyObject *callable;                  /* borrowed: see above */
+    pthread_mutex_t lock;                /* guards sig and fty */
     PyObject *classes;                   /* borrowed like callable, or NULL: a class table */
     csig *sig;                           /* owned or NULL until the first call */
     wasmtime_component_func_type_t *fty; /* owned: the type `sig` was made from */
@@ -36,6 +42,7 @@ chost_free(void *data)
         csig_free(h->sig);
         PyGILState_Release(g);
     }
+    pthread_mutex_destroy(&h->lock);
     free(h);
 }
 
@@ -74,26 +81,38 @@ same_functype(const wasmtime_component_func_type_t *a, const wasmtime_component_
     return same_valtype(ha, &va, hb, &vb);
 }
 
+/* Take the plan for `ty` out of the env (see chost_put_back), or make one
+ * when there is none for that type (another call holds it, or the import
+ * has another type). 0, or -1 with an exception. */
 static int
-chost_sig(chost *h, const wasmtime_component_func_type_t *ty)
+chost_take(chost *h, const wasmtime_component_func_type_t *ty, csig **sig,
+           wasmtime_component_func_type_t **fty)
 {
-    if (h->sig != NULL && same_functype(h->fty, ty)) {
+    pthread_mutex_lock(&h->lock);
+    csig *s = h->sig;
+    wasmtime_component_func_type_t *f = h->fty;
+    h->sig = NULL;
+    h->fty = NULL;
+    pthread_mutex_unlock(&h->lock);
+    if (s != NULL && same_functype(f, ty)) {
+        *sig = s;
+        *fty = f;
         return 0;
     }
-    csig *sig = csig_new(h->st, ty);
-    if (sig == NULL) {
+    csig_free(s);
+    if (f != NULL) {
+        wasmtime_component_func_type_delete(f);
+    }
+    s = csig_new(h->st, ty);
+    if (s == NULL) {
         return -1;
     }
-    if (h->classes != NULL && csig_set_classes(sig, h->classes) < 0) {
-        csig_free(sig);
+    if (h->classes != NULL && csig_set_classes(s, h->classes) < 0) {
+        csig_free(s);
         return -1;
     }
-    csig_free(h->sig);
-    if (h->fty != NULL) {
-        wasmtime_component_func_type_delete(h->fty);
-    }
-    h->sig = sig;
-    h->fty = wasmtime_component_func_type_clone(ty);
+    *sig = s;
+    *fty = wasmtime_component_func_type_clone(ty);
     return 0;
 }
 
@@ -105,9 +124,14 @@ chost_sig(chost *h, const wasmtime_component_func_type_t *ty)
 static void
 chost_put_back(chost *h, csig *sig, wasmtime_component_func_type_t *fty)
 {
-    if (h->sig == NULL) {
+    pthread_mutex_lock(&h->lock);
+    bool kept = h->sig == NULL;
+    if (kept) {
         h->sig = sig;
         h->fty = fty;
+    }
+    pthread_mutex_unlock(&h->lock);
+    if (kept) {
         return;
     }
     csig_free(sig);
@@ -139,13 +163,9 @@ chost_call(void *data, wasmtime_context_t *ctx, const wasmtime_component_func_ty
     size_t have = 0;
     csig *sig = NULL;
     wasmtime_component_func_type_t *fty = NULL;
-    if (chost_sig(h, ty) < 0) {
+    if (chost_take(h, ty, &sig, &fty) < 0) { /* ours until chost_put_back() */
         goto fail;
     }
-    sig = h->sig; /* ours until chost_put_back() */
-    fty = h->fty;
-    h->sig = NULL;
-    h->fty = NULL;
     if (csig_check_supported(sig) < 0) {
         goto fail;
     }
@@ -240,6 +260,7 @@ chost_new(ext_state *st, PyObject *callable)
     }
     h->st = st;
     h->callable = callable;
+    pthread_mutex_init(&h->lock, NULL);
     return h;
 }
 

@@ -50,7 +50,7 @@ component_compile(ext_state *st, PyTypeObject *type, PyObject *engine, PyObject 
         ext_wasm_input_release(&in);
         return NULL;
     }
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     wasmtime_component_t *c = NULL;
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
@@ -132,7 +132,7 @@ component_deserialize(PyObject *cls, PyObject *const *args, Py_ssize_t nargs, Py
         PyBuffer_Release(&view);
         return NULL;
     }
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     wasmtime_component_t *c = NULL;
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
@@ -169,7 +169,7 @@ component_deserialize_file(PyObject *cls, PyObject *const *args, Py_ssize_t narg
         Py_DECREF(path);
         return NULL;
     }
-    wasm_engine_t *e = wasmtime_engine_clone(eng->engine);
+    wasm_engine_t *e = wasmtime_engine_clone(EXT_LIVE(eng, engine));
     wasmtime_component_t *c = NULL;
     wasmtime_error_t *err;
     Py_BEGIN_ALLOW_THREADS
@@ -189,7 +189,7 @@ component_serialize(PyObject *op, PyObject *Py_UNUSED(ignored))
     ComponentObject *self = (ComponentObject *)op;
     EXT_CHECK_OPEN(self->component, NULL);
     wasm_byte_vec_t out;
-    wasmtime_error_t *err = wasmtime_component_serialize(self->component, &out);
+    wasmtime_error_t *err = wasmtime_component_serialize(EXT_LIVE(self, component), &out);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -226,7 +226,7 @@ component_get_export_index(PyObject *op, PyObject *const *args, Py_ssize_t nargs
     }
     EXT_CHECK_OPEN(self->component, NULL);
     wasmtime_component_export_index_t *idx =
-        wasmtime_component_get_export_index(self->component, parent, name, (size_t)len);
+        wasmtime_component_get_export_index(EXT_LIVE(self, component), parent, name, (size_t)len);
     if (idx == NULL) {
         Py_RETURN_NONE;
     }
@@ -239,17 +239,16 @@ component_type(PyObject *op, void *Py_UNUSED(closure))
     ComponentObject *self = (ComponentObject *)op;
     EXT_CHECK_OPEN(self->component, NULL);
     return ctype_wrap(self->st, self->st->CComponentType_Type,
-                      wasmtime_component_type(self->component), CTYPE_COMPONENT, op);
+                      wasmtime_component_type(EXT_LIVE(self, component)), CTYPE_COMPONENT, op);
 }
 
 static PyObject *
 component_close(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ComponentObject *self = (ComponentObject *)op;
-    if (self->component != NULL) {
-        wasmtime_component_delete(self->component);
-        self->component = NULL;
-    }
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, component, wasmtime_component_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -278,6 +277,7 @@ component_dealloc(PyObject *op)
     if (self->component != NULL) {
         wasmtime_component_delete(self->component);
     }
+    EXT_DELETE_RETIRED(self, wasmtime_component_t, wasmtime_component_delete);
     Py_CLEAR(self->engine);
     tp->tp_free(op);
     Py_DECREF(tp);

@@ -25,6 +25,7 @@
 typedef struct {
     PyObject_HEAD
     wasmtime_component_t *component; /* owned; NULL once closed */
+    void *retired;                   /* owned: see EXT_RETIRE */
     PyObject *engine;                /* strong: EngineObject */
     ext_state *st;
     PyObject *weakreflist;
@@ -40,15 +41,16 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     wasmtime_component_linker_t *linker; /* owned; NULL once closed */
+    void *retired;                       /* owned: see EXT_RETIRE */
     PyObject *engine;                    /* strong: EngineObject */
     PyObject *host_objects;              /* strong list: callables whose env Wasmtime holds */
     ext_state *st;
-    bool locked;     /* a LinkerInstance (root) is open */
-    bool shadowing;  /* allow_shadowing */
-    bool has_wasip2; /* add_wasip2 was called */
-    bool has_http;   /* add_wasi_http was called */
-    bool has_async;  /* has an async host function: its Stores are async-only */
-    int busy;        /* instantiations running without the GIL */
+    bool locked;      /* a LinkerInstance (root) is open */
+    bool shadowing;   /* allow_shadowing */
+    bool has_wasip2;  /* add_wasip2 was called */
+    bool has_http;    /* add_wasi_http was called */
+    bool has_async;   /* has an async host function: its Stores are async-only */
+    _Atomic int busy; /* instantiations running without the GIL */
 } CLinkerObject;
 
 typedef struct {

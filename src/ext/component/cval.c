@@ -143,8 +143,13 @@ seq_from_py(ext_state *st, ext_ctx *c, const cplan *elem, PyObject *seq, size_t 
             PyErr_SetString(PyExc_RuntimeError, "list changed size during conversion");
             return -1;
         }
-        PyObject *item = is_list ? PyList_GET_ITEM(seq, i) : PyTuple_GET_ITEM(seq, i);
-        Py_INCREF(item);
+        /* A list may change meanwhile (another thread): a strong reference,
+         * taken under the list's lock. */
+        PyObject *item =
+            is_list ? PyList_GetItemRef(seq, (Py_ssize_t)i) : Py_NewRef(PyTuple_GET_ITEM(seq, i));
+        if (item == NULL) {
+            return -1;
+        }
         int rc = cval_from_py(st, c, elem, item, &data[i]);
         Py_DECREF(item);
         if (rc < 0) {
@@ -233,14 +238,12 @@ static PyObject *
 record_field(PyObject *obj, PyObject *name)
 {
     if (PyDict_Check(obj)) {
-        PyObject *v = PyDict_GetItemWithError(obj, name);
-        if (v != NULL) {
-            return Py_NewRef(v);
-        }
-        if (!PyErr_Occurred()) {
+        PyObject *v;
+        int found = PyDict_GetItemRef(obj, name, &v);
+        if (found == 0) {
             PyErr_Format(PyExc_AttributeError, "record value has no field %R", name);
         }
-        return NULL;
+        return v;
     }
     PyObject *v = PyObject_GetAttr(obj, name);
     if (v != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError) ||

@@ -21,7 +21,7 @@ static int
 cfunc_resolve(CFuncObject *self, PyObject *store, ext_ctx *c)
 {
     StoreObject *owner = self->store;
-    if (store == (PyObject *)owner && owner->store != NULL && owner->running == 0 &&
+    if (store == (PyObject *)owner && owner->store != NULL && ext_store_idle(owner) &&
         owner->async_call == NULL && !owner->async_only) {
         c->so = owner; /* the usual case, checked inline */
         c->ctx = owner->context;
@@ -42,7 +42,16 @@ cfunc_sig(CFuncObject *self, ext_ctx *c)
     if (sig == NULL) {
         return -1;
     }
-    self->sig = sig;
+    /* Once only: without a GIL another thread may plan at the same time;
+     * a published plan is never freed while the Func lives. */
+    Py_BEGIN_CRITICAL_SECTION(self);
+    if (self->sig == NULL) {
+        atomic_thread_fence(memory_order_release);
+        self->sig = sig;
+        sig = NULL;
+    }
+    Py_END_CRITICAL_SECTION();
+    csig_free(sig);
     return 0;
 }
 
@@ -98,7 +107,9 @@ cfunc_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *k
     }
     StoreObject *so = c.so;
     wasmtime_error_t *err;
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        goto out;
+    }
     EXT_RUN_WASM(so, err = wasmtime_component_func_call(&self->func, c.ctx, vals, np, result, nr));
     ext_call_leave(so);
     if (ext_call_finish(st, so, err, NULL) == 0) {

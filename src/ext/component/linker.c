@@ -60,7 +60,7 @@ clinker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         ALREADY_CLOSED();
         return NULL;
     }
-    self->linker = wasmtime_component_linker_new(eng->engine);
+    self->linker = wasmtime_component_linker_new(EXT_LIVE(eng, engine));
     return (PyObject *)self;
 }
 
@@ -78,7 +78,7 @@ clinker_root(PyObject *op, PyObject *Py_UNUSED(ignored))
     }
     li->parent = Py_NewRef(op);
     li->linker = (CLinkerObject *)Py_NewRef(op);
-    li->li = wasmtime_component_linker_root(self->linker);
+    li->li = wasmtime_component_linker_root(EXT_LIVE(self, linker));
     self->locked = true;
     return (PyObject *)li;
 }
@@ -89,7 +89,7 @@ clinker_add_wasi(CLinkerObject *self, bool http)
     if (clinker_usable(self) < 0) {
         return NULL;
     }
-    wasmtime_error_t *err = http ? wasmtime_component_linker_add_wasi_http(self->linker)
+    wasmtime_error_t *err = http ? wasmtime_component_linker_add_wasi_http(EXT_LIVE(self, linker))
                                  : wasmtime_component_linker_add_wasip2(self->linker);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
@@ -261,10 +261,12 @@ clinker_instantiate(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
     wasmtime_component_instance_t inst;
     wasmtime_error_t *err;
     StoreObject *so = c.so;
+    if (ext_call_enter(so) < 0) {
+        return NULL;
+    }
     self->busy++;
-    ext_call_enter(so);
-    EXT_RUN_WASM(so,
-                 err = wasmtime_component_linker_instantiate(self->linker, c.ctx, comp, &inst));
+    EXT_RUN_WASM(so, err = wasmtime_component_linker_instantiate(EXT_LIVE(self, linker), c.ctx,
+                                                                 comp, &inst));
     ext_call_leave(so);
     self->busy--;
     if (ext_call_finish(st, so, err, NULL) < 0) {
@@ -345,7 +347,7 @@ clinker_define_unknown_imports_as_traps(PyObject *op, PyObject *component)
         return NULL;
     }
     wasmtime_error_t *err =
-        wasmtime_component_linker_define_unknown_imports_as_traps(self->linker, comp);
+        wasmtime_component_linker_define_unknown_imports_as_traps(EXT_LIVE(self, linker), comp);
     if (err != NULL) {
         return ext_raise_error(self->st, err);
     }
@@ -362,8 +364,9 @@ clinker_close(PyObject *op, PyObject *Py_UNUSED(ignored))
     if (clinker_usable(self) < 0) {
         return NULL;
     }
-    wasmtime_component_linker_delete(self->linker);
-    self->linker = NULL;
+    Py_BEGIN_CRITICAL_SECTION(op);
+    EXT_RETIRE(self, linker, wasmtime_component_linker_delete);
+    Py_END_CRITICAL_SECTION();
     Py_RETURN_NONE;
 }
 
@@ -379,7 +382,7 @@ clinker_set_allow_shadowing(PyObject *op, PyObject *value, void *Py_UNUSED(closu
     if (allow < 0 || clinker_usable(self) < 0) {
         return -1;
     }
-    wasmtime_component_linker_allow_shadowing(self->linker, allow);
+    wasmtime_component_linker_allow_shadowing(EXT_LIVE(self, linker), allow);
     self->shadowing = allow;
     return 0;
 }
@@ -418,6 +421,7 @@ clinker_clear(PyObject *op)
 {
     CLinkerObject *self = (CLinkerObject *)op;
     /* The callables go only with the C linker, which may call them. */
+    EXT_DELETE_RETIRED(self, wasmtime_component_linker_t, wasmtime_component_linker_delete);
     if (self->linker != NULL && !self->locked && self->busy == 0) {
         wasmtime_component_linker_delete(self->linker);
         self->linker = NULL;
@@ -439,6 +443,7 @@ clinker_dealloc(PyObject *op)
         wasmtime_component_linker_delete(self->linker);
         self->linker = NULL;
     }
+    EXT_DELETE_RETIRED(self, wasmtime_component_linker_t, wasmtime_component_linker_delete);
     Py_CLEAR(self->host_objects);
     Py_CLEAR(self->engine);
     tp->tp_free(op);

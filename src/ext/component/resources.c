@@ -113,7 +113,9 @@ any_drop(PyObject *op, PyObject *store)
     StoreObject *so = c.so;
     wasmtime_error_t *err;
     /* The guest's destructor (or a host one, through chost.c) may run. */
-    ext_call_enter(so);
+    if (ext_call_enter(so) < 0) {
+        return NULL;
+    }
     EXT_RUN_WASM(so, err = wasmtime_component_resource_any_drop(c.ctx, self->res));
     ext_call_leave(so);
     if (ext_call_finish(so->st, so, err, NULL) < 0) {
