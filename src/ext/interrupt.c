@@ -8,9 +8,14 @@
  * uses), added by Store() and removed by the Store's release point.  The
  * ticker sleeps while the list is empty, is started by the first Store,
  * again lazily after a fork (the child has no thread: ext_ticker_ensure at
- * call entry), and is stopped and joined at interpreter exit (Py_AtExit).
- * It never touches Python objects and blocks every signal, so signals reach
- * Python's threads.
+ * call entry), and is stopped and waited for at interpreter exit
+ * (Py_AtExit).  It never touches Python objects and blocks every signal, so
+ * signals reach Python's threads.  It is started with CPython's
+ * PyThread_start_new_thread and waited for with a condition variable, not
+ * pthread_create/pthread_join: those bind to glibc 2.34 symbol versions,
+ * which a manylinux_2_28 wheel may not use (likewise sigprocmask, not
+ * pthread_sigmask, which is 2.32; on Linux it sets the calling thread's
+ * mask).
  *
  * What the deadline callback does is described in runtime.h.
  */
@@ -30,8 +35,9 @@ typedef struct ext_tick_node {
 static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tick_cond = PTHREAD_COND_INITIALIZER;
 static ext_tick_node tick_head = {&tick_head, &tick_head, NULL};
-static pthread_t ticker;
+static pthread_cond_t tick_done = PTHREAD_COND_INITIALIZER; /* ticker_exited became true */
 static atomic_bool ticker_running; /* written under tick_lock */
+static bool ticker_exited;         /* the running ticker left its loop; under tick_lock */
 static bool ticker_stopping;       /* interpreter exit: never restart */
 static bool hooks_installed;       /* atfork and Py_AtExit */
 static unsigned long main_ident;   /* the main thread, for signal handling */
@@ -44,7 +50,7 @@ ext_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void *
+static void
 ticker_main(void *Py_UNUSED(arg))
 {
     const struct timespec period = {0, EXT_TICK_MS * 1000000L};
@@ -61,8 +67,9 @@ ticker_main(void *Py_UNUSED(arg))
         nanosleep(&period, NULL);
         pthread_mutex_lock(&tick_lock);
     }
+    ticker_exited = true;
+    pthread_cond_broadcast(&tick_done);
     pthread_mutex_unlock(&tick_lock);
-    return NULL;
 }
 
 static void
@@ -70,13 +77,13 @@ ticker_at_exit(void)
 {
     pthread_mutex_lock(&tick_lock);
     ticker_stopping = true;
-    bool join = atomic_load(&ticker_running);
+    bool wait = atomic_load(&ticker_running);
     atomic_store(&ticker_running, false);
     pthread_cond_signal(&tick_cond);
-    pthread_mutex_unlock(&tick_lock);
-    if (join) {
-        pthread_join(ticker, NULL);
+    while (wait && !ticker_exited) {
+        pthread_cond_wait(&tick_done, &tick_lock);
     }
+    pthread_mutex_unlock(&tick_lock);
 }
 
 static void
@@ -98,6 +105,7 @@ atfork_child(void)
      * interruptible Store starts a new one. */
     pthread_mutex_init(&tick_lock, NULL);
     pthread_cond_init(&tick_cond, NULL);
+    pthread_cond_init(&tick_done, NULL);
     atomic_store(&ticker_running, false);
 }
 
@@ -115,11 +123,12 @@ ticker_start_locked(void)
     }
     sigset_t all, old;
     sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old); /* inherited by the new thread */
-    if (pthread_create(&ticker, NULL, ticker_main, NULL) == 0) {
+    sigprocmask(SIG_BLOCK, &all, &old); /* inherited by the new thread */
+    ticker_exited = false;
+    if (PyThread_start_new_thread(ticker_main, NULL) != PYTHREAD_INVALID_THREAD_ID) {
         atomic_store(&ticker_running, true);
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 void
