@@ -36,11 +36,11 @@ static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tick_cond = PTHREAD_COND_INITIALIZER;
 static ext_tick_node tick_head = {&tick_head, &tick_head, NULL};
 static pthread_cond_t tick_done = PTHREAD_COND_INITIALIZER; /* ticker_exited became true */
-static atomic_bool ticker_running; /* written under tick_lock */
-static bool ticker_exited;         /* the running ticker left its loop; under tick_lock */
-static bool ticker_stopping;       /* interpreter exit: never restart */
-static bool hooks_installed;       /* atfork and Py_AtExit */
-static unsigned long main_ident;   /* the main thread, for signal handling */
+static atomic_bool ticker_running;                          /* written under tick_lock */
+static bool ticker_exited;       /* the running ticker left its loop; under tick_lock */
+static bool ticker_stopping;     /* interpreter exit: never restart */
+static bool hooks_installed;     /* atfork and Py_AtExit */
+static unsigned long main_ident; /* the main thread, for signal handling */
 
 uint64_t
 ext_monotonic_ns(void)
