@@ -21,6 +21,12 @@
 #include "runtime.h"
 
 #define SMALL_ARGS 16
+/* At most this many parameters and results for func_call_simple. */
+#define SIMPLE_ARGS 8
+
+/* The raw paths write i32 and f32 values into the low half of a
+ * wasmtime_val_raw_t slot, which Wasmtime reads as little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "wasmtime_val_raw_t is little-endian");
 
 /* ---- Func objects ---------------------------------------------------------- */
 
@@ -39,12 +45,22 @@ func_set_sig(FuncObject *self, const wasm_functype_t *ty)
      * (and the unknown kinds) the checked one. */
     self->numeric = true;
     self->has_refs = false;
+    self->simple = np <= SIMPLE_ARGS && nr <= SIMPLE_ARGS;
     for (size_t i = 0; i < np + nr; i++) {
         if (kinds[i] == WASMTIME_EXTERNREF || kinds[i] == WASMTIME_FUNCREF) {
             self->has_refs = true;
         }
         else if (kinds[i] > WASMTIME_V128) {
             self->numeric = false;
+        }
+        if (kinds[i] > WASMTIME_F64) {
+            self->simple = false;
+        }
+    }
+    self->int_params = self->simple;
+    for (size_t i = 0; i < np; i++) {
+        if (kinds[i] > WASMTIME_I64) {
+            self->int_params = false;
         }
     }
     PyMem_Free(self->kinds);
@@ -218,26 +234,8 @@ func_call_raw(FuncObject *self, ext_ctx *c, PyObject *const *params)
     PyObject *res = NULL;
     for (int i = 0; i < self->nparams; i++) {
         PyObject *p = params[i];
-        wasmtime_valkind_t k = self->kinds[i];
-        /* The common cases first: an exact int or float of the right kind. */
-        if (PyLong_CheckExact(p) && k <= WASMTIME_I64) {
-            unsigned long long bits = ext_long_bits(p);
-            if (k == WASMTIME_I32) {
-                raw[i].i32 = (int32_t)(uint32_t)bits;
-            }
-            else {
-                raw[i].i64 = (int64_t)bits;
-            }
-            continue;
-        }
-        if (PyFloat_CheckExact(p) && (k == WASMTIME_F32 || k == WASMTIME_F64)) {
-            if (k == WASMTIME_F32) {
-                raw[i].f32 = (float)PyFloat_AS_DOUBLE(p);
-            }
-            else {
-                raw[i].f64 = PyFloat_AS_DOUBLE(p);
-            }
-            continue;
+        if (ext_num_to_raw(p, self->kinds[i], &raw[i])) {
+            continue; /* the common cases: an exact int or float */
         }
         p = ext_val_unwrap(st, p, self->kinds[i]);
         if (p == NULL) {
@@ -267,6 +265,58 @@ done:
         PyMem_Free(raw);
     }
     return res;
+}
+
+/* The raw path of a `simple` Func called as func(store, *args) on its own
+ * idle Store with exact ints and floats: no allocation, no context, the
+ * result converted inline.  Any other argument takes func_call_raw. */
+static PyObject *
+func_call_simple(FuncObject *self, StoreObject *so, PyObject *const *params)
+{
+    wasmtime_val_raw_t raw[SIMPLE_ARGS];
+    const wasmtime_valkind_t *kinds = self->kinds;
+    int np = self->nparams, nr = self->nresults;
+    if (self->int_params) {
+        /* All integers: the low 64 bits of each (an i32 reads the low half
+         * of the little-endian slot). */
+        for (int i = 0; i < np; i++) {
+            if (!PyLong_CheckExact(params[i])) {
+                goto general;
+            }
+            raw[i].i64 = (int64_t)ext_long_bits(params[i]);
+        }
+    }
+    else {
+        for (int i = 0; i < np; i++) {
+            if (!ext_num_to_raw(params[i], kinds[i], &raw[i])) {
+                goto general;
+            }
+        }
+    }
+    if (ext_call_enter(so) < 0) {
+        return NULL;
+    }
+    wasm_trap_t *trap = NULL;
+    wasmtime_error_t *err;
+    /* Idle when checked: this is the Store's outermost call. */
+    EXT_RUN_WASM_OUTERMOST(so, err = wasmtime_func_call_unchecked(
+                                   so->context, &self->base.ext.of.func, raw, SIMPLE_ARGS, &trap));
+    ext_call_leave(so);
+    if (ext_call_finish(so->st, so, err, trap) < 0) {
+        ext_ctx c = {so, so->context};
+        ext_exn_after_call(so->st, &c);
+        return NULL;
+    }
+    if (nr == 0) {
+        Py_RETURN_NONE;
+    }
+    if (nr == 1) {
+        return ext_num_from_raw(kinds[np], &raw[0]);
+    }
+    return results_from_raw(self, raw);
+general:;
+    ext_ctx c = {so, so->context};
+    return func_call_raw(self, &c, params);
 }
 
 /* The raw path with externref/funcref among the values: references are
@@ -429,13 +479,13 @@ done:
     return res;
 }
 
-static PyObject *
-func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+/* Every call but the common one (func_vectorcall).  Never inlined there:
+ * its frame would make every call pay for it. */
+static __attribute__((noinline)) PyObject *
+func_vectorcall_general(FuncObject *self, PyObject *const *args, Py_ssize_t n, PyObject *kwnames)
 {
-    FuncObject *self = (FuncObject *)op;
     StoreObject *owner = self->base.store;
     ext_state *st = owner->st;
-    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0) {
         PyErr_SetString(PyExc_TypeError, "Func calls take no keyword arguments");
         return NULL;
@@ -482,6 +532,24 @@ func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw
                                   : func_call_checked(self, &c, args + 1);
     ext_store_unclaim(c.so);
     return res;
+}
+
+/* func(store, *args).  The common call, checked inline: a `simple` Func
+ * on its own open, idle, synchronous Store, with the right number of
+ * arguments and no keywords. */
+static PyObject *
+func_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    FuncObject *self = (FuncObject *)op;
+    StoreObject *so = self->base.store;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    /* nparams is -1 until the signature is loaded: then n - 1 never equals it. */
+    if (n - 1 == self->nparams && self->simple && kwnames == NULL && n > 0 &&
+        args[0] == (PyObject *)so && so->store != NULL && ext_store_idle(so) &&
+        so->async_call == NULL && !so->async_only) {
+        return func_call_simple(self, so, args + 1);
+    }
+    return func_vectorcall_general(self, args, n, kwnames);
 }
 
 /* func.call_async(store, *args): a coroutine (asynccall.c). */

@@ -14,6 +14,7 @@
 #include "runtime.h"
 
 #define SMALL_ARGS 16
+#define SIMPLE_ARGS 8
 
 /* ---- host functions -------------------------------------------------------- */
 
@@ -21,6 +22,7 @@ typedef struct {
     PyObject *callable; /* borrowed: kept alive by the owner's host_objects */
     ext_state *st;
     bool access_caller;
+    bool simple; /* no Caller, at most SIMPLE_ARGS i32/i64/f32/f64: host_call_simple */
     int nparams;
     int nresults;
     wasmtime_valkind_t kinds[]; /* params then results */
@@ -169,6 +171,34 @@ raw_put(void *ctx, int i, PyObject *obj)
     return ext_py_to_raw(obj, kind, &c->raw[i]);
 }
 
+/* A `simple` host function: its arguments and result converted inline, the
+ * same rules as raw_get and raw_put (which it falls back to for a result
+ * that is not an exact int or float). */
+static PyObject *
+host_call_simple(hostfunc *hf, raw_ctx *c)
+{
+    PyObject *argv[SIMPLE_ARGS];
+    int np = hf->nparams;
+    for (int i = 0; i < np; i++) {
+        argv[i] = ext_num_from_raw(hf->kinds[i], &c->raw[i]);
+        if (argv[i] == NULL) {
+            while (i > 0) {
+                Py_DECREF(argv[--i]);
+            }
+            return NULL;
+        }
+    }
+    PyObject *ret = PyObject_Vectorcall(hf->callable, argv, (size_t)np, NULL);
+    for (int i = 0; i < np; i++) {
+        Py_DECREF(argv[i]);
+    }
+    if (ret != NULL && !(hf->nresults == 1 && ext_num_to_raw(ret, hf->kinds[np], &c->raw[0])) &&
+        hostfunc_results(hf, ret, raw_put, c) < 0) {
+        Py_CLEAR(ret);
+    }
+    return ret;
+}
+
 static wasm_trap_t *
 host_trampoline_raw(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *args_and_results,
                     size_t num)
@@ -179,8 +209,17 @@ host_trampoline_raw(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *ar
     PyGILState_STATE g = ext_host_enter(so);
     raw_ctx c = {hf, args_and_results};
     wasm_trap_t *trap = NULL;
-    PyObject *ret = hostfunc_invoke(hf, so, caller, raw_get, &c);
-    if (ret == NULL || hostfunc_results(hf, ret, raw_put, &c) < 0) {
+    PyObject *ret;
+    if (hf->simple) {
+        ret = host_call_simple(hf, &c);
+    }
+    else {
+        ret = hostfunc_invoke(hf, so, caller, raw_get, &c);
+        if (ret != NULL && hostfunc_results(hf, ret, raw_put, &c) < 0) {
+            Py_CLEAR(ret);
+        }
+    }
+    if (ret == NULL) {
         trap = host_failed(so, wasmtime_caller_context(caller));
     }
     Py_XDECREF(ret);
@@ -281,6 +320,12 @@ ext_hostfunc_new(ext_state *st, const wasm_functype_t *ty, PyObject *callable, b
     hf->nparams = (int)np;
     hf->nresults = (int)nr;
     *numeric = ext_functype_kinds(ty, hf->kinds);
+    hf->simple = !access_caller && np <= SIMPLE_ARGS && nr <= 1;
+    for (size_t i = 0; i < np + nr; i++) {
+        if (hf->kinds[i] > WASMTIME_F64) {
+            hf->simple = false;
+        }
+    }
     return hf;
 }
 

@@ -181,6 +181,8 @@ typedef struct {
     int nresults;
     bool numeric;              /* no anyref/exnref: the raw (unchecked) call path */
     bool has_refs;             /* externref/funcref among them (rooted around the call) */
+    bool simple;               /* only i32/i64/f32/f64, few of them: func_call_simple */
+    bool int_params;           /* simple, and every parameter an i32 or i64 */
     wasmtime_valkind_t *kinds; /* owned (PyMem): params then results */
 } FuncObject;
 
@@ -473,6 +475,50 @@ ext_long_bits(PyObject *p)
     }
 #endif
     return PyLong_AsUnsignedLongLongMask(p);
+}
+
+/* The common cases of ext_py_to_raw, inline: an exact int for i32/i64, an
+ * exact float for f32/f64 (neither runs Python code nor fails).  False when
+ * `p` needs the general conversion (ext_val_unwrap, ext_py_to_raw), which
+ * also reports what is wrong with it. */
+static inline bool
+ext_num_to_raw(PyObject *p, wasmtime_valkind_t k, wasmtime_val_raw_t *out)
+{
+    if (k <= WASMTIME_I64) {
+        if (!PyLong_CheckExact(p)) {
+            return false;
+        }
+        unsigned long long bits = ext_long_bits(p);
+        if (k == WASMTIME_I32) {
+            out->i32 = (int32_t)(uint32_t)bits;
+        }
+        else {
+            out->i64 = (int64_t)bits;
+        }
+        return true;
+    }
+    if ((k == WASMTIME_F32 || k == WASMTIME_F64) && PyFloat_CheckExact(p)) {
+        if (k == WASMTIME_F32) {
+            out->f32 = (float)PyFloat_AS_DOUBLE(p);
+        }
+        else {
+            out->f64 = PyFloat_AS_DOUBLE(p);
+        }
+        return true;
+    }
+    return false;
+}
+
+/* A raw i32/i64/f32/f64 as a Python int or float (ext_raw_to_py, inline). */
+static inline PyObject *
+ext_num_from_raw(wasmtime_valkind_t k, const wasmtime_val_raw_t *raw)
+{
+    switch (k) {
+    case WASMTIME_I32: return PyLong_FromLong(raw->i32);
+    case WASMTIME_I64: return PyLong_FromLongLong(raw->i64);
+    case WASMTIME_F32: return PyFloat_FromDouble(raw->f32);
+    default: return PyFloat_FromDouble(raw->f64);
+    }
 }
 
 /* Python -> wasmtime_val_t of wasmtime kind `kind` (wasmtime-py's rules, convert.c).

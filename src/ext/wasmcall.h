@@ -152,6 +152,27 @@ ext_host_leave(StoreObject *so, PyGILState_STATE g)
         (so)->keeps_gil = keeps_;                       \
     } while (0)
 
+/* EXT_RUN_WASM for a call on an idle Store (no call of it in flight, so
+ * keeps_gil is false and gil_parked NULL before and after): nothing to
+ * save and restore. */
+#define EXT_RUN_WASM_OUTERMOST(so, stmt)                \
+    do {                                                \
+        if (ext_must_release_gil(so)) {                 \
+            Py_BEGIN_ALLOW_THREADS                      \
+            stmt;                                       \
+            Py_END_ALLOW_THREADS                        \
+        }                                               \
+        else {                                          \
+            (so)->keeps_gil = true;                     \
+            stmt;                                       \
+            (so)->keeps_gil = false;                    \
+            if ((so)->gil_parked != NULL) {             \
+                PyEval_RestoreThread((so)->gil_parked); \
+                (so)->gil_parked = NULL;                \
+            }                                           \
+        }                                               \
+    } while (0)
+
 /* Run `stmt` (which must not touch Python objects) for store `so` with the
  * GIL released, whatever the policy: instantiation and the other entries
  * that may run long without being a call. */
