@@ -42,6 +42,8 @@ typedef struct {
     bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
     bool stack_set;          /* max_wasm_stack was set ... */
     uint64_t max_wasm_stack; /* ... to this */
+    bool async_stack_set;      /* async_stack_size was set ... */
+    uint64_t async_stack_size; /* ... to this (else Engine() picks it: engine.c) */
     bool interruptible;      /* Config.interruptible (interrupt.c) */
     /* Every option set, name -> value in the order last set (Cranelift
      * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
