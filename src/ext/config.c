@@ -486,8 +486,7 @@ BOOL_PROPS(BOOL_PROP)
 #undef BOOL_PROP
 
 static const u64_prop prop_max_wasm_stack = {"max_wasm_stack", set_max_wasm_stack, SIZE_MAX};
-static const u64_prop prop_async_stack_size = {"async_stack_size", set_async_stack_size,
-                                               SIZE_MAX};
+static const u64_prop prop_async_stack_size = {"async_stack_size", set_async_stack_size, SIZE_MAX};
 static const u64_prop prop_memory_reservation = {
     "memory_reservation", wasmtime_config_memory_reservation_set, UINT64_MAX};
 static const u64_prop prop_memory_guard_size = {"memory_guard_size",
@@ -539,10 +538,11 @@ OTHER_OPTIONS(OPTION_METHOD)
      "int option `" #NAME "`: assign it or call it" READ #NAME "(n).", (void *)&prop_##NAME},
 
 static PyGetSetDef config_getset[] = {
-    BOOL_PROPS(BOOL_GETSET) U64_GETSET(max_wasm_stack) U64_GETSET(async_stack_size) U64_GETSET(memory_reservation)
-        U64_GETSET(memory_guard_size) U64_GETSET(memory_reservation_for_growth){
-            "strategy", config_get_strategy, config_set_strategy,
-            "Compilation strategy, \"auto\" or \"cranelift\"" READ "strategy(s).", NULL},
+    BOOL_PROPS(BOOL_GETSET) U64_GETSET(max_wasm_stack) U64_GETSET(async_stack_size)
+        U64_GETSET(memory_reservation) U64_GETSET(memory_guard_size)
+            U64_GETSET(memory_reservation_for_growth){
+                "strategy", config_get_strategy, config_set_strategy,
+                "Compilation strategy, \"auto\" or \"cranelift\"" READ "strategy(s).", NULL},
     {"cranelift_opt_level", config_get_cranelift_opt_level, config_set_opt_level,
      "\"none\", \"speed\" or \"speed_and_size\"" READ "cranelift_opt_level(s).", NULL},
     {"profiler", config_get_profiler, config_set_profiler,
