@@ -693,14 +693,36 @@ for name, fn in (("sync", host), ("async", async_host)):
         return await run.call_async(store, 4000), await run.call_async(store, 10 ** 6)
 
     print(name, *asyncio.run(main()), flush=True)
+
+# the same in a component host function
+from wasmtime import component as wc
+sys.path.insert(0, TESTS_DIR)
+from component_wat import CALLS_HOST
+
+depths = [4000, 10 ** 6]
+got = []
+linker = wc.Linker(engine)
+with linker.root() as root:
+    root.add_func("call", lambda ctx: got.append(host(depths[len(got)])))
+store = Store(engine)
+
+async def component_main():
+    inst = await linker.instantiate_async(store, wc.Component(engine, CALLS_HOST))
+    call = inst.get_func(store, "call")
+    await call.call_async(store)
+    await call.call_async(store)
+
+asyncio.run(component_main())
+print("component", *got, flush=True)
 """
 
 
 def test_deep_recursion_in_a_host_function_does_not_abort(run_python):
-    proc = run_python(DEEP_RECURSION)
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    proc = run_python(f"TESTS_DIR = {tests_dir!r}\n" + DEEP_RECURSION)
     assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
     lines = proc.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["sync", "async"]
+    assert [line.split()[0] for line in lines] == ["sync", "async", "component"]
     for line in lines:
         _, shallow, deep = line.split()
         # 4000 levels fit in the default async stack; Python 3.12+ may stop
