@@ -654,6 +654,161 @@ def test_await_on_another_thread_is_refused():
     assert run(ex["add"].call_async(store, 1, 2)) == 3
 
 
+# ---- the async stack (Config.async_stack_size) ----------------------------------------
+
+# A host function that recurses through C calls (list(map(...))), with the
+# recursion limit raised to 5000: with Wasmtime's 2 MiB async stack this
+# overflowed the fiber stack and Wasmtime aborted the process ("execution on
+# async fiber has overflowed its stack", SIGABRT) on Python 3.11 and 3.13.
+DEEP_RECURSION = """
+import asyncio, sys
+from wasmtime import Engine, FuncType, Linker, Module, Store, ValType
+
+sys.setrecursionlimit(5000)
+
+def down(n):
+    return 0 if n == 0 else list(map(down, [n - 1]))[0] + 1
+
+def host(n):
+    try:
+        return down(n)
+    except RecursionError:
+        return -1
+
+async def async_host(n):
+    return host(n)
+
+engine = Engine()
+i32 = ValType.i32()
+for name, fn in (("sync", host), ("async", async_host)):
+    linker = Linker(engine)
+    linker.define_func("h", "f", FuncType([i32], [i32]), fn)
+    store = Store(engine)
+    module = Module(engine, '(module (import "h" "f" (func $f (param i32) (result i32)))'
+                    '(func (export "run") (param i32) (result i32) local.get 0 call $f))')
+
+    async def main():
+        inst = await linker.instantiate_async(store, module)
+        run = inst.exports(store)["run"]
+        return await run.call_async(store, 4000), await run.call_async(store, 10 ** 6)
+
+    print(name, *asyncio.run(main()), flush=True)
+
+# the same in a component host function
+from wasmtime import component as wc
+sys.path.insert(0, TESTS_DIR)
+from component_wat import CALLS_HOST
+
+depths = [4000, 10 ** 6]
+got = []
+linker = wc.Linker(engine)
+with linker.root() as root:
+    root.add_func("call", lambda ctx: got.append(host(depths[len(got)])))
+store = Store(engine)
+
+async def component_main():
+    inst = await linker.instantiate_async(store, wc.Component(engine, CALLS_HOST))
+    call = inst.get_func(store, "call")
+    await call.call_async(store)
+    await call.call_async(store)
+
+asyncio.run(component_main())
+print("component", *got, flush=True)
+"""
+
+
+def test_deep_recursion_in_a_host_function_does_not_abort(run_python):
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    proc = run_python(f"TESTS_DIR = {tests_dir!r}\n" + DEEP_RECURSION)
+    assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    lines = proc.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["sync", "async", "component"]
+    for line in lines:
+        _, shallow, deep = line.split()
+        # 4000 levels fit in the default async stack; Python 3.12+ may stop
+        # earlier with its own C recursion limit (RecursionError, -1).
+        assert shallow in ("4000", "-1")
+        assert deep == "-1"  # RecursionError inside the host function
+
+
+def test_async_stack_size_must_leave_room_for_host_functions():
+    for size in (0, 512 << 10, (768 << 10) - 1):
+        config = Config()
+        config.async_stack_size = size
+        with pytest.raises(WasmtimeError, match="async_stack_size .* must exceed max_wasm_stack"):
+            Engine(config)
+    config = Config()
+    config.max_wasm_stack = 64 << 10
+    config.async_stack_size = 320 << 10  # 64 KiB + 256 KiB: the smallest accepted
+    Engine(config)
+    config = Config()
+    with pytest.raises(OverflowError):
+        config.async_stack_size = -1
+    with pytest.raises(OverflowError):
+        config.async_stack_size = 1 << 64
+    with pytest.raises(TypeError):
+        config.async_stack_size = "1048576"
+    with pytest.raises(TypeError):
+        config.async_stack_size = 1048576.0
+
+
+def _call_with_stack(async_stack_size, max_wasm_stack=None):
+    config = Config()
+    if max_wasm_stack is not None:
+        config.max_wasm_stack = max_wasm_stack
+    config.async_stack_size = async_stack_size
+    engine = Engine(config)
+    store, ex, _ = setup(double, engine=engine)
+
+    def down(n):
+        return 0 if n == 0 else down(n - 1) + 1
+
+    async def sync_host_too():
+        # a sync host function, and a recursion of plain Python calls in it
+        linker = Linker(engine)
+        linker.define_func("host", "wait", WAIT_TY, lambda n: down(n))
+        s = Store(engine)
+        inst = await linker.instantiate_async(s, Module(engine, WAT))
+        return await inst.exports(s)["via_host"].call_async(s, 200)
+
+    async def main():
+        return (
+            await ex["via_host"].call_async(store, 20),
+            await ex["count"].call_async(store, 1000),
+            await sync_host_too(),
+        )
+
+    return run(main())
+
+
+def test_async_call_with_a_small_async_stack():
+    assert _call_with_stack(768 << 10) == (41, 1000, 201)
+    assert _call_with_stack(320 << 10, max_wasm_stack=64 << 10) == (41, 1000, 201)
+
+
+def test_async_call_with_a_large_async_stack():
+    assert _call_with_stack(256 << 20) == (41, 1000, 201)
+    assert _call_with_stack(64 << 20, max_wasm_stack=32 << 20) == (41, 1000, 201)
+
+
+def test_async_stack_that_cannot_be_allocated_is_an_error():
+    # Wasmtime allocates the stack at the call: failing to is a WasmtimeError
+    # of that call, and the Store stays usable for synchronous calls.
+    config = Config()
+    config.async_stack_size = 1 << 62
+    engine = Engine(config)
+    store = Store(engine)
+    module = Module(
+        engine,
+        '(module (func (export "add") (param i32 i32) (result i32)'
+        " local.get 0 local.get 1 i32.add))",
+    )
+    inst = Instance(store, module, [])
+    with pytest.raises(WasmtimeError):
+        run(inst.exports(store)["add"].call_async(store, 1, 2))
+    assert inst.exports(store)["add"](store, 1, 2) == 3
+
+
 # ---- wrong store, closed objects, evil arguments --------------------------------------
 
 

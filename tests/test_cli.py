@@ -529,6 +529,18 @@ def test_w_max_wasm_stack(tmp_path):
     assert "stack" in p.stderr
 
 
+def test_w_async_stack_size(tmp_path):
+    wat = tmp_path / "f.wat"
+    wat.write_text('(module (func (export "f") (result i32) i32.const 3))')
+    p = cli("run", "-W", "async-stack-size=16777216", "--invoke", "f", str(wat))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "3\n"
+    # below max-wasm-stack: Wasmtime would abort; the CLI reports the error
+    p = cli("run", "-W", "max-wasm-stack=1048576,async-stack-size=65536", "--invoke", "f", str(wat))
+    assert p.returncode not in (0, 134, -6), p.stderr
+    assert "async_stack_size" in p.stderr
+
+
 def test_w_unknown_imports_trap(tmp_path):
     wat = tmp_path / "imports.wat"
     wat.write_text(

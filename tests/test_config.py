@@ -44,6 +44,7 @@ BOOL_OPTIONS = [
 
 INT_OPTIONS = [
     "max_wasm_stack",
+    "async_stack_size",
     "memory_reservation",
     "memory_guard_size",
     "memory_reservation_for_growth",
@@ -86,7 +87,7 @@ def test_option_list_is_complete():
         if not n.startswith("_") and isinstance(getattr(Config, n), types.GetSetDescriptorType)
     )
     assert props == sorted(ALL_OPTIONS)
-    assert len(props) == 42
+    assert len(props) == 43
     methods = sorted(n for n in dir(Config) if not n.startswith("_") and n not in props)
     assert methods == ["close", "cranelift_flag_enable", "cranelift_flag_set"]
 
@@ -528,6 +529,8 @@ def test_config_subclass_works():
 
 INVALID_CONFIGS = [
     "config.max_wasm_stack = 0",
+    "config.async_stack_size = 0",
+    "config.max_wasm_stack = 1 << 20; config.async_stack_size = 1 << 20",
     "config.wasm_simd = False",
     "config.cranelift_flag_enable('no_such_cranelift_flag')",
     "config.cranelift_flag_set('opt_level', 'not-a-level')",
@@ -604,11 +607,23 @@ def test_target_and_flags_reject_nul():
 
 
 def test_max_wasm_stack_bounds_are_checked_before_building():
+    # Unless async_stack_size is set, the async stack follows max_wasm_stack
+    # (docs/asyncio.md), so any max_wasm_stack builds an engine ...
     config = Config()
-    config.max_wasm_stack = (2 << 20) + 1
-    with pytest.raises(WasmtimeError, match="async_stack_size"):
+    config.max_wasm_stack = 64 << 20
+    Engine(config)
+    # ... but not one that leaves no room for the async stack above it.
+    config = Config()
+    config.max_wasm_stack = (1 << 64) - 1
+    with pytest.raises(WasmtimeError, match="max_wasm_stack is too large"):
         Engine(config)
-    config.max_wasm_stack = 2 << 20  # the largest accepted value
+    # With both set, the async stack must exceed the wasm stack by 256 KiB.
+    config = Config()
+    config.max_wasm_stack = 1 << 20
+    config.async_stack_size = (1 << 20) + (256 << 10) - 1
+    with pytest.raises(WasmtimeError, match="async_stack_size .* must exceed max_wasm_stack"):
+        Engine(config)
+    config.async_stack_size = (1 << 20) + (256 << 10)  # the smallest accepted value
     Engine(config)
 
 

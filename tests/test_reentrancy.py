@@ -1139,6 +1139,7 @@ VALID = {
     "Config.cranelift_flag_enable": V(flag="enable_verifier"),
     "Config.cranelift_flag_set": V(key="opt_level", value="speed"),
     "Config.max_wasm_stack=": V(value=1 << 20),
+    "Config.async_stack_size=": V(value=4 << 20),
     "Config.memory_reservation=": V(value=1 << 32),
     "Config.memory_guard_size=": V(value=1 << 16),
     "Config.memory_reservation_for_growth=": V(value=1 << 16),

@@ -30,6 +30,7 @@ static const bool_prop prop_wasm_simd;
 static const bool_prop prop_wasm_relaxed_simd;
 static const u64_prop prop_max_wasm_stack;
 static const u64_prop prop_memory_reservation;
+static const u64_prop prop_async_stack_size;
 
 static int
 config_check(ConfigObject *self, PyObject *value)
@@ -134,6 +135,10 @@ config_set_u64(PyObject *op, PyObject *value, void *closure)
         self->stack_set = true;
         self->max_wasm_stack = v;
     }
+    else if (prop == &prop_async_stack_size) {
+        self->async_stack_set = true;
+        self->async_stack_size = v;
+    }
     PyObject *exact = PyLong_FromUnsignedLongLong(v); /* not a subclass */
     if (exact == NULL) {
         return -1;
@@ -147,6 +152,12 @@ static void
 set_max_wasm_stack(wasm_config_t *c, uint64_t v)
 {
     wasmtime_config_max_wasm_stack_set(c, (size_t)v);
+}
+
+static void
+set_async_stack_size(wasm_config_t *c, uint64_t v)
+{
+    wasmtime_config_async_stack_size_set(c, (size_t)v);
 }
 
 /* Maps a str option onto a C enum value; -1 when unknown. */
@@ -366,6 +377,7 @@ config_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->simd_off = false;
     self->relaxed_simd = true;
     self->stack_set = false;
+    self->async_stack_set = false;
     self->options = PyDict_New();
     if (self->options == NULL) {
         Py_DECREF(self);
@@ -474,6 +486,7 @@ BOOL_PROPS(BOOL_PROP)
 #undef BOOL_PROP
 
 static const u64_prop prop_max_wasm_stack = {"max_wasm_stack", set_max_wasm_stack, SIZE_MAX};
+static const u64_prop prop_async_stack_size = {"async_stack_size", set_async_stack_size, SIZE_MAX};
 static const u64_prop prop_memory_reservation = {
     "memory_reservation", wasmtime_config_memory_reservation_set, UINT64_MAX};
 static const u64_prop prop_memory_guard_size = {"memory_guard_size",
@@ -495,7 +508,8 @@ config_call_option(PyObject *op, const char *name, PyObject *value)
 
 /* clang-format off */
 #define OTHER_OPTIONS(X)                                                      \
-    X(max_wasm_stack) X(memory_reservation) X(memory_guard_size)            \
+    X(max_wasm_stack) X(async_stack_size) X(memory_reservation)             \
+    X(memory_guard_size)                                                    \
     X(memory_reservation_for_growth) X(strategy) X(cranelift_opt_level)     \
     X(profiler) X(cache) X(epoch_interruption) X(target) X(interruptible)
 /* clang-format on */
@@ -524,10 +538,11 @@ OTHER_OPTIONS(OPTION_METHOD)
      "int option `" #NAME "`: assign it or call it" READ #NAME "(n).", (void *)&prop_##NAME},
 
 static PyGetSetDef config_getset[] = {
-    BOOL_PROPS(BOOL_GETSET) U64_GETSET(max_wasm_stack) U64_GETSET(memory_reservation)
-        U64_GETSET(memory_guard_size) U64_GETSET(memory_reservation_for_growth){
-            "strategy", config_get_strategy, config_set_strategy,
-            "Compilation strategy, \"auto\" or \"cranelift\"" READ "strategy(s).", NULL},
+    BOOL_PROPS(BOOL_GETSET) U64_GETSET(max_wasm_stack) U64_GETSET(async_stack_size)
+        U64_GETSET(memory_reservation) U64_GETSET(memory_guard_size)
+            U64_GETSET(memory_reservation_for_growth){
+                "strategy", config_get_strategy, config_set_strategy,
+                "Compilation strategy, \"auto\" or \"cranelift\"" READ "strategy(s).", NULL},
     {"cranelift_opt_level", config_get_cranelift_opt_level, config_set_opt_level,
      "\"none\", \"speed\" or \"speed_and_size\"" READ "cranelift_opt_level(s).", NULL},
     {"profiler", config_get_profiler, config_set_profiler,

@@ -110,9 +110,44 @@ config_probe(ext_state *st, wasm_config_t *cfg)
     return -1;
 }
 
-/* Async stacks default to 2 MiB in Wasmtime, and max_wasm_stack may not
- * exceed them even without async support. */
-#define DEFAULT_ASYNC_STACK_SIZE ((uint64_t)2 << 20)
+/* During an async call, wasm and the host functions it calls share one
+ * fiber stack of async_stack_size bytes, of which wasm may use up to
+ * max_wasm_stack (Wasmtime's default: 512 KiB); a host function that
+ * overflows the rest makes Wasmtime abort the process.  Wasmtime's default
+ * (2 MiB) leaves host functions less than a Python thread usually has, so
+ * unless async_stack_size is set, Engine() makes it max_wasm_stack plus the
+ * usual main-thread stack size (8 MiB): virtual memory, committed only where
+ * used.  A value set explicitly must leave host functions at least
+ * ASYNC_HOST_STACK_MIN, enough for a host call to start and reach Python's
+ * own recursion checks. */
+#define WASMTIME_MAX_WASM_STACK ((uint64_t)512 << 10)
+#define ASYNC_HOST_STACK_DEFAULT ((uint64_t)8 << 20)
+#define ASYNC_HOST_STACK_MIN ((uint64_t)256 << 10)
+
+/* The async stack size Engine() uses, or 0 with WasmtimeError. */
+static uint64_t
+config_async_stack(ext_state *st, const ConfigObject *c)
+{
+    uint64_t wasm = c->stack_set ? c->max_wasm_stack : WASMTIME_MAX_WASM_STACK;
+    if (!c->async_stack_set) {
+        if (wasm > (uint64_t)SIZE_MAX - ASYNC_HOST_STACK_DEFAULT) {
+            ext_raise_msg(st, "invalid engine configuration: max_wasm_stack is too large "
+                              "(no room for the async stack)");
+            return 0;
+        }
+        return wasm + ASYNC_HOST_STACK_DEFAULT;
+    }
+    if (c->async_stack_size < wasm || c->async_stack_size - wasm < ASYNC_HOST_STACK_MIN) {
+        ext_raise_msg(st,
+                      "invalid engine configuration: async_stack_size (%llu bytes) must "
+                      "exceed max_wasm_stack (%llu bytes) by at least %llu bytes, the "
+                      "stack left for host functions during an async call",
+                      (unsigned long long)c->async_stack_size, (unsigned long long)wasm,
+                      (unsigned long long)ASYNC_HOST_STACK_MIN);
+        return 0;
+    }
+    return c->async_stack_size;
+}
 
 /* The engine-build failures a Python-settable option can cause, checked
  * here with Wasmtime's messages; everything else needs config_probe(). */
@@ -123,11 +158,7 @@ config_check_known(ext_state *st, const ConfigObject *c)
         ext_raise_msg(st, "invalid engine configuration: max_wasm_stack size cannot be zero");
         return -1;
     }
-    if (c->stack_set && c->max_wasm_stack > DEFAULT_ASYNC_STACK_SIZE) {
-        ext_raise_msg(st,
-                      "invalid engine configuration: max_wasm_stack size cannot exceed "
-                      "the async_stack_size (%llu bytes)",
-                      (unsigned long long)DEFAULT_ASYNC_STACK_SIZE);
+    if (config_async_stack(st, c) == 0) {
         return -1;
     }
     if (c->simd_off && c->relaxed_simd) {
@@ -194,7 +225,11 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->memories32_fixed = true;
     if (cfg != NULL) {
         ConfigObject *c = (ConfigObject *)config;
-        if (config_check_known(st, c) < 0 || (c->needs_probe && config_probe(st, cfg) < 0)) {
+        int rc = config_check_known(st, c);
+        if (rc == 0 && !c->async_stack_set) { /* before the probe, which needs it */
+            wasmtime_config_async_stack_size_set(cfg, (size_t)config_async_stack(st, c));
+        }
+        if (rc < 0 || (c->needs_probe && config_probe(st, cfg) < 0)) {
             engine_config_put_back(config, cfg);
             Py_DECREF(self);
             return NULL;
@@ -218,7 +253,13 @@ engine_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         self->engine = wasm_engine_new_with_config(cfg);
     }
     else {
-        self->engine = wasm_engine_new();
+        /* wasm_engine_new() with our default async stack */
+        cfg = wasm_config_new();
+        if (cfg != NULL) {
+            wasmtime_config_async_stack_size_set(
+                cfg, (size_t)(WASMTIME_MAX_WASM_STACK + ASYNC_HOST_STACK_DEFAULT));
+            self->engine = wasm_engine_new_with_config(cfg);
+        }
     }
     if (self->engine == NULL) {
         Py_DECREF(self);

@@ -37,12 +37,14 @@ typedef struct {
     bool small_reservation; /* memory_reservation set below 4 GiB */
     /* What Engine() must check first, because Wasmtime aborts the process
      * instead of failing when it cannot build an engine (see engine.c). */
-    bool needs_probe;        /* a Cranelift flag or a target was set */
-    bool simd_off;           /* wasm_simd = False */
-    bool relaxed_simd;       /* wasm_relaxed_simd (on by default) */
-    bool stack_set;          /* max_wasm_stack was set ... */
-    uint64_t max_wasm_stack; /* ... to this */
-    bool interruptible;      /* Config.interruptible (interrupt.c) */
+    bool needs_probe;          /* a Cranelift flag or a target was set */
+    bool simd_off;             /* wasm_simd = False */
+    bool relaxed_simd;         /* wasm_relaxed_simd (on by default) */
+    bool stack_set;            /* max_wasm_stack was set ... */
+    uint64_t max_wasm_stack;   /* ... to this */
+    bool async_stack_set;      /* async_stack_size was set ... */
+    uint64_t async_stack_size; /* ... to this (else Engine() picks it: engine.c) */
+    bool interruptible;        /* Config.interruptible (interrupt.c) */
     /* Every option set, name -> value in the order last set (Cranelift
      * flags as "cranelift_flag_enable:F" / "cranelift_flag_set:K"): the
      * engine's configuration fingerprint, since the C API has no getters. */

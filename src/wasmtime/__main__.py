@@ -80,6 +80,7 @@ W_KEYS = sorted(
         "fuel",
         "timeout",
         "max-wasm-stack",
+        "async-stack-size",
         "nan-canonicalization",
         "epoch-interruption",
         "interruptible",
@@ -151,6 +152,7 @@ class Settings:
         self.fuel: Optional[int] = getattr(opts, "fuel", None)
         self.timeout: Optional[float] = None
         self.max_wasm_stack: Optional[int] = None
+        self.async_stack_size: Optional[int] = None
         self.nan_canonicalization = False
         self.epoch = False
         # Ctrl-C and signal handlers stop running wasm (Config.interruptible)
@@ -172,6 +174,8 @@ class Settings:
                 self.timeout = _duration(key, value)
             elif key == "max-wasm-stack":
                 self.max_wasm_stack = _int(key, value, 2**63)
+            elif key == "async-stack-size":
+                self.async_stack_size = _int(key, value, 2**63)
             elif key == "nan-canonicalization":
                 self.nan_canonicalization = _bool(key, value)
             elif key == "epoch-interruption":
@@ -205,6 +209,8 @@ class Settings:
             config.epoch_interruption = True
         if self.max_wasm_stack is not None:
             config.max_wasm_stack = self.max_wasm_stack
+        if self.async_stack_size is not None:
+            config.async_stack_size = self.async_stack_size
         if self.nan_canonicalization:
             config.cranelift_nan_canonicalization = True
         return wasmtime.Engine(config)
