@@ -425,6 +425,103 @@ print("child", os.waitstatus_to_exitcode(status))
     assert out.strip() == "child 0"
 
 
+THREADS = """
+def threads():
+    with open("/proc/self/status") as f:
+        return int(next(l for l in f if l.startswith("Threads:")).split()[1])
+
+def wait_threads(n, limit):
+    t0 = time.monotonic()
+    while threads() != n and time.monotonic() - t0 < limit:
+        time.sleep(0.01)
+    return threads()
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="counts threads in /proc")
+def test_ticker_runs_only_while_wasm_runs():
+    """No ticker thread before the first call, one while a call runs (seen
+    from a host function), none again shortly after the calls end, and a
+    fork then finds a single-threaded process (CPython 3.12+ warns when it
+    forks a multi-threaded one; with parallel compilation on, Wasmtime's
+    own compiler threads would make it multi-threaded anyway)."""
+    out = run_child(
+        PRELUDE
+        + THREADS
+        + """
+import warnings
+c = wasmtime.Config()
+c.interruptible = True
+c.parallel_compilation = False  # else compiling leaves Wasmtime's worker threads
+e = wasmtime.Engine(c)
+s = wasmtime.Store(e)
+seen = []
+h = wasmtime.Func(s, wasmtime.FuncType([], []), lambda: seen.append(threads()))
+wat = '(module (import "" "h" (func $h)) (func (export "f") call $h))'
+m = wasmtime.Module(e, wat)
+print("before", threads())
+f = wasmtime.Instance(s, m, [h]).exports(s)["f"]  # instantiating enters wasm too
+print("after", wait_threads(1, 2.0))
+f(s)
+print("during", seen[0])
+print("after", wait_threads(1, 2.0))
+f(s)
+print("again", seen[1])
+print("after", wait_threads(1, 2.0))
+with warnings.catch_warnings():
+    warnings.simplefilter("error")
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+os.waitpid(pid, 0)
+print("forked quietly")
+"""
+    )
+    assert out.split("\n")[:7] == [
+        "before 1",
+        "after 1",
+        "during 2",
+        "after 1",
+        "again 2",
+        "after 1",
+        "forked quietly",
+    ]
+
+
+def test_timeout_and_signals_work_after_the_ticker_went_idle():
+    """The ticker exits when no wasm runs; the next call starts it again,
+    so a timeout and Ctrl-C still stop wasm within 50 ms."""
+    out = run_child(
+        PRELUDE
+        + """
+import signal, threading
+e, s, loop, nop, add = setup()
+nop(s)
+time.sleep(0.6)  # well past the ticker's linger time
+s.set_timeout(0.1)
+t0 = time.monotonic()
+try:
+    loop(s)
+except wasmtime.Timeout:
+    late = time.monotonic() - t0 - 0.1
+    print("timeout", late >= 0 and late < 0.05)
+s.set_timeout(None)
+time.sleep(0.6)
+sent = []
+def kill():
+    time.sleep(0.1)
+    sent.append(time.monotonic())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=kill).start()
+try:
+    loop(s)
+except KeyboardInterrupt:
+    print("interrupt", time.monotonic() - sent[0] < 0.05)
+"""
+    )
+    assert out.split("\n")[:2] == ["timeout True", "interrupt True"]
+
+
 # ---- the GIL: no thread is starved ----------------------------------------
 
 

@@ -2,15 +2,24 @@
  * wasmtime_store_epoch_deadline_callback and wasmtime_engine_increment_epoch.
  *
  * One process-wide ticker thread, written in C so that it runs while the GIL
- * is held, advances the epoch of every live interruptible Store's engine
- * every EXT_TICK_MS.  Each such Store owns a node in the ticker's list (with
- * a clone of its C engine, so Engine.close() cannot free what the ticker
- * uses), added by Store() and removed by the Store's release point.  The
- * ticker sleeps while the list is empty, is started by the first Store,
- * again lazily after a fork (the child has no thread: ext_ticker_ensure at
- * call entry), and is stopped and waited for at interpreter exit
- * (Py_AtExit).  It never touches Python objects and blocks every signal, so
- * signals reach Python's threads.  It is started with CPython's
+ * is held, advances every EXT_TICK_MS the epoch of each interruptible
+ * Store's engine while that Store runs wasm (its running_thread is set).
+ * Each such Store owns a node in the ticker's list (with a clone of its C
+ * engine, so Engine.close() cannot free what the ticker uses), added by
+ * Store() and removed by the Store's release point.  The ticker runs only
+ * while it is needed: the outermost call into wasm of an interruptible Store
+ * starts it when it is not running (ext_ticker_ensure, also what restarts it
+ * in a child after fork), and it exits by itself after EXT_TICKER_LINGER_MS
+ * without any such Store running wasm, so an idle process is neither woken
+ * up 200 times a second nor multi-threaded when it forks.  It is stopped
+ * and waited for at interpreter exit (Py_AtExit).  It never touches Python
+ * objects and blocks every signal, so signals reach Python's threads.
+ *
+ * Starting and exiting cannot miss each other: a call sets its Store's
+ * running_thread before it reads ticker_running, and the ticker clears
+ * ticker_running before it looks at every running_thread once more (all
+ * sequentially consistent), so either the call sees the ticker gone and
+ * starts a new one, or the ticker sees the call and stays.  It is started with CPython's
  * PyThread_start_new_thread and waited for with a condition variable, not
  * pthread_create/pthread_join: those bind to glibc 2.34 symbol versions,
  * which a manylinux_2_28 wheel may not use (likewise sigprocmask, not
@@ -30,10 +39,13 @@
 typedef struct ext_tick_node {
     struct ext_tick_node *prev, *next;
     wasm_engine_t *engine; /* owned: a clone */
+    StoreObject *so;       /* borrowed: the node is removed before the Store is freed */
 } ext_tick_node;
 
+/* How long the ticker stays without work before it exits. */
+#define EXT_TICKER_LINGER_MS 200
+
 static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t tick_cond = PTHREAD_COND_INITIALIZER;
 static ext_tick_node tick_head = {&tick_head, &tick_head, NULL};
 static pthread_cond_t tick_done = PTHREAD_COND_INITIALIZER; /* ticker_exited became true */
 static atomic_bool ticker_running;                          /* written under tick_lock */
@@ -50,18 +62,40 @@ ext_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Whether a listed Store runs wasm (tick_lock held). */
+static bool
+any_store_running(void)
+{
+    for (ext_tick_node *n = tick_head.next; n != &tick_head; n = n->next) {
+        if (atomic_load(&n->so->running_thread) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 ticker_main(void *Py_UNUSED(arg))
 {
     const struct timespec period = {0, EXT_TICK_MS * 1000000L};
+    unsigned idle = 0; /* ticks in a row with no Store running wasm */
     pthread_mutex_lock(&tick_lock);
     while (!ticker_stopping) {
-        if (tick_head.next == &tick_head) {
-            pthread_cond_wait(&tick_cond, &tick_lock);
-            continue;
-        }
+        bool busy = false;
         for (ext_tick_node *n = tick_head.next; n != &tick_head; n = n->next) {
-            wasmtime_engine_increment_epoch(n->engine);
+            if (atomic_load_explicit(&n->so->running_thread, memory_order_relaxed) != 0) {
+                wasmtime_engine_increment_epoch(n->engine);
+                busy = true;
+            }
+        }
+        idle = busy ? 0 : idle + 1;
+        if (idle * EXT_TICK_MS >= EXT_TICKER_LINGER_MS) {
+            atomic_store(&ticker_running, false);
+            if (!any_store_running()) {
+                break; /* a call from now on starts a new ticker */
+            }
+            atomic_store(&ticker_running, true); /* a call started meanwhile */
+            idle = 0;
         }
         pthread_mutex_unlock(&tick_lock);
         nanosleep(&period, NULL);
@@ -79,7 +113,6 @@ ticker_at_exit(void)
     ticker_stopping = true;
     bool wait = atomic_load(&ticker_running);
     atomic_store(&ticker_running, false);
-    pthread_cond_signal(&tick_cond);
     while (wait && !ticker_exited) {
         pthread_cond_wait(&tick_done, &tick_lock);
     }
@@ -104,7 +137,6 @@ atfork_child(void)
     /* The ticker thread does not exist in the child: the next call on an
      * interruptible Store starts a new one. */
     pthread_mutex_init(&tick_lock, NULL);
-    pthread_cond_init(&tick_cond, NULL);
     pthread_cond_init(&tick_done, NULL);
     atomic_store(&ticker_running, false);
 }
@@ -134,7 +166,10 @@ ticker_start_locked(void)
 void
 ext_ticker_ensure(void)
 {
-    if (!atomic_load_explicit(&ticker_running, memory_order_relaxed)) {
+    /* Ordered after the caller's claim of running_thread (see the top of
+     * this file). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (!atomic_load(&ticker_running)) {
         pthread_mutex_lock(&tick_lock);
         ticker_start_locked();
         pthread_mutex_unlock(&tick_lock);
@@ -250,16 +285,16 @@ ext_interrupt_install(StoreObject *so)
         return -1;
     }
     n->engine = wasmtime_engine_clone(eng->engine);
+    n->so = so;
     wasmtime_store_epoch_deadline_callback(so->store, deadline_reached, so, NULL);
     so->interruptible = true;
     so->tick = n;
+    /* The ticker starts with the Store's first call (ext_call_enter_slow). */
     pthread_mutex_lock(&tick_lock);
     n->prev = tick_head.prev;
     n->next = &tick_head;
     tick_head.prev->next = n;
     tick_head.prev = n;
-    pthread_cond_signal(&tick_cond);
-    ticker_start_locked();
     pthread_mutex_unlock(&tick_lock);
     return 0;
 }
