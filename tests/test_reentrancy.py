@@ -1171,6 +1171,7 @@ VALID = {
     "Limits.__ne__": V(value=lambda w: wasmtime.Limits(1, 2)),
     "ValType.__eq__": V(value=lambda w: VT.i32()),
     "ValType.__ne__": V(value=lambda w: VT.i32()),
+    "ValType.ref": V(heap="any", nullable=True),
     # -- values
     "Val()": [V("i32", kind=0, val=1), V("externref", kind=6, val=Payload())],
     "Val.i32": V(val=1),

@@ -160,7 +160,15 @@ typedef struct {
     PyObject_HEAD
     wasm_valkind_t kind;
     bool closed;
+    /* kind EXT_WASM_OTHERREF (references beyond nullable externref and
+     * funcref): whether null is allowed, and the heap type, a
+     * wasmtime_heaptype_kind_t (EXT_HEAP_UNKNOWN when not known).  Only
+     * abstract heap types can build types from Python. */
+    bool nullable;
+    uint8_t heap;
 } ValTypeObject;
+
+#define EXT_HEAP_UNKNOWN 0xff
 
 /* FuncType, GlobalType, TableType, MemoryType and TagType all hold one owned
  * wasm_*type_t pointer; they share this layout. */
@@ -184,6 +192,15 @@ typedef struct {
 } FieldTypeObject;
 
 PyObject *valtype_from_kind(ext_state *st, wasm_valkind_t kind);
+/* A new ValType describing `vt` (the caller keeps `vt`). */
+PyObject *valtype_from_c(ext_state *st, const wasm_valtype_t *vt);
+/* A new wasm_valtype_t for the ValType `obj`; NULL with TypeError (not a
+ * ValType: `expected` names what was), ValueError (closed) or WasmtimeError
+ * (a concrete reference type, which only the engine it came from knows). */
+wasm_valtype_t *ext_valtype_to_c(ext_state *st, PyObject *obj, const char *expected);
+/* Whether `vt` is a reference type to a concrete (engine-registered) heap
+ * type: such a type cannot be copied away from its engine. */
+bool ext_valtype_is_concrete_ref(const wasm_valtype_t *vt);
 /* A new FieldType describing `ft` (the caller keeps `ft`). */
 PyObject *fieldtype_from_c(ext_state *st, const wasmtime_field_type_t *ft);
 /* Fill `out` from a FieldType; the caller deletes it with

@@ -17,6 +17,7 @@ from typing import (
     Iterable,
     Iterator,
     List,
+    Literal,
     Mapping,
     Optional,
     Sequence,
@@ -288,6 +289,39 @@ class ValType(Managed):
     def externref(cls) -> "ValType": ...
     @classmethod
     def funcref(cls) -> "ValType": ...
+    @classmethod
+    def anyref(cls) -> "ValType": ...
+    @classmethod
+    def eqref(cls) -> "ValType": ...
+    @classmethod
+    def i31ref(cls) -> "ValType": ...
+    @classmethod
+    def structref(cls) -> "ValType": ...
+    @classmethod
+    def arrayref(cls) -> "ValType": ...
+    @classmethod
+    def exnref(cls) -> "ValType": ...
+    @classmethod
+    def nullref(cls) -> "ValType": ...
+    @classmethod
+    def ref(
+        cls,
+        heap: Literal[
+            "extern",
+            "noextern",
+            "func",
+            "nofunc",
+            "any",
+            "none",
+            "eq",
+            "i31",
+            "array",
+            "struct",
+            "exn",
+            "noexn",
+        ],
+        nullable: bool = True,
+    ) -> "ValType": ...
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
 

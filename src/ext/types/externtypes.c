@@ -123,29 +123,9 @@ valkind_to_valtype(wasm_valkind_t kind)
         return wasmtime_wasm_valtype_v128();
     }
     if (kind == EXT_WASM_OTHERREF) {
-        return NULL; /* rejected by valtype_arg first */
+        return NULL; /* built by ext_valtype_to_c instead */
     }
     return wasm_valtype_new(kind);
-}
-
-/* The kind of a ValType argument, or -1 with TypeError/ValueError. */
-static int
-valtype_arg(ext_state *st, PyObject *obj, const char *expected)
-{
-    if (!PyObject_TypeCheck(obj, st->ValType_Type)) {
-        ext_wrong_type(st, expected, obj);
-        return -1;
-    }
-    ValTypeObject *v = (ValTypeObject *)obj;
-    if (v->closed) {
-        ALREADY_CLOSED();
-        return -1;
-    }
-    if (v->kind == EXT_WASM_OTHERREF) {
-        ext_raise_msg(st, "this reference type cannot be used to build types from Python");
-        return -1;
-    }
-    return v->kind;
 }
 
 static PyObject *
@@ -156,7 +136,7 @@ valtype_list(ext_state *st, const wasm_valtype_vec_t *vec)
         return NULL;
     }
     for (size_t i = 0; i < vec->size; i++) {
-        PyObject *v = valtype_from_kind(st, ext_valtype_kind(vec->data[i]));
+        PyObject *v = valtype_from_c(st, vec->data[i]);
         if (v == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -180,13 +160,8 @@ valtype_vec_from_iterable(ext_state *st, PyObject *items, wasm_valtype_vec_t *ou
         out->data[i] = NULL;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        int kind = valtype_arg(st, PySequence_Fast_GET_ITEM(seq, i), "ValType");
-        if (kind < 0) {
-            goto fail;
-        }
-        out->data[i] = valkind_to_valtype((wasm_valkind_t)kind);
+        out->data[i] = ext_valtype_to_c(st, PySequence_Fast_GET_ITEM(seq, i), "ValType");
         if (out->data[i] == NULL) {
-            ext_raise_msg(st, "failed to allocate ValType");
             goto fail;
         }
     }
@@ -260,13 +235,9 @@ globaltype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (is_mut < 0) {
         return NULL;
     }
-    int kind = valtype_arg(st, valtype, "a ValType");
-    if (kind < 0) {
-        return NULL;
-    }
-    wasm_valtype_t *vt = valkind_to_valtype((wasm_valkind_t)kind);
+    wasm_valtype_t *vt = ext_valtype_to_c(st, valtype, "a ValType");
     if (vt == NULL) {
-        return ext_raise_msg(st, "failed to allocate ValType");
+        return NULL;
     }
     wasm_globaltype_t *ty = wasm_globaltype_new(vt, is_mut ? WASM_VAR : WASM_CONST);
     PyObject *res = typeobj_wrap(st, type, ty);
@@ -283,8 +254,7 @@ globaltype_content(PyObject *op, void *Py_UNUSED(closure))
     if (ty == NULL) {
         return NULL;
     }
-    return valtype_from_kind(((WasmTypeObject *)op)->st,
-                             ext_valtype_kind(wasm_globaltype_content(ty)));
+    return valtype_from_c(((WasmTypeObject *)op)->st, wasm_globaltype_content(ty));
 }
 
 static PyObject *
@@ -343,9 +313,8 @@ tabletype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (st == NULL) {
         return NULL;
     }
-    int kind = valtype_arg(st, valtype, "a ValType");
-    if (kind < 0) {
-        return NULL;
+    if (!PyObject_TypeCheck(valtype, st->ValType_Type)) {
+        return ext_wrong_type(st, "a ValType", valtype);
     }
     uint64_t min, max;
     bool has_max;
@@ -353,9 +322,9 @@ tabletype_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     }
     wasm_limits_t lim = {(uint32_t)min, has_max ? (uint32_t)max : wasm_limits_max_default};
-    wasm_valtype_t *vt = valkind_to_valtype((wasm_valkind_t)kind);
+    wasm_valtype_t *vt = ext_valtype_to_c(st, valtype, "a ValType");
     if (vt == NULL) {
-        return ext_raise_msg(st, "failed to allocate ValType");
+        return NULL;
     }
     wasm_tabletype_t *ty = wasm_tabletype_new(vt, &lim);
     PyObject *res = typeobj_wrap(st, type, ty);
@@ -372,8 +341,7 @@ tabletype_element(PyObject *op, void *Py_UNUSED(closure))
     if (ty == NULL) {
         return NULL;
     }
-    return valtype_from_kind(((WasmTypeObject *)op)->st,
-                             ext_valtype_kind(wasm_tabletype_element(ty)));
+    return valtype_from_c(((WasmTypeObject *)op)->st, wasm_tabletype_element(ty));
 }
 
 static PyObject *
@@ -631,10 +599,9 @@ ext_functype_unbound(ext_state *st, const wasm_functype_t *ty)
     bool ok = true;
     for (size_t i = 0; i < p->size + r->size; i++) {
         const wasm_valtype_t *vt = i < p->size ? p->data[i] : r->data[i - p->size];
-        wasm_valkind_t kind = ext_valtype_kind(vt);
-        /* Rebuilt from its kind: a copy would share the engine binding of
-         * a concrete reference type, which no kind of ours can name. */
-        wasm_valtype_t *copy = kind == EXT_WASM_OTHERREF ? NULL : valkind_to_valtype(kind);
+        /* A copy would share the engine binding of a concrete reference
+         * type: those are refused; every other type is engine-free. */
+        wasm_valtype_t *copy = ext_valtype_is_concrete_ref(vt) ? NULL : wasm_valtype_copy(vt);
         ok = ok && copy != NULL;
         if (i < p->size) {
             params.data[i] = copy;

@@ -50,7 +50,7 @@ fieldtype_from_c(ext_state *st, const wasmtime_field_type_t *ft)
     switch (ft->storage.kind) {
     case WASMTIME_STORAGE_TYPE_KIND_I8: storage = PyUnicode_FromString("i8"); break;
     case WASMTIME_STORAGE_TYPE_KIND_I16: storage = PyUnicode_FromString("i16"); break;
-    default: storage = valtype_from_kind(st, ext_valtype_kind(ft->storage.valtype)); break;
+    default: storage = valtype_from_c(st, ft->storage.valtype); break;
     }
     if (storage == NULL) {
         return NULL;
@@ -76,19 +76,9 @@ fieldtype_to_c(ext_state *st, PyObject *obj, wasmtime_field_type_t *out)
                                 : WASMTIME_STORAGE_TYPE_KIND_I16;
         return 0;
     }
-    ValTypeObject *v = (ValTypeObject *)f->storage;
-    if (v->closed) {
-        ALREADY_CLOSED();
-        return -1;
-    }
-    if (v->kind == EXT_WASM_OTHERREF) {
-        ext_raise_msg(st, "this reference type cannot be used to build types from Python");
-        return -1;
-    }
     out->storage.kind = WASMTIME_STORAGE_TYPE_KIND_VALTYPE;
-    out->storage.valtype = valkind_to_valtype(v->kind);
+    out->storage.valtype = ext_valtype_to_c(st, f->storage, "a ValType");
     if (out->storage.valtype == NULL) {
-        ext_raise_msg(st, "cannot build this storage type");
         return -1;
     }
     return 0;
