@@ -116,18 +116,6 @@ externtype_to_py(ext_state *st, const wasm_externtype_t *ty)
     }
 }
 
-wasm_valtype_t *
-valkind_to_valtype(wasm_valkind_t kind)
-{
-    if (kind == EXT_WASM_V128) {
-        return wasmtime_wasm_valtype_v128();
-    }
-    if (kind == EXT_WASM_OTHERREF) {
-        return NULL; /* built by ext_valtype_to_c instead */
-    }
-    return wasm_valtype_new(kind);
-}
-
 static PyObject *
 valtype_list(ext_state *st, const wasm_valtype_vec_t *vec)
 {

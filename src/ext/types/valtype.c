@@ -98,6 +98,18 @@ ext_valtype_is_concrete_ref(const wasm_valtype_t *vt)
 }
 
 wasm_valtype_t *
+valkind_to_valtype(wasm_valkind_t kind)
+{
+    if (kind == EXT_WASM_V128) {
+        return wasmtime_wasm_valtype_v128();
+    }
+    if (kind == EXT_WASM_OTHERREF) {
+        return NULL; /* built by ext_valtype_to_c instead */
+    }
+    return wasm_valtype_new(kind);
+}
+
+wasm_valtype_t *
 ext_valtype_to_c(ext_state *st, PyObject *obj, const char *expected)
 {
     if (!PyObject_TypeCheck(obj, st->ValType_Type)) {
