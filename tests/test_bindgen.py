@@ -552,6 +552,13 @@ def test_exports_take_and_return_nested_handles(zoo, engine):
     assert root.peek_len(store, zoo.Peek(b, 3)) == len(b"x!") + 3
     assert table.objects == {} and table.loans == []
     assert root.peek_len(store, zoo.Peek(b, 0)) == 2
+    # A variant case and a tuple element.
+    full = root.keep_slot(store, zoo.SlotFull(b1))
+    assert type(full) is zoo.SlotFull and full.value is b1
+    assert type(root.keep_slot(store, zoo.SlotEmpty())) is zoo.SlotEmpty
+    n, back = root.swap_pair(store, (b2, 9))
+    assert n == 9 and back is b2
+    assert table.objects == {}
 
 
 def test_nested_handle_wrong_object(zoo, engine):
@@ -570,6 +577,10 @@ def test_nested_handle_wrong_object(zoo, engine):
         root.keep_list(store, [Blob(b"1"), 7])
     with pytest.raises(TypeError, match="Blob"):
         root.keep_maybe(store, object())
+    with pytest.raises(TypeError, match="Blob"):
+        root.keep_slot(store, zoo.SlotFull(3))
+    with pytest.raises(TypeError, match="Blob"):
+        root.swap_pair(store, ("b", 1))
     with pytest.raises(TypeError, match="Blob"):
         root.keep_result(store, Ok(1.5))
     with pytest.raises(TypeError, match="Blob"):
@@ -652,12 +663,74 @@ def test_nested_handle_store_closed_meanwhile(zoo, engine):
         root3.keep_list(store3, [Blob(b"1")])
 
 
+def _raw_keep_maybe(zoo, engine):
+    """keep-maybe (option<blob> both ways) as a plain Func, no table yet."""
+    store = Store(engine)
+    inst = zoo._BINDING.instantiate(store, zoo.RootImports(blobs=Blobs(zoo)))
+    return store, inst.get_func(store, "keep-maybe")
+
+
+@pytest.mark.parametrize(
+    "node",
+    [(None, 1, 2), (None, len), (int, len, len), (None, len, len, len), (None, None, len)],
+)
+def test_bad_imported_resource_nodes(zoo, engine, node):
+    store, f = _raw_keep_maybe(zoo, engine)
+    table = (((), None, (None, (node, None, None))),)
+    with pytest.raises(TypeError, match="class table does not fit"):
+        f._bind_classes(store, (table, ((), None, (None, None))))
+    assert f(store, None) is None
+
+
+def test_imported_resource_node_hooks(zoo, engine):
+    """The hooks of an imported-resource node misbehave: clear errors."""
+    from wasmtime.bindgen import _runtime
+
+    calls = []
+
+    def to_py(store, handle):
+        calls.append(("to_py", type(handle).__name__))
+        raise LookupError("to_py failed")
+
+    def gives(value):
+        def from_py(store, obj, owned):
+            calls.append(("from_py", obj, owned))
+            if isinstance(value, Exception):
+                raise value
+            return value
+
+        return from_py
+
+    for value, exc in ((42, TypeError), (None, TypeError), (KeyError("k"), KeyError)):
+        store, f = _raw_keep_maybe(zoo, engine)
+        node = ((None, to_py, gives(value)), None, None)
+        f._bind_classes(store, ((((), None, (None, node)),), ((), None, (None, node))))
+        with pytest.raises(exc):
+            f(store, "obj")
+        assert calls[-1] == ("from_py", "obj", True)
+        assert f(store, None) is None  # the Store is still usable
+    # A handle passes as it is; the handle coming back goes through to_py.
+    store, f = _raw_keep_maybe(zoo, engine)
+    node = ((None, to_py, gives(None)), None, None)
+    f._bind_classes(store, ((((), None, (None, node)),), ((), None, (None, node))))
+    table = _runtime.host_table(store)
+    handle = _runtime.host_res(zoo._RES_1, "Blob", ())[2](store, Blob(b""), True)
+    with pytest.raises(LookupError, match="to_py failed"):
+        f(store, handle)
+    assert calls[-1] == ("to_py", "ResourceAny")
+    assert len(table.objects) == 1
+    # A handle of another resource type: refused by Wasmtime.
+    other = _runtime.host_res(zoo._RES_1 + 1, "Blob", ())[2](store, Blob(b""), True)
+    with pytest.raises(wasmtime.WasmtimeError):
+        f(store, other)
+
+
 ZOO_USER = """\
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from wasmtime import Store
 from zoo import Blob as BlobT
-from zoo import Entry, Holder, Ok, Peek, Result, Root, RootImports, Some
+from zoo import Entry, Holder, Ok, Peek, Result, Root, RootImports, Slot, SlotFull, Some
 
 
 class Blob:
@@ -716,6 +789,8 @@ listed: List[BlobT] = root.keep_list(store, [Blob(b"1")])
 maybe: Optional[BlobT] = root.keep_maybe(store, Blob(b"2"))
 res: Result[BlobT, str] = root.keep_result(store, Ok(Blob(b"3")))
 peeked: int = root.peek_len(store, Peek(Blob(b"4"), 1))
+slot: Slot = root.keep_slot(store, SlotFull(Blob(b"5")))
+swapped: Tuple[int, BlobT] = root.swap_pair(store, (Blob(b"6"), 1))
 """
 
 

@@ -522,8 +522,8 @@ host_resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
                       wasmtime_component_val_t *out)
 {
     PyObject *owned = p->kind == WASMTIME_COMPONENT_VALTYPE_OWN ? Py_True : Py_False;
-    PyObject *h = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(p->cls, 2), (PyObject *)c->so,
-                                               obj, owned, NULL);
+    PyObject *h = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(p->cls, 2), (PyObject *)c->so, obj,
+                                               owned, NULL);
     if (h == NULL) {
         return -1;
     }

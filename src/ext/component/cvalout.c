@@ -148,8 +148,8 @@ host_resource(StoreObject *so, const cplan *p, PyObject *any)
     if (any == NULL) {
         return NULL;
     }
-    PyObject *obj = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(p->cls, 1), (PyObject *)so,
-                                                 any, NULL);
+    PyObject *obj =
+        PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(p->cls, 1), (PyObject *)so, any, NULL);
     Py_DECREF(any);
     return obj;
 }

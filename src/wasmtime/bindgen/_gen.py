@@ -408,7 +408,11 @@ def _lending(ret: str, call: str) -> List[str]:
         lines.append("            %s" % call)
     else:
         lines.append("            _r: %s = %s" % (ret, call))
-    lines += ["            _ok = True", "        finally:", "            _rt.end_call(store, _m, _ok)"]
+    lines += [
+        "            _ok = True",
+        "        finally:",
+        "            _rt.end_call(store, _m, _ok)",
+    ]
     if ret != "None":
         lines.append("        return _r")
     return lines
@@ -691,7 +695,8 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         if r.type_id == 0:
             raise NotImplementedError("resource %s is not defined by an interface" % r.wit)
         out.append(
-            "_H_%s = _rt.host_res(_RES_%d, %r, %r)" % (r.pyname, r.type_id, r.pyname, tuple(r.methods))
+            "_H_%s = _rt.host_res(_RES_%d, %r, %r)"
+            % (r.pyname, r.type_id, r.pyname, tuple(r.methods))
         )
     out.append("")
     for block in g.defs + protocols + res_classes + iface_classes:

@@ -209,8 +209,10 @@ def end_call(store: Any, mark: Tuple[int, int], ok: bool) -> None:
 #   ("iface", name, attr, (funcs, resources, wasi)) for an interface, with
 #       funcs: [(wit name, method name, classes, adapt, resource)]
 #       resources: [(wit name, type id)]
-# `adapt` describes imported resources among the parameters and result:
-# (params: tuple of None/"own"/"borrow", result type id or None).
+# `adapt` is None: the class tables map imported resources wherever they
+# sit (host_res).  Packages generated before that passed (params: tuple of
+# None/"own"/"borrow", result type id or None) for top-level handles, which
+# is still honoured.
 ImportSpec = Tuple[str, str, str, Any]
 
 

@@ -59,3 +59,9 @@ class WitWorld(wit_world.WitWorld):
 
     def peek_len(self, p):
         return len(p.b.read()) + p.n
+
+    def keep_slot(self, s):
+        return s
+
+    def swap_pair(self, p):
+        return (p[1], p[0])
