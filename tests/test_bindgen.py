@@ -407,6 +407,7 @@ class Blobs:
         self.made = []
         self.consumed = []
         self.described = []
+        self.received = []
 
     def new_blob(self, init):
         self.made.append(Blob(init))
@@ -426,6 +427,31 @@ class Blobs:
     def consume_blob(self, b):
         self.consumed.append(b)
         return len(b.data)
+
+    # Handles nested in values (converted by the class table, in C).
+    def wrap(self, h):
+        assert type(h) is self.zoo.Holder and type(h.b) is Blob
+        self.received.append(h.b)
+        h.b.write(b"+")
+        return self.zoo.Holder(h.name + "!", h.b)
+
+    def swap_all(self, bs):
+        assert [type(b) for b in bs] == [Blob]
+        self.received += bs
+        return [self.new_blob(b.data + b"s") for b in bs]
+
+    def maybe(self, o):
+        self.received.append(o)
+        return o
+
+    def try_blob(self, r):
+        self.received.append(r)
+        return Ok(r.value) if isinstance(r, Ok) else Err(r.value + "?")
+
+    def peek_size(self, p):
+        assert type(p) is self.zoo.Peek and type(p.b) is Blob
+        self.received.append(p.b)
+        return len(p.b.data) + p.n
 
 
 def test_imported_resource_methods_and_drop(zoo, engine):
@@ -476,11 +502,235 @@ def test_nested_options_use_some(zoo, engine):
         root.nested(store, 5)
 
 
+def test_host_receives_and_returns_nested_handles(zoo, engine):
+    """record, list, option and result holding own<blob>, and a record
+    holding borrow<blob>, both ways through host functions."""
+    from wasmtime.bindgen import _runtime
+
+    blobs = Blobs(zoo)
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=blobs))
+    # make-blob "ab"; wrap writes "+"; swap-all makes "ab+s"; maybe, try-blob
+    # (ok, then err "no" -> "no?"); peek-size len 4 + 7.
+    assert root.host_nested(store, b"ab") == b"ab+sw!no?" + bytes([11, 1])
+    made = blobs.made
+    got = blobs.received
+    assert got[0] is made[0]  # wrap: the object make-blob returned
+    assert got[1] is made[0]  # swap-all: the object wrap handed back
+    assert got[2] is made[1]  # maybe: the object swap-all made
+    assert got[3] is None
+    assert type(got[4]) is Ok and got[4].value is made[1]
+    assert type(got[5]) is Err and got[5].value == "no"
+    assert got[6] is made[1]  # peek: borrowed, the same object
+    # Every handle was moved back to the host or dropped by the guest.
+    assert _runtime.host_table(store).objects == {}
+
+
+def test_exports_take_and_return_nested_handles(zoo, engine):
+    from wasmtime.bindgen import _runtime
+
+    blobs = Blobs(zoo)
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=blobs))
+    table = _runtime.host_table(store)
+    b = Blob(b"x")
+    h = root.keep(store, zoo.Holder("n", b))
+    assert type(h) is zoo.Holder and h.name == "n+" and h.b is b
+    assert b.data == b"x!"  # the guest called write on it (a borrowed handle)
+    b1, b2 = Blob(b"1"), Blob(b"2")
+    assert root.keep_list(store, [b1, b2]) == [b2, b1]
+    out = root.keep_list(store, [b1, b2])
+    assert out[0] is b2 and out[1] is b1
+    assert root.keep_list(store, []) == []
+    assert root.keep_maybe(store, None) is None
+    assert root.keep_maybe(store, b1) is b1
+    r = root.keep_result(store, Ok(b2))
+    assert type(r) is Ok and r.value is b2
+    assert root.keep_result(store, Err("e")) == Err("e!")
+    assert table.objects == {}
+    # borrow<blob> in a record: lent for the call, then out of the table.
+    assert root.peek_len(store, zoo.Peek(b, 3)) == len(b"x!") + 3
+    assert table.objects == {} and table.loans == []
+    assert root.peek_len(store, zoo.Peek(b, 0)) == 2
+    # A variant case and a tuple element.
+    full = root.keep_slot(store, zoo.SlotFull(b1))
+    assert type(full) is zoo.SlotFull and full.value is b1
+    assert type(root.keep_slot(store, zoo.SlotEmpty())) is zoo.SlotEmpty
+    n, back = root.swap_pair(store, (b2, 9))
+    assert n == 9 and back is b2
+    assert table.objects == {}
+
+
+def test_nested_handle_wrong_object(zoo, engine):
+    from wasmtime.bindgen import _runtime
+
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=Blobs(zoo)))
+
+    class NoMethods:
+        pass
+
+    for bad in (42, None, "blob", b"blob", [Blob(b"")], NoMethods(), NoMethods):
+        with pytest.raises(TypeError, match="Blob"):
+            root.keep(store, zoo.Holder("n", bad))
+    with pytest.raises(TypeError, match="Blob"):
+        root.keep_list(store, [Blob(b"1"), 7])
+    with pytest.raises(TypeError, match="Blob"):
+        root.keep_maybe(store, object())
+    with pytest.raises(TypeError, match="Blob"):
+        root.keep_slot(store, zoo.SlotFull(3))
+    with pytest.raises(TypeError, match="Blob"):
+        root.swap_pair(store, ("b", 1))
+    with pytest.raises(TypeError, match="Blob"):
+        root.keep_result(store, Ok(1.5))
+    with pytest.raises(TypeError, match="Blob"):
+        root.peek_len(store, zoo.Peek(None, 1))
+    # The objects converted before the bad one left the table again.
+    table = _runtime.host_table(store)
+    assert table.objects == {} and table.loans == [] and table.fresh == []
+    assert table.calls == 0
+
+    class Evil:
+        """getattr of the methods raises."""
+
+        def __getattr__(self, name):
+            raise RuntimeError("evil " + name)
+
+    with pytest.raises(RuntimeError, match="evil"):
+        root.keep(store, zoo.Holder("n", Evil()))
+    # The Store is still usable.
+    assert root.keep_maybe(store, None) is None
+    b = Blob(b"ok")
+    assert root.keep(store, zoo.Holder("n", b)).b is b
+
+
+def test_host_returns_wrong_nested_object(zoo, engine):
+    class Bad(Blobs):
+        def wrap(self, h):
+            return self.zoo.Holder("x", 42)
+
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=Bad(zoo)))
+    with pytest.raises(TypeError, match="Blob"):
+        root.host_nested(store, b"ab")
+
+    class BadList(Blobs):
+        def swap_all(self, bs):
+            return [None]
+
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=BadList(zoo)))
+    with pytest.raises(TypeError, match="Blob"):
+        root.host_nested(store, b"ab")
+
+
+def test_nested_handle_store_closed_meanwhile(zoo, engine):
+    """Reading a field closes the Store before the handle is converted: a
+    clear error, no crash; the same for a host-side object."""
+    store = Store(engine)
+    root = zoo.Root(store, zoo.RootImports(blobs=Blobs(zoo)))
+
+    class EvilHolder(zoo.Holder):
+        @property
+        def name(self):
+            store.close()
+            return "gone"
+
+        @name.setter
+        def name(self, v):
+            pass
+
+    with pytest.raises((wasmtime.WasmtimeError, ValueError)):
+        root.keep(store, EvilHolder("n", Blob(b"x")))
+
+    store2 = Store(engine)
+    root2 = zoo.Root(store2, zoo.RootImports(blobs=Blobs(zoo)))
+
+    class Closing(Blob):
+        def read(self):
+            store2.close()
+            return b""
+
+    # The guest calls read on the borrowed object, which tries to close the
+    # Store: refused while wasm runs, the error leaves through the call.
+    with pytest.raises(RuntimeError, match="cannot close a Store while it is running"):
+        root2.peek_len(store2, zoo.Peek(Closing(b"x"), 1))
+    # And a closed Store refuses a call with nested handles before using them.
+    store3 = Store(engine)
+    root3 = zoo.Root(store3, zoo.RootImports(blobs=Blobs(zoo)))
+    store3.close()
+    with pytest.raises((wasmtime.WasmtimeError, ValueError)):
+        root3.keep_list(store3, [Blob(b"1")])
+
+
+def _raw_keep_maybe(zoo, engine):
+    """keep-maybe (option<blob> both ways) as a plain Func, no table yet."""
+    store = Store(engine)
+    inst = zoo._BINDING.instantiate(store, zoo.RootImports(blobs=Blobs(zoo)))
+    return store, inst.get_func(store, "keep-maybe")
+
+
+@pytest.mark.parametrize(
+    "node",
+    [(None, 1, 2), (None, len), (int, len, len), (None, len, len, len), (None, None, len)],
+)
+def test_bad_imported_resource_nodes(zoo, engine, node):
+    store, f = _raw_keep_maybe(zoo, engine)
+    table = (((), None, (None, (node, None, None))),)
+    with pytest.raises(TypeError, match="class table does not fit"):
+        f._bind_classes(store, (table, ((), None, (None, None))))
+    assert f(store, None) is None
+
+
+def test_imported_resource_node_hooks(zoo, engine):
+    """The hooks of an imported-resource node misbehave: clear errors."""
+    from wasmtime.bindgen import _runtime
+
+    calls = []
+
+    def to_py(store, handle):
+        calls.append(("to_py", type(handle).__name__))
+        raise LookupError("to_py failed")
+
+    def gives(value):
+        def from_py(store, obj, owned):
+            calls.append(("from_py", obj, owned))
+            if isinstance(value, Exception):
+                raise value
+            return value
+
+        return from_py
+
+    for value, exc in ((42, TypeError), (None, TypeError), (KeyError("k"), KeyError)):
+        store, f = _raw_keep_maybe(zoo, engine)
+        node = ((None, to_py, gives(value)), None, None)
+        f._bind_classes(store, ((((), None, (None, node)),), ((), None, (None, node))))
+        with pytest.raises(exc):
+            f(store, "obj")
+        assert calls[-1] == ("from_py", "obj", True)
+        assert f(store, None) is None  # the Store is still usable
+    # A handle passes as it is; the handle coming back goes through to_py.
+    store, f = _raw_keep_maybe(zoo, engine)
+    node = ((None, to_py, gives(None)), None, None)
+    f._bind_classes(store, ((((), None, (None, node)),), ((), None, (None, node))))
+    table = _runtime.host_table(store)
+    handle = _runtime.host_res(zoo._RES_1, "Blob", ())[2](store, Blob(b""), True)
+    with pytest.raises(LookupError, match="to_py failed"):
+        f(store, handle)
+    assert calls[-1] == ("to_py", "ResourceAny")
+    assert len(table.objects) == 1
+    # A handle of another resource type: refused by Wasmtime.
+    other = _runtime.host_res(zoo._RES_1 + 1, "Blob", ())[2](store, Blob(b""), True)
+    with pytest.raises(wasmtime.WasmtimeError):
+        f(store, other)
+
+
 ZOO_USER = """\
-from typing import List
+from typing import List, Optional, Tuple
 
 from wasmtime import Store
-from zoo import Entry, Root, RootImports, Some
+from zoo import Blob as BlobT
+from zoo import Entry, Holder, Ok, Peek, Result, Root, RootImports, Slot, SlotFull, Some
 
 
 class Blob:
@@ -510,6 +760,21 @@ class Blobs:
     def consume_blob(self, b: Blob) -> int:
         return len(b.data)
 
+    def wrap(self, h: Holder) -> Holder:
+        return Holder(h.name, Blob(h.b.read()))
+
+    def swap_all(self, bs: List[BlobT]) -> List[BlobT]:
+        return [Blob(b.read()) for b in bs]
+
+    def maybe(self, o: Optional[BlobT]) -> Optional[BlobT]:
+        return o
+
+    def try_blob(self, r: Result[BlobT, str]) -> Result[BlobT, str]:
+        return r
+
+    def peek_size(self, p: Peek) -> int:
+        return len(p.b.read()) + p.n
+
 
 store = Store()
 root = Root(store, RootImports(blobs=Blobs()))
@@ -518,6 +783,14 @@ pair = root.blob_entry(store, b"x")
 size: int = pair[1]
 nested = root.nested(store, Some(None))
 names: List[str] = [pair[0].key]
+kept: Holder = root.keep(store, Holder("n", Blob(b"x")))
+back: BlobT = kept.b
+listed: List[BlobT] = root.keep_list(store, [Blob(b"1")])
+maybe: Optional[BlobT] = root.keep_maybe(store, Blob(b"2"))
+res: Result[BlobT, str] = root.keep_result(store, Ok(Blob(b"3")))
+peeked: int = root.peek_len(store, Peek(Blob(b"4"), 1))
+slot: Slot = root.keep_slot(store, SlotFull(Blob(b"5")))
+swapped: Tuple[int, BlobT] = root.swap_pair(store, (Blob(b"6"), 1))
 """
 
 

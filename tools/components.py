@@ -15,7 +15,9 @@ change, and validated with ``wasm-tools validate`` before it is cached:
 * ``adder``: the componentize-py guest tests/component_src/adder, the
   component of the component-model tutorial (wasmtime.bindgen's tests).
 * ``zoo``: the componentize-py guest tests/component_src/zoo (a resource the
-  host implements, nested options), for wasmtime.bindgen's imports.
+  host implements, its handles also nested in records, lists, options,
+  results, a variant and a tuple; nested options), for wasmtime.bindgen's
+  imports.
 * ``reflect``: tests/component_src/reflect/reflect.wit as a component of
   trapping functions (``component embed --dummy`` + ``component new``), for
   type reflection.

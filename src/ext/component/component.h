@@ -162,7 +162,10 @@ typedef struct cplan {
      * once, never changed after: NULL, or what values of this node become
      * (record: dataclass; variant: tuple of case classes; enum: tuple of
      * members; flags: Flag class; option: (Some,) or (); result: (Ok, Err);
-     * own/borrow: (class, owner)). */
+     * own/borrow: (class, owner) for an exported resource, (None, to_py,
+     * from_py) for an imported one: to_py(store, ResourceAny) is the Python
+     * object behind a handle the host receives, from_py(store, obj, owned)
+     * the ResourceHost (or ResourceAny) that stands for obj). */
     PyObject *cls;   /* strong or NULL */
     PyObject *attrs; /* strong tuple of str or NULL: a record's attribute names */
     PyObject *cache; /* strong dict or NULL: flags bits -> member */
@@ -216,6 +219,15 @@ PyObject *cval_to_py(ext_state *st, StoreObject *so, const cplan *p,
  * TypeError for a table that does not fit the signature, ValueError when
  * classes were already attached.  0 or -1. */
 int csig_set_classes(csig *s, PyObject *table);
+/* The class-table node of a resource plan is the imported form (None,
+ * to_py, from_py). */
+static inline bool
+cplan_host_resource(const cplan *p)
+{
+    return (p->kind == WASMTIME_COMPONENT_VALTYPE_OWN ||
+            p->kind == WASMTIME_COMPONENT_VALTYPE_BORROW) &&
+           p->cls != NULL && PyTuple_GET_SIZE(p->cls) == 3;
+}
 /* Visit the class-table objects of `s` (a generated resource class's table
  * holds the interface object that holds the Func: a cycle the GC must see). */
 int csig_traverse(const csig *s, visitproc visit, void *arg);

@@ -327,8 +327,13 @@ plan_classes(cplan *p, PyObject *node, bool apply, int depth)
     case WASMTIME_COMPONENT_VALTYPE_RESULT: ok = is_tuple_of_types(obj, 2); break;
     case WASMTIME_COMPONENT_VALTYPE_OWN:
     case WASMTIME_COMPONENT_VALTYPE_BORROW:
-        ok = PyTuple_CheckExact(obj) && PyTuple_GET_SIZE(obj) == 2 &&
-             PyType_Check(PyTuple_GET_ITEM(obj, 0));
+        /* An exported resource: (class, owner); an imported one:
+         * (None, to_py, from_py), see cplan_host_resource. */
+        ok = PyTuple_CheckExact(obj) &&
+             ((PyTuple_GET_SIZE(obj) == 2 && PyType_Check(PyTuple_GET_ITEM(obj, 0))) ||
+              (PyTuple_GET_SIZE(obj) == 3 && PyTuple_GET_ITEM(obj, 0) == Py_None &&
+               PyCallable_Check(PyTuple_GET_ITEM(obj, 1)) &&
+               PyCallable_Check(PyTuple_GET_ITEM(obj, 2))));
         break;
     default: ok = obj == Py_None; break;
     }

@@ -515,12 +515,39 @@ typed_resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
     return rc;
 }
 
+/* An imported resource: the table's from_py(store, obj, owned) makes the
+ * ResourceHost of the user's object (a handle passes as it is). */
+static int
+host_resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
+                      wasmtime_component_val_t *out)
+{
+    PyObject *owned = p->kind == WASMTIME_COMPONENT_VALTYPE_OWN ? Py_True : Py_False;
+    PyObject *h = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(p->cls, 2), (PyObject *)c->so, obj,
+                                               owned, NULL);
+    if (h == NULL) {
+        return -1;
+    }
+    int rc = PyObject_TypeCheck(h, st->CResourceHost_Type) ||
+                     PyObject_TypeCheck(h, st->CResourceAny_Type)
+                 ? resource_from_py(st, c, p, h, out)
+                 : type_error("an imported resource's table gave no ResourceHost");
+    Py_DECREF(h);
+    return rc;
+}
+
 static int
 resource_from_py(ext_state *st, ext_ctx *c, const cplan *p, PyObject *obj,
                  wasmtime_component_val_t *out)
 {
     wasmtime_component_resource_any_t *res;
-    if (p->cls != NULL && PyObject_TypeCheck(obj, (PyTypeObject *)PyTuple_GET_ITEM(p->cls, 0))) {
+    if (cplan_host_resource(p)) {
+        if (!PyObject_TypeCheck(obj, st->CResourceHost_Type) &&
+            !PyObject_TypeCheck(obj, st->CResourceAny_Type)) {
+            return host_resource_from_py(st, c, p, obj, out);
+        }
+    }
+    else if (p->cls != NULL &&
+             PyObject_TypeCheck(obj, (PyTypeObject *)PyTuple_GET_ITEM(p->cls, 0))) {
         return typed_resource_from_py(st, c, p, obj, out);
     }
     if (PyObject_TypeCheck(obj, st->CResourceAny_Type)) {

@@ -140,6 +140,20 @@ typed_resource(ext_state *st, StoreObject *so, const cplan *p, PyObject *any)
     return obj;
 }
 
+/* An imported resource: the Python object behind the handle, found by the
+ * table's to_py(store, handle). */
+static PyObject *
+host_resource(StoreObject *so, const cplan *p, PyObject *any)
+{
+    if (any == NULL) {
+        return NULL;
+    }
+    PyObject *obj =
+        PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(p->cls, 1), (PyObject *)so, any, NULL);
+    Py_DECREF(any);
+    return obj;
+}
+
 /* ---- values -> Python ------------------------------------------------------ */
 
 static PyObject *
@@ -323,6 +337,11 @@ cval_to_py(ext_state *st, StoreObject *so, const cplan *p, const wasmtime_compon
         if (v->kind != WASMTIME_COMPONENT_RESOURCE) {
             PyErr_SetString(PyExc_TypeError, "expected a resource value");
             return NULL;
+        }
+        if (cplan_host_resource(p)) {
+            return host_resource(
+                so, p,
+                cresourceany_wrap(st, so, wasmtime_component_resource_any_clone(v->of.resource)));
         }
         if (p->cls != NULL) {
             return typed_resource(

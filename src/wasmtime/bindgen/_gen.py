@@ -103,6 +103,22 @@ def _has_resource(ty: Any) -> bool:
     return False
 
 
+def _children(ty: Any) -> List[Any]:
+    if isinstance(ty, ListType):
+        return [ty.element]
+    if isinstance(ty, RecordType):
+        return [t for _, t in ty.fields]
+    if isinstance(ty, TupleType):
+        return list(ty.elements)
+    if isinstance(ty, VariantType):
+        return [t for _, t in ty.cases if t is not None]
+    if isinstance(ty, OptionType):
+        return [ty.payload]
+    if isinstance(ty, ResultType):
+        return [t for t in (ty.ok, ty.err) if t is not None]
+    return []
+
+
 def _func_has_resource(ft: FuncType) -> bool:
     return any(_has_resource(t) for _, t in ft.params) or (
         ft.result is not None and _has_resource(ft.result)
@@ -130,6 +146,7 @@ class Generator:
         self.resources: List[_Res] = []
         self.defs: List[str] = []
         self.cases: Dict[str, List[str]] = {}
+        self.host_used: List[_Res] = []  # imported resources in class tables
         self._collect()
 
     # ---- names -----------------------------------------------------------------
@@ -312,8 +329,11 @@ class Generator:
             return "((_rt.Ok, _rt.Err), None, (%s, %s))" % (self.table(ty.ok), self.table(ty.err))
         if isinstance(ty, (OwnType, BorrowType)):
             r = self.find_resource(ty.ty)
-            if r is None or r.imported:
+            if r is None:
                 return "None"
+            if r.imported:
+                self.host_used.append(r)
+                return "(_H_%s, None, None)" % r.pyname
             return "(_rt.Res(%s, %r), None, None)" % (r.pyname, r.key)
         py = self.ann(ty, "anon")
         if isinstance(ty, RecordType):
@@ -329,6 +349,14 @@ class Generator:
         if isinstance(ty, FlagsType):
             return "(%s, None, None)" % py
         return "None"
+
+    def hands(self, ty: Any) -> bool:
+        """Whether a value of `ty` may hold a handle of an imported resource
+        (an object of the host given or lent to the guest)."""
+        if isinstance(ty, (OwnType, BorrowType)):
+            r = self.find_resource(ty.ty)
+            return r is not None and r.imported
+        return any(self.hands(t) for t in _children(ty))
 
     def sig(
         self, name: str, ft: FuncType, skip_self: bool = False, host: bool = False
@@ -372,6 +400,24 @@ def _ret(ret: str, call: str) -> List[str]:
     return ["        _r: %s = %s" % (ret, call), "        return _r"]
 
 
+def _lending(ret: str, call: str) -> List[str]:
+    """A call that passes host objects to the guest: the borrowed ones leave
+    the Store's table when it returns, the owned ones too if it fails."""
+    lines = ["        _m = _rt.begin_call(store)", "        _ok = False", "        try:"]
+    if ret == "None":
+        lines.append("            %s" % call)
+    else:
+        lines.append("            _r: %s = %s" % (ret, call))
+    lines += [
+        "            _ok = True",
+        "        finally:",
+        "            _rt.end_call(store, _m, _ok)",
+    ]
+    if ret != "None":
+        lines.append("        return _r")
+    return lines
+
+
 class _Emitter:
     def __init__(self, gen: Generator, load: str) -> None:
         self.g = gen
@@ -413,7 +459,8 @@ class _Emitter:
                     '        """%s"""' % wit,
                 ]
                 args = ", ".join(["store", "self"] + [snake(n) for n, _ in ft.params[1:]])
-                body += _ret(ret, "self._owner.%s(%s)" % (attr, args))
+                emit = _lending if any(g.hands(t) for _, t in ft.params) else _ret
+                body += emit(ret, "self._owner.%s(%s)" % (attr, args))
                 self.res_methods.setdefault(r, []).extend(body + [""])
                 continue
             ps, ret, wit = g.sig(fname, ft)
@@ -430,7 +477,10 @@ class _Emitter:
                 % (pyname, ", " + ps if ps else "", ret)
             )
             lines.append('        """%s"""' % wit)
-            lines += _ret(ret, "self.%s(%s)" % (attr, args))
+            if any(g.hands(t) for _, t in ft.params):
+                lines += _lending(ret, "self.%s(%s)" % (attr, args))
+            else:
+                lines += _ret(ret, "self.%s(%s)" % (attr, args))
         return lines
 
     def _res(self, rname: str, iface: Optional[str]) -> str:
@@ -492,8 +542,7 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
             attr = snake(iname)
             fields_req.append("    %s: _t.Callable[..., %s]  # %s" % (attr, ret, wit))
             specs.append(
-                "    ('func', %r, %r, (%r, %s, %s)),"
-                % (iname, attr, attr, em_table(g, ty), adapt(g, ty))
+                "    ('func', %r, %r, (%r, %s, None))," % (iname, attr, attr, em_table(g, ty))
             )
             continue
         if not isinstance(ty, ComponentInstanceType):
@@ -527,6 +576,9 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
                 ps, ret, wit = g.sig(fname, ft, skip_self=True, host=True)
                 pyname = snake(m)
                 target = rprotos.setdefault(rname or "", [])
+                for rr in g.resources:
+                    if rr.wit == rname and rr.imported and rr.key == iname:
+                        rr.methods.append(pyname)
             else:
                 ps, ret, wit = g.sig(fname, ft, host=True)
                 pyname = {
@@ -540,7 +592,7 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
                 '        """%s"""' % wit,
                 "        ...",
             ]
-            fspecs.append("(%r, %r, %s, %s, None)" % (fname, pyname, em_table(g, ft), adapt(g, ft)))
+            fspecs.append("(%r, %r, %s, None, None)" % (fname, pyname, em_table(g, ft)))
         for rname, lines in rprotos.items():
             r = None
             for rr in g.resources:
@@ -614,6 +666,8 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         '"""Python bindings of %s, generated by wasmtime.bindgen: do not edit."""' % title,
         "",
         '# mypy: disable-error-code="empty-body"',
+        "from __future__ import annotations  # records may hold resources defined below",
+        "",
         "import enum as _enum",
         "import os as _os",
         "import typing as _t",
@@ -633,6 +687,17 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
     ]
     for name, tid in type_ids:
         out.append("_RES_%d = _rt.new_host_type_id()  # %s" % (tid, name))
+    done: Set[str] = set()
+    for r in g.host_used:
+        if r.pyname in done:
+            continue
+        done.add(r.pyname)
+        if r.type_id == 0:
+            raise NotImplementedError("resource %s is not defined by an interface" % r.wit)
+        out.append(
+            "_H_%s = _rt.host_res(_RES_%d, %r, %r)"
+            % (r.pyname, r.type_id, r.pyname, tuple(r.methods))
+        )
     out.append("")
     for block in g.defs + protocols + res_classes + iface_classes:
         out += ["", block, ""]
@@ -677,29 +742,3 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
 def em_table(g: Generator, ft: FuncType) -> str:
     params = "(%s)" % "".join(g.table(t) + ", " for _, t in ft.params)
     return "(%s, %s)" % (params, g.table(ft.result))
-
-
-def adapt(g: Generator, ft: FuncType) -> str:
-    """The imported-resource adaptation of a host function, or None."""
-    kinds = []
-    any_ = False
-    for _, t in ft.params:
-        k = None
-        if isinstance(t, (OwnType, BorrowType)):
-            r = g.find_resource(t.ty)
-            if r is not None and r.imported:
-                k = "own" if isinstance(t, OwnType) else "borrow"
-                any_ = True
-        kinds.append(k)
-    out = None
-    rt = ft.result
-    if isinstance(rt, OwnType):
-        r = g.find_resource(rt.ty)
-        if r is not None and r.imported:
-            if r.type_id == 0:
-                raise NotImplementedError("resource %s is not defined by an interface" % r.wit)
-            out = "_RES_%d" % r.type_id
-            any_ = True
-    if not any_:
-        return "None"
-    return "(%r, %s)" % (tuple(kinds), out)

@@ -84,11 +84,19 @@ def new_host_type_id() -> int:
 class HostTable:
     """The objects behind one Store's handles of imported resources."""
 
-    __slots__ = ("objects", "next_rep")
+    __slots__ = ("objects", "next_rep", "loans", "fresh", "calls")
 
     def __init__(self) -> None:
         self.objects: Dict[int, Any] = {}
         self.next_rep = 1
+        # Objects lent to the guest for one call (a `borrow` passed to an
+        # export): taken out again when that call returns (end_call).
+        self.loans: List[int] = []
+        # Objects given (own) while an export call that passes host objects
+        # runs: taken out again if that call fails (its arguments may have
+        # been converted only in part, and the guest never saw them).
+        self.fresh: List[int] = []
+        self.calls = 0
 
     def add(self, obj: Any) -> int:
         rep = self.next_rep
@@ -133,6 +141,67 @@ def host_dtor(ctx: Any, rep: int) -> None:
     host_table(ctx).objects.pop(rep, None)
 
 
+_NOT_RESOURCES = (int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset)
+
+
+def host_res(type_id: int, name: str, methods: Tuple[str, ...]) -> Tuple[None, Any, Any]:
+    """The class-table node of imported resource `name` (cplan.c): C calls
+    ``to_py(store, handle)`` for a handle the host receives anywhere in a
+    value, and ``from_py(store, obj, owned)`` for an object that goes to
+    the guest."""
+
+    def to_py(store: Any, handle: ResourceAny) -> Any:
+        rep = handle.to_host(store).rep
+        table = host_table(store)
+        try:
+            return table.objects.pop(rep) if handle.owned else table.objects[rep]
+        except KeyError:
+            raise WasmtimeError("unknown handle of an imported resource: %d" % rep) from None
+
+    def from_py(store: Any, obj: Any, owned: bool) -> ResourceHost:
+        if obj is None or isinstance(obj, _NOT_RESOURCES):
+            raise TypeError(
+                "expected a %s object (imported resource), got %s" % (name, type(obj).__name__)
+            )
+        for m in methods:
+            if not callable(getattr(obj, m, None)):
+                raise TypeError(
+                    "expected a %s object (imported resource): %s has no method %r"
+                    % (name, type(obj).__name__, m)
+                )
+        table = host_table(store)
+        rep = table.add(obj)
+        if owned:
+            if table.calls:
+                table.fresh.append(rep)
+            return ResourceHost.own(rep, type_id)
+        table.loans.append(rep)
+        return ResourceHost.borrow(rep, type_id)
+
+    return (None, to_py, from_py)
+
+
+def begin_call(store: Any) -> Tuple[int, int]:
+    """Before an export call whose arguments hold host objects: a mark for
+    end_call."""
+    table = host_table(store)
+    table.calls += 1
+    return (len(table.loans), len(table.fresh))
+
+
+def end_call(store: Any, mark: Tuple[int, int], ok: bool) -> None:
+    """After that call: the objects lent since `mark` leave the table, and,
+    when the call failed, the objects given since then too."""
+    table = host_table(store)
+    table.calls -= 1
+    while len(table.loans) > mark[0]:
+        table.objects.pop(table.loans.pop(), None)
+    while len(table.fresh) > mark[1]:
+        rep = table.fresh.pop()
+        if not ok:
+            table.objects.pop(rep, None)
+
+
 # ---- instantiation ----------------------------------------------------------------
 
 # One import: (kind, wit name, attribute on the imports object, payload)
@@ -140,8 +209,10 @@ def host_dtor(ctx: Any, rep: int) -> None:
 #   ("iface", name, attr, (funcs, resources, wasi)) for an interface, with
 #       funcs: [(wit name, method name, classes, adapt, resource)]
 #       resources: [(wit name, type id)]
-# `adapt` describes imported resources among the parameters and result:
-# (params: tuple of None/"own"/"borrow", result type id or None).
+# `adapt` is None: the class tables map imported resources wherever they
+# sit (host_res).  Packages generated before that passed (params: tuple of
+# None/"own"/"borrow", result type id or None) for top-level handles, which
+# is still honoured.
 ImportSpec = Tuple[str, str, str, Any]
 
 
