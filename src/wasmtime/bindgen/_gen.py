@@ -540,19 +540,19 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
     # root of the linker, before the functions that use them.
     root_res: Dict[str, _Res] = {}
     for iname, ext in imports.items():
-        r = g.find_resource(ext.ty) if isinstance(ext.ty, ResourceType) else None
-        if r is None or not r.imported or r.key != "root":
+        wr = g.find_resource(ext.ty) if isinstance(ext.ty, ResourceType) else None
+        if wr is None or not wr.imported or wr.key != "root":
             continue
-        root_res[iname] = r
-        if r.type_id == 0:
-            r.type_id = len(type_ids) + 1
-            type_ids.append((r.pyname, r.type_id))
-        specs.append("    ('resource', %r, '', _RES_%d)," % (iname, r.type_id))
+        root_res[iname] = wr
+        if wr.type_id == 0:
+            wr.type_id = len(type_ids) + 1
+            type_ids.append((wr.pyname, wr.type_id))
+        specs.append("    ('resource', %r, '', _RES_%d)," % (iname, wr.type_id))
     root_protos: Dict[str, List[str]] = {n: [] for n in root_res}
     for iname, ext in imports.items():
         ty = ext.ty
         kind, rname, m = _kind(iname) if isinstance(ty, FuncType) else ("", None, "")
-        if kind == "method" and rname is not None:
+        if isinstance(ty, FuncType) and kind == "method" and rname is not None:
             ps, ret, wit = g.sig(iname, ty, skip_self=True, host=True)
             pyname = snake(m)
             if rname in root_res:
@@ -664,8 +664,8 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         )
 
     for rname, lines in root_protos.items():
-        rr = root_res.get(rname)
-        name = rr.pyname if rr is not None else g.unique(camel(rname))
+        wres = root_res.get(rname)
+        name = wres.pyname if wres is not None else g.unique(camel(rname))
         protocols.append(
             "\n".join(
                 [
