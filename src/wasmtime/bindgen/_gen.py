@@ -447,6 +447,7 @@ class _Emitter:
             if not isinstance(ft, FuncType):
                 continue
             kind, rname, m = _kind(fname)
+            g.sig(fname, ft)  # names the types it defines after this function
             self.export_func(iface, fname, ft, owner)
             attr = "_f_" + ident(fname)
             lines.append("    %s: _t.Any" % attr)
@@ -535,11 +536,42 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
     specs: List[str] = []
     needs_wasi = any(n.startswith("wasi:") for n in imports)
     type_ids: List[Tuple[str, int]] = []
+    # Resources of the world itself (not of an interface): defined at the
+    # root of the linker, before the functions that use them.
+    root_res: Dict[str, _Res] = {}
+    for iname, ext in imports.items():
+        wr = g.find_resource(ext.ty) if isinstance(ext.ty, ResourceType) else None
+        if wr is None or not wr.imported or wr.key != "root":
+            continue
+        root_res[iname] = wr
+        if wr.type_id == 0:
+            wr.type_id = len(type_ids) + 1
+            type_ids.append((wr.pyname, wr.type_id))
+        specs.append("    ('resource', %r, '', _RES_%d)," % (iname, wr.type_id))
+    root_protos: Dict[str, List[str]] = {n: [] for n in root_res}
     for iname, ext in imports.items():
         ty = ext.ty
+        kind, rname, m = _kind(iname) if isinstance(ty, FuncType) else ("", None, "")
+        if isinstance(ty, FuncType) and kind == "method" and rname is not None:
+            ps, ret, wit = g.sig(iname, ty, skip_self=True, host=True)
+            pyname = snake(m)
+            if rname in root_res:
+                root_res[rname].methods.append(pyname)
+            root_protos.setdefault(rname, []).extend(
+                [
+                    "",
+                    "    def %s(self%s) -> %s:" % (pyname, ", " + ps if ps else "", ret),
+                    '        """%s"""' % wit,
+                    "        ...",
+                ]
+            )
+            specs.append("    ('method', %r, %r, %s)," % (iname, pyname, em_table(g, ty)))
+            continue
         if isinstance(ty, FuncType):
-            ps, ret, wit = g.sig(iname, ty)
-            attr = snake(iname)
+            ps, ret, wit = g.sig(iname, ty, host=True)
+            attr = {"ctor": "new_" + snake(m), "static": snake(rname or "") + "_" + snake(m)}.get(
+                kind, snake(iname)
+            )
             fields_req.append("    %s: _t.Callable[..., %s]  # %s" % (attr, ret, wit))
             specs.append(
                 "    ('func', %r, %r, (%r, %s, None))," % (iname, attr, attr, em_table(g, ty))
@@ -629,6 +661,21 @@ def generate_source(component: Component, engine: Engine, load: str, title: str)
         specs.append(
             "    ('iface', %r, %r, ([%s], [%s], %r)),"
             % (iname, attr, ", ".join(fspecs), ", ".join(res_specs), wasi)
+        )
+
+    for rname, lines in root_protos.items():
+        wres = root_res.get(rname)
+        name = wres.pyname if wres is not None else g.unique(camel(rname))
+        protocols.append(
+            "\n".join(
+                [
+                    "class %s(_t.Protocol):" % name,
+                    '    """resource %s of the world, implemented in Python (imported by the'
+                    % rname,
+                    '    component)."""',
+                ]
+                + (lines or ["    pass"])
+            )
         )
 
     # ---- exported resources ----------------------------------------------------------

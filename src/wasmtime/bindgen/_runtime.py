@@ -206,6 +206,8 @@ def end_call(store: Any, mark: Tuple[int, int], ok: bool) -> None:
 
 # One import: (kind, wit name, attribute on the imports object, payload)
 #   ("func", name, attr, (method, classes, adapt)) for a world-level function
+#   ("resource", name, "", type id) for a resource of the world itself
+#   ("method", name, method, classes) for a "[method]r.m" of such a resource
 #   ("iface", name, attr, (funcs, resources, wasi)) for an interface, with
 #       funcs: [(wit name, method name, classes, adapt, resource)]
 #       resources: [(wit name, type id)]
@@ -284,6 +286,14 @@ class Binding:
             linker.allow_shadowing = True
         with linker.root() as root:
             for kind, name, attr, payload in self._imports:
+                if kind == "resource":
+                    root.add_resource(name, ResourceType.host(payload), host_dtor)
+                    continue
+                if kind == "method":
+                    root._add_typed_func(
+                        name, _host_func(_method_target(None, attr), None), payload
+                    )
+                    continue
                 impl = getattr(imports, attr, None) if imports is not None else None
                 if kind == "func":
                     if impl is None:
